@@ -1,0 +1,169 @@
+import type { EventType } from './catalog';
+import type { AnyEnvelope, Envelope } from './envelope';
+import { BusError } from './errors';
+import type { StreamPosition } from './position';
+import { hasControlChars } from './text';
+
+/**
+ * A topic names one totally ordered log: `repo:<id>` for one repository, `repos` for
+ * list-level events. 1–256 characters, no CR, LF or NUL.
+ */
+export type Topic = string;
+
+/** One event delivered to a subscriber, with its position in the topic. */
+export interface EventDelivery<E extends Envelope = AnyEnvelope> {
+  /** Always absent on an event delivery; lets `if (d.reset)` narrow the union. */
+  reset?: undefined;
+  /** The event's position in its topic. */
+  position: StreamPosition;
+  /** The validated envelope. */
+  event: E;
+}
+
+/**
+ * Why a subscriber was reset instead of replayed:
+ * - `unknown_position`: `after` was not issued by this bus's history (another process, the future).
+ * - `expired`: `after` is older than the retained history (limit or TTL).
+ * - `malformed`: `after` is not a `<ms>-<seq>` position.
+ * - `history_lost`: the store lost its history (e.g. Redis restarted without persistence).
+ */
+export type ResetReason = 'unknown_position' | 'expired' | 'malformed' | 'history_lost';
+
+/**
+ * Sent instead of events when the requested point cannot be replayed: the subscriber must
+ * re-read its snapshot. Delivery continues live after `position` (the topic head).
+ */
+export interface ResetDelivery {
+  /** Marks a reset. */
+  reset: true;
+  /** The head of the topic when the reset was decided; live events follow it. */
+  position: StreamPosition;
+  /** Why the point could not be replayed. */
+  reason: ResetReason;
+}
+
+/** What a subscription handler receives. */
+export type BusDelivery<E extends Envelope = AnyEnvelope> = EventDelivery<E> | ResetDelivery;
+
+/**
+ * Receives deliveries in topic order. Handlers are called in order and not awaited; a throw
+ * or a rejected promise goes to the bus's `onError` and never stops other subscribers.
+ */
+export type DeliveryHandler = (delivery: BusDelivery) => void | Promise<void>;
+
+/** Options of {@link EventBus.subscribe}. */
+export interface SubscribeOptions {
+  /**
+   * Replay retained events after this position, then go live, with no gap and no duplicate.
+   * A point the bus cannot vouch for yields one {@link ResetDelivery} first. Omit for live only.
+   * @example '1732842000000-0'
+   */
+  after?: StreamPosition | string;
+  /** Aborting it unsubscribes. */
+  signal?: AbortSignal;
+}
+
+/** A live subscription. */
+export interface Subscription {
+  /** Stops delivery and releases every listener and resource; idempotent. */
+  unsubscribe(): Promise<void>;
+}
+
+/** What {@link EventBus.publish} resolves to once the event is stored. */
+export interface PublishResult<E extends Envelope = AnyEnvelope> {
+  /** The position the event was stored at. */
+  position: StreamPosition;
+  /** The validated, normalized envelope as stored and delivered. */
+  event: E;
+}
+
+/** Where an error reported to `onError` came from. */
+export interface BusErrorContext {
+  /** The topic involved, when there is one. */
+  topic?: Topic;
+  /** `handler`: a subscriber threw; `connection`: the store connection failed; `replay`: catching up failed. */
+  source: 'handler' | 'connection' | 'replay';
+}
+
+/** Receives errors that have no caller to reject: handler throws, connection drops. */
+export type BusErrorHandler = (error: unknown, context: BusErrorContext) => void;
+
+/** Options every bus accepts. */
+export interface BusOptions {
+  /**
+   * Events retained per topic for replay (Redis trims approximately, keeping at least this many).
+   * @default 1000
+   */
+  historyLimit?: number;
+  /**
+   * Also drop retained events older than this many milliseconds. Unset: no age limit.
+   * @example 3_600_000
+   */
+  historyTtlMs?: number;
+  /**
+   * Called with errors nobody awaits (a handler that throws, a lost connection).
+   * @default logs with console.error
+   */
+  onError?: BusErrorHandler;
+  /**
+   * Largest accepted envelope in bytes of UTF-8 JSON.
+   * @default 65536
+   */
+  maxEventBytes?: number;
+}
+
+/** Diagnostics of a bus: useful to prove that nothing leaks. */
+export interface BusStats {
+  /** Topics with at least one subscriber. */
+  topics: number;
+  /** Active subscriptions across all topics. */
+  subscriptions: number;
+}
+
+/**
+ * The one interface every bus implements (in-memory, Redis). Per topic, every subscriber sees
+ * every event in order exactly once, or an explicit reset — never a silent gap.
+ */
+export interface EventBus {
+  /**
+   * Validates `event`, appends it to `topic`'s log and delivers it to live subscribers in order.
+   * Resolves once stored; rejects with `EventValidationError` for bad input (nothing stored),
+   * `BusClosedError` after close, `BusUnavailableError` when the store stayed unreachable.
+   */
+  publish<K extends EventType>(topic: Topic, event: Envelope<K>): Promise<PublishResult<Envelope<K>>>;
+  /**
+   * Subscribes `handler` to `topic`: live only, or with `after`, replay then live. Resolves once
+   * the subscription is active (and any replay delivered or queued in order).
+   */
+  subscribe(topic: Topic, handler: DeliveryHandler, options?: SubscribeOptions): Promise<Subscription>;
+  /**
+   * The position of the topic's latest event (`0-0` if none yet). A snapshot read together with
+   * its head lets a page subscribe from exactly there.
+   */
+  head(topic: Topic): Promise<StreamPosition>;
+  /** Counts of active topics and subscriptions. */
+  stats(): BusStats;
+  /** Ends every subscription and releases all resources; later publishes reject with `bus_closed`. */
+  close(): Promise<void>;
+}
+
+/** Default {@link BusOptions.historyLimit}. */
+export const DEFAULT_HISTORY_LIMIT = 1000;
+
+/** Throws `BusError('invalid_topic')` unless `topic` is 1–256 characters without CR, LF or NUL. */
+export function assertTopic(topic: unknown): asserts topic is Topic {
+  if (typeof topic !== 'string' || topic.length === 0 || topic.length > 256 || hasControlChars(topic)) {
+    throw new BusError(
+      'invalid_topic',
+      `topic must be 1-256 characters without CR, LF or NUL; got ${JSON.stringify(topic)}`,
+    );
+  }
+}
+
+/** The default `onError`: logs to `console.error` with the context. */
+export const logBusError: BusErrorHandler = (error, context) => {
+  console.error(
+    `[repopulse] bus ${context.source} error${context.topic ? ` on ${context.topic}` : ''}:`,
+    error,
+  );
+};

@@ -1,0 +1,123 @@
+import { field, type PayloadSchema } from './schema';
+import { REPOSITORY_STATUSES, type RepositoryStatus, TASK_STATUSES, type TaskStatus } from './status';
+
+/** Payload of `repo.status_changed`. */
+export interface RepoStatusChangedPayload {
+  /** Status before the change. */
+  from: RepositoryStatus;
+  /** Status after the change. */
+  to: RepositoryStatus;
+  /** Why the repository is in `error`, when it is. */
+  error_msg?: string;
+}
+
+/** Payload of `task.status_changed`. */
+export interface TaskStatusChangedPayload {
+  /** Status before the change. */
+  from: TaskStatus;
+  /** Status after the change. */
+  to: TaskStatus;
+  /** Why the task failed, when it did. */
+  error_msg?: string;
+  /** When the task started running (ms since epoch). */
+  started_at?: number;
+  /** When the task finished (ms since epoch). */
+  completed_at?: number;
+}
+
+/** Payload of `doc.created`. */
+export interface DocCreatedPayload {
+  /** The new document's id. */
+  doc_id: string;
+  /** Its title. */
+  title: string;
+  /** Its file name. */
+  filename: string;
+}
+
+/** Payload of `task.progress`. */
+export interface TaskProgressPayload {
+  /** The phase the task is in (e.g. `static_analysis`, `llm`, `save_document`). */
+  phase: string;
+  /** Overall completion, 0–100. */
+  percent?: number;
+  /** Free-form detail for humans. */
+  message?: string;
+}
+
+/** Log levels accepted by `log.append`. */
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+/** A `log.append` level. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Payload of `log.append`. */
+export interface LogAppendPayload {
+  /** Severity. */
+  level: LogLevel;
+  /** The log line. */
+  message: string;
+}
+
+/** Payload of `repo.created`. */
+export interface RepoCreatedPayload {
+  /** Display name of the repository. */
+  name: string;
+  /** Where it was cloned from. */
+  url?: string;
+}
+
+/** Payload of `repo.deleted` (the repository is named by the envelope's `repo_id`). */
+export type RepoDeletedPayload = Record<string, never>;
+
+/**
+ * The event catalog: event type → payload type. Augment it to add custom event types with
+ * full typing, and register their runtime schema with `registerEventType`.
+ *
+ * @example
+ * ```ts
+ * declare module '@repopulse/events-core' {
+ *   interface EventMap { 'build.finished': { ok: boolean } }
+ * }
+ * registerEventType('build.finished', { ok: field.boolean() });
+ * ```
+ */
+export interface EventMap extends BuiltinEventMap {}
+
+/** The built-in catalog of DESIGN.md, before any augmentation. */
+export interface BuiltinEventMap {
+  'repo.status_changed': RepoStatusChangedPayload;
+  'task.status_changed': TaskStatusChangedPayload;
+  'doc.created': DocCreatedPayload;
+  'task.progress': TaskProgressPayload;
+  'log.append': LogAppendPayload;
+  'repo.created': RepoCreatedPayload;
+  'repo.deleted': RepoDeletedPayload;
+}
+
+/** Every event type known to the type system (the catalog plus augmentations). */
+export type EventType = keyof EventMap & string;
+
+/** The built-in catalog's runtime schemas. */
+export const BUILTIN_SCHEMAS: Record<keyof BuiltinEventMap, PayloadSchema> = {
+  'repo.status_changed': {
+    from: field.oneOf(REPOSITORY_STATUSES),
+    to: field.oneOf(REPOSITORY_STATUSES),
+    error_msg: field.optional(field.string()),
+  },
+  'task.status_changed': {
+    from: field.oneOf(TASK_STATUSES),
+    to: field.oneOf(TASK_STATUSES),
+    error_msg: field.optional(field.string()),
+    started_at: field.optional(field.number(0)),
+    completed_at: field.optional(field.number(0)),
+  },
+  'doc.created': { doc_id: field.string(), title: field.string(), filename: field.string() },
+  'task.progress': {
+    phase: field.string(),
+    percent: field.optional(field.number(0, 100)),
+    message: field.optional(field.string()),
+  },
+  'log.append': { level: field.oneOf(LOG_LEVELS), message: field.string() },
+  'repo.created': { name: field.string(), url: field.optional(field.string()) },
+  'repo.deleted': {},
+};

@@ -1,0 +1,178 @@
+import type { EventMap, EventType } from './catalog';
+import { EventValidationError } from './errors';
+import { newEventId } from './ids';
+import { isKnownEventType, schemaOf } from './registry';
+import { checkSchema } from './schema';
+import { checkControlChars } from './text';
+
+/**
+ * One event as it travels on the wire (snake_case JSON). `K` fixes the `type`, and with it the
+ * payload type.
+ */
+export interface Envelope<K extends EventType = EventType> {
+  /** Unique, sortable event id (a ULID), made at creation; stable across topics and replays. */
+  id: string;
+  /** The event type, from the catalog or registered. */
+  type: K;
+  /** Creation time, milliseconds since epoch. */
+  ts: number;
+  /** The repository the event is about. */
+  repo_id?: string;
+  /** The task the event is about. */
+  task_id?: string;
+  /** Correlates the events of one user action. */
+  request_id?: string;
+  /** The type's payload. */
+  payload: EventMap[K];
+}
+
+/** The envelope of one event type: `EnvelopeOf<'task.progress'>['payload']` is `TaskProgressPayload`. */
+export type EnvelopeOf<K extends EventType> = Envelope<K>;
+
+/** Any valid envelope, as a union discriminated by `type` (narrow with `switch (e.type)`). */
+export type AnyEnvelope = { [K in EventType]: Envelope<K> }[EventType];
+
+/** Optional envelope fields for {@link createEvent}. */
+export interface EventMeta {
+  /** The repository the event is about; numbers are converted to strings. */
+  repo_id?: string | number;
+  /** The task the event is about; numbers are converted to strings. */
+  task_id?: string | number;
+  /** Correlation id of the user action. */
+  request_id?: string;
+  /** Override the generated id (e.g. to re-publish an event with its original id). */
+  id?: string;
+  /** Override the creation time (ms since epoch). @default Date.now() */
+  ts?: number;
+}
+
+/** Limits applied when validating an envelope. */
+export interface ValidationOptions {
+  /**
+   * Largest accepted envelope, in bytes of its UTF-8 JSON.
+   * @default 65536
+   */
+  maxBytes?: number;
+}
+
+/** Default {@link ValidationOptions.maxBytes}: 64 KiB. */
+export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
+
+const ID_FIELDS = ['id', 'repo_id', 'task_id', 'request_id'] as const;
+const MAX_ID_LENGTH = 256;
+
+function fail(
+  code: 'invalid_envelope' | 'invalid_field' | 'invalid_payload',
+  field: string,
+  message: string,
+): never {
+  throw new EventValidationError(code, `${field} ${message}`, field);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** UTF-8 byte length of a string, without allocating. */
+export function utf8Length(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) bytes += 1;
+    else if (c < 0x800) bytes += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      bytes += 4;
+      i++;
+    } else bytes += 3;
+  }
+  return bytes;
+}
+
+/**
+ * Validates any input as an envelope and returns a normalized deep copy (unknown top-level
+ * fields dropped; the payload copied, so later changes by the caller cannot alter it).
+ * Throws {@link EventValidationError}: `invalid_envelope` (not an object), `unknown_type`,
+ * `invalid_field` (bad id/type/ts, CR/LF/NUL in type or ids), `invalid_payload` (not an object,
+ * missing or mistyped field, unknown status), `too_large`.
+ *
+ * @example
+ * ```ts
+ * const event = parseEnvelope(JSON.parse(body));
+ * if (event.type === 'task.progress') console.log(event.payload.percent);
+ * ```
+ */
+export function parseEnvelope(input: unknown, options: ValidationOptions = {}): AnyEnvelope {
+  if (!isPlainObject(input)) fail('invalid_envelope', 'envelope', 'must be a JSON object');
+  const { type, ts, payload } = input;
+  if (typeof type !== 'string') fail('invalid_field', 'type', 'must be a string');
+  checkControlChars(type, 'type');
+  if (!isKnownEventType(type)) {
+    throw new EventValidationError(
+      'unknown_type',
+      `type "${type}" is not in the catalog nor registered`,
+      'type',
+    );
+  }
+  const out: Record<string, unknown> = { id: undefined, type, ts: undefined };
+  for (const name of ID_FIELDS) {
+    const value = input[name];
+    if (value === undefined && name !== 'id') continue;
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+      fail('invalid_field', name, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+    }
+    checkControlChars(value, name);
+    out[name] = value;
+  }
+  if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0)
+    fail('invalid_field', 'ts', 'must be a non-negative finite number');
+  out.ts = ts;
+  if (!isPlainObject(payload)) fail('invalid_payload', 'payload', 'must be a JSON object');
+  const problem = checkSchema(schemaOf(type) ?? {}, payload);
+  if (problem) fail('invalid_payload', `payload.${problem.field}`, `must be ${problem.expected}`);
+  out.payload = payload;
+  let json: string;
+  try {
+    json = JSON.stringify(out);
+  } catch (cause) {
+    throw new EventValidationError('invalid_payload', 'payload must be JSON-serializable', 'payload', {
+      cause,
+    });
+  }
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
+  const size = utf8Length(json);
+  if (size > maxBytes) {
+    throw new EventValidationError(
+      'too_large',
+      `envelope is ${size} bytes; the limit is ${maxBytes}`,
+      'envelope',
+    );
+  }
+  return JSON.parse(json) as AnyEnvelope;
+}
+
+/**
+ * Makes a valid envelope with a fresh sortable `id` and `ts`; throws
+ * {@link EventValidationError} like {@link parseEnvelope} when the payload is invalid.
+ *
+ * @example
+ * ```ts
+ * const event = createEvent('task.progress', { phase: 'llm', percent: 40 }, { repo_id: 42, task_id: 7 });
+ * await bus.publish('repo:42', event);
+ * ```
+ */
+export function createEvent<K extends EventType>(
+  type: K,
+  payload: EventMap[K],
+  meta: EventMeta = {},
+  options: ValidationOptions = {},
+): Envelope<K> {
+  const ts = meta.ts ?? Date.now();
+  const envelope: Record<string, unknown> = { id: meta.id ?? newEventId(ts), type, ts };
+  if (meta.repo_id !== undefined) envelope.repo_id = String(meta.repo_id);
+  if (meta.task_id !== undefined) envelope.task_id = String(meta.task_id);
+  if (meta.request_id !== undefined) envelope.request_id = meta.request_id;
+  envelope.payload = payload;
+  return parseEnvelope(envelope, options) as Envelope<K>;
+}

@@ -1,0 +1,110 @@
+/**
+ * Codes carried by every {@link RepoPulseError}. Each subclass narrows this to its own set.
+ */
+export type RepoPulseErrorCode = string;
+
+/** Options accepted by every RepoPulse error constructor. */
+export interface RepoPulseErrorOptions {
+  /** The underlying error, if any. */
+  cause?: unknown;
+}
+
+/**
+ * Base class of every error thrown by RepoPulse packages. Always has a machine-readable
+ * `code`; messages start with `[repopulse]` so they are easy to spot in logs.
+ *
+ * @example
+ * ```ts
+ * try { parseEnvelope(input); } catch (e) {
+ *   if (e instanceof RepoPulseError) console.log(e.code);
+ * }
+ * ```
+ */
+export class RepoPulseError<Code extends string = RepoPulseErrorCode> extends Error {
+  /** Machine-readable reason; stable across versions. */
+  readonly code: Code;
+
+  constructor(code: Code, message: string, options: RepoPulseErrorOptions = {}) {
+    super(`[repopulse] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** Why an event, envelope or topic was refused. */
+export type EventValidationErrorCode =
+  | 'unknown_type'
+  | 'invalid_envelope'
+  | 'invalid_field'
+  | 'invalid_payload'
+  | 'too_large'
+  | 'already_registered';
+
+/**
+ * Thrown when an event envelope, payload, topic or event type is invalid. The message names
+ * the offending field (e.g. `payload.to`); `field` holds the same path.
+ */
+export class EventValidationError extends RepoPulseError<EventValidationErrorCode> {
+  /** Dotted path of the offending field (`payload.percent`), when one is to blame. */
+  readonly field: string | undefined;
+
+  constructor(
+    code: EventValidationErrorCode,
+    message: string,
+    field?: string,
+    options: RepoPulseErrorOptions = {},
+  ) {
+    super(code, message, options);
+    this.field = field;
+  }
+}
+
+/** The state machine a refused transition belongs to. */
+export type TransitionMachine = 'task' | 'repository';
+
+/**
+ * Thrown by {@link assertTaskTransition} / {@link assertRepoTransition} when a status change is
+ * not allowed by the state machine.
+ */
+export class InvalidTransitionError extends RepoPulseError<'invalid_transition'> {
+  /** Which state machine refused the change. */
+  readonly machine: TransitionMachine;
+  /** The status the entity had. */
+  readonly from: string;
+  /** The status that was refused. */
+  readonly to: string;
+
+  constructor(machine: TransitionMachine, from: string, to: string) {
+    super('invalid_transition', `${machine} status cannot change from "${from}" to "${to}"`);
+    this.machine = machine;
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** Why a bus refused an operation. */
+export type BusErrorCode = 'bus_closed' | 'bus_unavailable' | 'invalid_topic' | 'invalid_position';
+
+/**
+ * Thrown (or used to reject) by every {@link EventBus} implementation: publishing on a closed
+ * bus (`bus_closed`), a store that stayed unreachable past its bound (`bus_unavailable`),
+ * a malformed topic (`invalid_topic`).
+ */
+export class BusError extends RepoPulseError<BusErrorCode> {}
+
+/**
+ * The bus could not reach its store within the configured bound; the event was **not**
+ * stored and will not be delivered.
+ */
+export class BusUnavailableError extends BusError {
+  constructor(message: string, options: RepoPulseErrorOptions = {}) {
+    super('bus_unavailable', message, options);
+  }
+}
+
+/** The bus was closed; nothing more can be published or subscribed. */
+export class BusClosedError extends BusError {
+  constructor(message = 'the bus is closed') {
+    super('bus_closed', message);
+  }
+}

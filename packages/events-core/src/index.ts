@@ -1,0 +1,12 @@
+export * from './aggregate';
+export * from './bus';
+export * from './catalog';
+export * from './envelope';
+export * from './errors';
+export { newEventId } from './ids';
+export * from './position';
+export { isKnownEventType, registerEventType } from './registry';
+export { type FieldSpec, field, type PayloadOf, type PayloadSchema } from './schema';
+export * from './sse-frame';
+export * from './status';
+export * from './status-tracker';

@@ -1,0 +1,69 @@
+/**
+ * A position in a topic's ordered log: `<ms>-<seq>`, the Redis stream id format. Both parts are
+ * non-negative integers; positions compare numerically, milliseconds first.
+ */
+export type StreamPosition = `${number}-${number}`;
+
+/** The parsed parts of a {@link StreamPosition}. */
+export interface PositionParts {
+  /** Milliseconds since epoch. */
+  ms: number;
+  /** Sequence number within the millisecond. */
+  seq: number;
+}
+
+/** The position before any event of any topic: subscribing `after` it asks for everything. */
+export const ZERO_POSITION: StreamPosition = '0-0';
+
+const POSITION_RE = /^(0|[1-9]\d{0,15})-(0|[1-9]\d{0,15})$/;
+
+/**
+ * Parses `<ms>-<seq>`; returns `undefined` for anything malformed (never throws).
+ *
+ * @example
+ * ```ts
+ * parsePosition('1700000000000-3'); // { ms: 1700000000000, seq: 3 }
+ * parsePosition('nope'); // undefined
+ * ```
+ */
+export function parsePosition(value: unknown): PositionParts | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = POSITION_RE.exec(value);
+  if (!match) return undefined;
+  const ms = Number(match[1]);
+  const seq = Number(match[2]);
+  if (!Number.isSafeInteger(ms) || !Number.isSafeInteger(seq)) return undefined;
+  return { ms, seq };
+}
+
+/** True when `value` is a well-formed {@link StreamPosition}. */
+export function isPosition(value: unknown): value is StreamPosition {
+  return parsePosition(value) !== undefined;
+}
+
+/** Formats parts as `<ms>-<seq>`. */
+export function formatPosition(parts: PositionParts): StreamPosition {
+  return `${parts.ms}-${parts.seq}`;
+}
+
+/**
+ * Orders two well-formed positions: negative when `a` is earlier, 0 when equal, positive when later.
+ * Throws a `TypeError` for a malformed one: check untrusted input with {@link isPosition} first.
+ */
+export function comparePositions(a: StreamPosition | string, b: StreamPosition | string): number {
+  const pa = parsePosition(a);
+  const pb = parsePosition(b);
+  if (!pa || !pb) throw new TypeError(`[repopulse] malformed stream position: ${JSON.stringify(pa ? b : a)}`);
+  return pa.ms === pb.ms ? pa.seq - pb.seq : pa.ms - pb.ms;
+}
+
+/**
+ * The next position after `last` at time `nowMs`: `<nowMs>-0` when the clock moved on,
+ * else `<last.ms>-<last.seq + 1>` (also when the clock went backwards), so positions issued
+ * in sequence are strictly increasing.
+ */
+export function nextPosition(last: StreamPosition | undefined, nowMs: number): StreamPosition {
+  const prev = last ? parsePosition(last) : undefined;
+  if (!prev || nowMs > prev.ms) return `${Math.max(0, Math.floor(nowMs))}-0`;
+  return `${prev.ms}-${prev.seq + 1}`;
+}

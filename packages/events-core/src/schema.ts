@@ -1,0 +1,73 @@
+/**
+ * A tiny payload schema language: enough to validate the event catalog and custom events
+ * without a runtime dependency. A schema maps field names to {@link FieldSpec}s.
+ */
+
+/** Validates one field value. `describe` is used in error messages ("must be a string"). */
+export interface FieldSpec<T = unknown> {
+  /** Human description of what is expected, e.g. `a string`, `one of pending, running`. */
+  readonly describe: string;
+  /** True when the field may be absent (`undefined`). */
+  readonly optional: boolean;
+  /** Returns true when `value` is acceptable. */
+  check(value: unknown): boolean;
+  /** Phantom marker carrying the field's TypeScript type; never set at runtime. */
+  readonly __type?: T;
+}
+
+/** A payload schema: field name → spec. Fields not listed are allowed (forward compatibility). */
+export type PayloadSchema = Record<string, FieldSpec>;
+
+/** The TypeScript payload type a {@link PayloadSchema} describes. */
+export type PayloadOf<S extends PayloadSchema> = {
+  [K in keyof S as S[K]['optional'] extends true ? never : K]: S[K] extends FieldSpec<infer T> ? T : never;
+} & {
+  [K in keyof S as S[K]['optional'] extends true ? K : never]?: S[K] extends FieldSpec<infer T> ? T : never;
+};
+
+function spec<T>(describe: string, check: (value: unknown) => boolean): FieldSpec<T> & { optional: false } {
+  return { describe, optional: false, check };
+}
+
+/** Field builders for {@link PayloadSchema}s. */
+export const field = {
+  /** A string (optionally with a maximum length). */
+  string: (maxLength = Number.POSITIVE_INFINITY) =>
+    spec<string>('a string', (v) => typeof v === 'string' && v.length <= maxLength),
+  /** A finite number, optionally within `[min, max]`. */
+  number: (min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY) =>
+    spec<number>(
+      Number.isFinite(min) || Number.isFinite(max) ? `a number from ${min} to ${max}` : 'a finite number',
+      (v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max,
+    ),
+  /** A boolean. */
+  boolean: () => spec<boolean>('a boolean', (v) => typeof v === 'boolean'),
+  /** One of a fixed set of string values. */
+  oneOf: <const V extends readonly string[]>(values: V) =>
+    spec<V[number]>(`one of ${values.join(', ')}`, (v) => typeof v === 'string' && values.includes(v)),
+  /** Any JSON value (objects, arrays, strings, numbers, booleans, null). */
+  json: () => spec<unknown>('a JSON value', () => true),
+  /** Makes a field optional: absent (`undefined`) is accepted, anything present is checked. */
+  optional: <T>(inner: FieldSpec<T>): FieldSpec<T> & { optional: true } => ({
+    describe: inner.describe,
+    optional: true,
+    check: (v) => v === undefined || inner.check(v),
+  }),
+};
+
+/**
+ * Checks `payload` against `schema`; returns the first failing field name and what was
+ * expected, or `undefined` when valid.
+ */
+export function checkSchema(
+  schema: PayloadSchema,
+  payload: Record<string, unknown>,
+): { field: string; expected: string } | undefined {
+  for (const [name, fieldSpec] of Object.entries(schema)) {
+    const value = payload[name];
+    if (value === undefined && !fieldSpec.optional)
+      return { field: name, expected: `required: ${fieldSpec.describe}` };
+    if (!fieldSpec.check(value)) return { field: name, expected: fieldSpec.describe };
+  }
+  return undefined;
+}
