@@ -1,0 +1,59 @@
+import { createEvent } from '@repopulse/events-core';
+import { describe, expect, it } from 'vitest';
+import { createMemoryBus } from '../src/index';
+
+const event = (message: string) => createEvent('log.append', { level: 'info', message });
+
+describe('createMemoryBus', () => {
+  it('issues <ms>-<seq> positions from its clock, strictly increasing even when the clock goes back', async () => {
+    let clock = 1_000;
+    const bus = createMemoryBus({ now: () => clock });
+    const positions = [];
+    positions.push((await bus.publish('t', event('a'))).position);
+    positions.push((await bus.publish('t', event('b'))).position);
+    clock = 900;
+    positions.push((await bus.publish('t', event('c'))).position);
+    clock = 2_000;
+    positions.push((await bus.publish('t', event('d'))).position);
+    expect(positions).toEqual(['1000-0', '1000-1', '1000-2', '2000-0']);
+  });
+
+  it('counts TTL from its clock', async () => {
+    let clock = 10_000;
+    const bus = createMemoryBus({ now: () => clock, historyTtlMs: 1_000 });
+    const first = await bus.publish('t', event('old'));
+    clock += 5_000;
+    await bus.publish('t', event('new'));
+    const got: unknown[] = [];
+    await bus.subscribe('t', (d) => got.push(d), { after: first.position });
+    expect(got).toEqual([{ reset: true, position: '15000-0', reason: 'expired' }]);
+  });
+
+  it('refuses bad retention options with a RangeError', () => {
+    expect(() => createMemoryBus({ historyLimit: 0 })).toThrow(/historyLimit/);
+    expect(() => createMemoryBus({ historyTtlMs: -1 })).toThrow(/historyTtlMs/);
+  });
+
+  it('enforces maxEventBytes', async () => {
+    const bus = createMemoryBus({ maxEventBytes: 200 });
+    await expect(bus.publish('t', event('x'.repeat(300)))).rejects.toMatchObject({ code: 'too_large' });
+    expect(await bus.head('t')).toBe('0-0');
+  });
+
+  it('sends errors of handlers to console.error when no onError is given', async () => {
+    const bus = createMemoryBus();
+    const logged: unknown[][] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => logged.push(args);
+    try {
+      await bus.subscribe('t', () => {
+        throw new Error('handler failed');
+      });
+      await bus.publish('t', event('a'));
+    } finally {
+      console.error = original;
+    }
+    expect(String(logged[0]?.[0])).toContain('bus handler error on t');
+    expect((logged[0]?.[1] as Error).message).toBe('handler failed');
+  });
+});
