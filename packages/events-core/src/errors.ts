@@ -88,7 +88,8 @@ export type BusErrorCode = 'bus_closed' | 'bus_unavailable' | 'invalid_topic' | 
 /**
  * Thrown (or used to reject) by every {@link EventBus} implementation: publishing on a closed
  * bus (`bus_closed`), a store that stayed unreachable past its bound (`bus_unavailable`),
- * a malformed topic (`invalid_topic`).
+ * a malformed topic (`invalid_topic`), a malformed stream position given to
+ * `comparePositions` (`invalid_position`).
  */
 export class BusError extends RepoPulseError<BusErrorCode> {}
 

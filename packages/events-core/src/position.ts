@@ -1,3 +1,5 @@
+import { BusError } from './errors';
+
 /**
  * A position in a topic's ordered log: `<ms>-<seq>`, the Redis stream id format. Both parts are
  * non-negative integers; positions compare numerically, milliseconds first.
@@ -48,22 +50,26 @@ export function formatPosition(parts: PositionParts): StreamPosition {
 
 /**
  * Orders two well-formed positions: negative when `a` is earlier, 0 when equal, positive when later.
- * Throws a `TypeError` for a malformed one: check untrusted input with {@link isPosition} first.
+ * Throws `BusError('invalid_position')` for a malformed one: check untrusted input with {@link isPosition} first.
  */
 export function comparePositions(a: StreamPosition | string, b: StreamPosition | string): number {
   const pa = parsePosition(a);
   const pb = parsePosition(b);
-  if (!pa || !pb) throw new TypeError(`[repopulse] malformed stream position: ${JSON.stringify(pa ? b : a)}`);
+  if (!pa || !pb) {
+    throw new BusError('invalid_position', `malformed stream position: ${JSON.stringify(pa ? b : a)}`);
+  }
   return pa.ms === pb.ms ? pa.seq - pb.seq : pa.ms - pb.ms;
 }
 
 /**
  * The next position after `last` at time `nowMs`: `<nowMs>-0` when the clock moved on,
  * else `<last.ms>-<last.seq + 1>` (also when the clock went backwards), so positions issued
- * in sequence are strictly increasing.
+ * in sequence are strictly increasing. `nowMs` is floored; a clock reading that is not a safe
+ * integer (NaN, Infinity) counts as 0, i.e. "no progress".
  */
 export function nextPosition(last: StreamPosition | undefined, nowMs: number): StreamPosition {
   const prev = last ? parsePosition(last) : undefined;
-  if (!prev || nowMs > prev.ms) return `${Math.max(0, Math.floor(nowMs))}-0`;
+  const ms = Number.isSafeInteger(Math.floor(nowMs)) ? Math.max(0, Math.floor(nowMs)) : 0;
+  if (!prev || ms > prev.ms) return `${ms}-0`;
   return `${prev.ms}-${prev.seq + 1}`;
 }

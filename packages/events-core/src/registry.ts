@@ -10,7 +10,8 @@ const TYPE_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 /**
  * Registers a custom event type and the schema its payload must satisfy. Pair it with an
  * `EventMap` augmentation so the payload is typed too. Registering a type twice throws
- * `already_registered`; a malformed name throws `invalid_field`.
+ * `already_registered`; a malformed name or a schema entry not built with `field.*()`
+ * throws `invalid_field`.
  *
  * @example
  * ```ts
@@ -22,13 +23,21 @@ const TYPE_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
  * ```
  */
 export function registerEventType<K extends EventType>(type: K, schema: PayloadSchema): void {
-  checkControlChars(type, 'type');
-  if (!TYPE_RE.test(type)) {
+  if (typeof type === 'string') checkControlChars(type, 'type');
+  if (typeof type !== 'string' || !TYPE_RE.test(type)) {
     throw new EventValidationError(
       'invalid_field',
       `type "${type}" must be 1-128 of A-Z a-z 0-9 _ . : -`,
       'type',
     );
+  }
+  const badField =
+    typeof schema !== 'object' || schema === null
+      ? ''
+      : Object.keys(schema).find((name) => typeof schema[name]?.check !== 'function');
+  if (badField !== undefined) {
+    const where = badField ? `schema.${badField}` : 'schema';
+    throw new EventValidationError('invalid_field', `${where} must be built with field.*()`, where);
   }
   if (schemas.has(type))
     throw new EventValidationError('already_registered', `type "${type}" is already registered`, 'type');

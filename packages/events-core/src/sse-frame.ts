@@ -39,9 +39,10 @@ export interface ResetFrameData {
 
 /**
  * The frame telling a client its resume point is gone: `event: reset`, with `id:` set to the
- * head so a later reconnect resumes from there.
+ * head so a later reconnect resumes from there. Throws `invalid_field` if the position holds CR/LF/NUL.
  */
 export function encodeSseReset(reason: ResetReason, position: StreamPosition): string {
+  checkControlChars(position, 'position');
   const data: ResetFrameData = { reason, position };
   return `id: ${position}\nevent: reset\ndata: ${JSON.stringify(data)}\n\n`;
 }

@@ -66,7 +66,7 @@ export function isTaskStatus(value: unknown): value is TaskStatus {
  * ```
  */
 export function canTransitionRepo(from: RepositoryStatus, to: RepositoryStatus): boolean {
-  return REPO_TRANSITIONS[from]?.includes(to) ?? false;
+  return isRepositoryStatus(from) && REPO_TRANSITIONS[from].includes(to);
 }
 
 /**
@@ -80,7 +80,7 @@ export function canTransitionTask(
 ): boolean {
   if (from === to) return false;
   if (options.force && to === 'pending' && isTaskStatus(from)) return true;
-  return TASK_TRANSITIONS[from]?.includes(to) ?? false;
+  return isTaskStatus(from) && TASK_TRANSITIONS[from].includes(to);
 }
 
 /** Like {@link canTransitionRepo}, but throws {@link InvalidTransitionError} when not allowed. */
