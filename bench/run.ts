@@ -1,0 +1,9 @@
+import { benchBusPublish } from './bus-publish';
+import { benchSseFanout } from './sse-fanout';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const only = process.argv[2];
+
+console.log(`RepoPulse benchmarks — node ${process.version}; ratios are measured side by side in one run.`);
+if (!only || only === 'bus') await benchBusPublish(redisUrl);
+if (!only || only === 'sse') await benchSseFanout();
