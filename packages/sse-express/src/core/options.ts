@@ -1,0 +1,185 @@
+import type { EventBus } from '@repopulse/events-core';
+import type { NodeRequest } from './request-info';
+import type { StreamTokenSecret, VerifiedStreamToken } from './stream-token';
+
+/** What `authorize` is told about the request. */
+export interface AuthorizeContext {
+  /** The topic the request asks for (from `topic(req)`). */
+  topic: string;
+  /**
+   * The verified stream token, when `tokenSecret` is set and the request carried one. Its
+   * `topics` claim was already checked against `topic`.
+   */
+  token: VerifiedStreamToken | undefined;
+  /** `sse` or `long-poll`. */
+  transport: 'sse' | 'long-poll';
+}
+
+/**
+ * What `authorize` returns: `true`/`undefined` to allow, `false` to refuse with 403, or an object
+ * to allow with a deadline (e.g. the end of a cookie session) after which the stream is closed.
+ * To answer 401/404 (or any other status), throw a `StreamHttpError`.
+ */
+export type AuthorizeResult =
+  | boolean
+  | undefined
+  | {
+      /** Ms since epoch after which the stream is closed (e.g. the session's end). */
+      expiresAt?: number;
+    };
+
+/** Options of `createEventStreamHandler` / `createEventStreamCore`. */
+export interface EventStreamOptions<Req extends NodeRequest = NodeRequest> {
+  /**
+   * Where events come from (`createMemoryBus()`, `createRedisBus()`, …). Not closed by the handler.
+   */
+  bus: EventBus;
+  /**
+   * The topic of a request: a fixed name or a function of the request. It may throw a
+   * `StreamHttpError` (e.g. 404). A topic with CR/LF/NUL or over 256 characters is refused with 400.
+   * @example (req) => `repo:${req.params.id}`
+   */
+  topic: string | ((req: Req) => string | Promise<string>);
+  /**
+   * Decides whether `req` may read `context.topic`; runs after the token check. Return `false`
+   * for 403, throw `StreamHttpError` for 401/404/…; an unexpected throw answers 500.
+   * @default allows every request (that passed the token check, if any)
+   * @example
+   * async (req, { topic, token }) => {
+   *   const repo = await db.repo(req.params.id);
+   *   if (!repo) throw new StreamHttpError(404, 'not_found', 'unknown repository');
+   *   return repo.ownerId === token?.sub;
+   * }
+   */
+  authorize?: (req: Req, context: AuthorizeContext) => AuthorizeResult | Promise<AuthorizeResult>;
+  /**
+   * A comment is written to a stream that was idle for this long (one shared timer per handler).
+   * Keeps proxies from closing idle streams and lets clients detect dead ones.
+   * @default 15000
+   */
+  heartbeatMs?: number;
+  /**
+   * Sent as `retry:` in the first bytes: how long EventSource waits before reconnecting.
+   * @default 3000
+   */
+  retryMs?: number;
+  /**
+   * A stream whose unsent bytes (queued while the socket does not drain) exceed this is closed and
+   * counted in `stats().closedForBackpressure`; its client resumes from its last event id.
+   * @default 1048576 (1 MiB)
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Open streams plus waiting long-polls allowed at once; beyond it requests get 503
+   * `too_many_connections` with `Retry-After`.
+   * @default Infinity
+   */
+  maxConnections?: number;
+  /**
+   * Longest long-poll wait; `?wait=<seconds>` may ask for less.
+   * @default 25000
+   */
+  longPollWaitMs?: number;
+  /**
+   * Enables signed stream tokens (see `signStreamToken`): accepted from
+   * `Authorization: Bearer`, `?access_token=` or the `tokenCookie` cookie. Invalid or expired
+   * tokens get 401, a token whose `topics` do not cover the topic gets 403, and a stream is
+   * closed when its token expires.
+   * @example process.env.STREAM_TOKEN_SECRET
+   */
+  tokenSecret?: StreamTokenSecret;
+  /**
+   * Name of the cookie a stream token may come in.
+   * @default 'repopulse_token'
+   */
+  tokenCookie?: string;
+  /**
+   * With `tokenSecret`: whether a request without any token is refused with 401
+   * `missing_token`. Set `false` to let such requests through to `authorize` (e.g. session auth).
+   * @default true
+   */
+  requireToken?: boolean;
+  /**
+   * Receives unexpected errors (a throwing `topic`/`authorize`, a failing subscribe).
+   * @default logs with console.error
+   */
+  onError?: (error: unknown) => void;
+}
+
+/** Options with defaults applied and checked. */
+export interface ResolvedOptions<Req extends NodeRequest> {
+  bus: EventBus;
+  topic: (req: Req) => string | Promise<string>;
+  authorize: EventStreamOptions<Req>['authorize'];
+  heartbeatMs: number;
+  retryMs: number;
+  maxBufferedBytes: number;
+  maxConnections: number;
+  longPollWaitMs: number;
+  tokenSecret: StreamTokenSecret | undefined;
+  tokenCookie: string;
+  requireToken: boolean;
+  onError: (error: unknown) => void;
+}
+
+/** Default {@link EventStreamOptions.heartbeatMs}. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+/** Default {@link EventStreamOptions.retryMs}. */
+export const DEFAULT_RETRY_MS = 3_000;
+/** Default {@link EventStreamOptions.maxBufferedBytes}: 1 MiB. */
+export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Default {@link EventStreamOptions.longPollWaitMs}. */
+export const DEFAULT_LONG_POLL_WAIT_MS = 25_000;
+/** Default {@link EventStreamOptions.tokenCookie}. */
+export const DEFAULT_TOKEN_COOKIE = 'repopulse_token';
+
+function positive(name: string, value: number | undefined, fallback: number, allowInfinity = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0) || (!allowInfinity && !Number.isFinite(value))) {
+    throw new RangeError(`[repopulse] ${name} must be a positive number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Applies defaults; throws `TypeError`/`RangeError` for unusable options. */
+export function resolveOptions<Req extends NodeRequest>(
+  options: EventStreamOptions<Req>,
+): ResolvedOptions<Req> {
+  const { bus, topic, authorize } = options ?? ({} as EventStreamOptions<Req>);
+  if (!bus || typeof bus.subscribe !== 'function' || typeof bus.head !== 'function') {
+    throw new TypeError('[repopulse] createEventStreamHandler needs a `bus` (an EventBus)');
+  }
+  if (typeof topic !== 'string' && typeof topic !== 'function') {
+    throw new TypeError('[repopulse] createEventStreamHandler needs `topic`: a string or (req) => string');
+  }
+  if (authorize !== undefined && typeof authorize !== 'function') {
+    throw new TypeError('[repopulse] `authorize` must be a function');
+  }
+  const retryMs = options.retryMs ?? DEFAULT_RETRY_MS;
+  if (!Number.isInteger(retryMs) || retryMs < 0) {
+    throw new RangeError(`[repopulse] retryMs must be a non-negative integer, got ${String(retryMs)}`);
+  }
+  const maxConnections = positive('maxConnections', options.maxConnections, Number.POSITIVE_INFINITY, true);
+  const tokenCookie = options.tokenCookie ?? DEFAULT_TOKEN_COOKIE;
+  if (typeof tokenCookie !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tokenCookie)) {
+    throw new TypeError(`[repopulse] tokenCookie must be a cookie name, got ${JSON.stringify(tokenCookie)}`);
+  }
+  return {
+    bus,
+    topic: typeof topic === 'string' ? () => topic : topic,
+    authorize,
+    heartbeatMs: positive('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS),
+    retryMs,
+    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
+    maxConnections,
+    longPollWaitMs: positive('longPollWaitMs', options.longPollWaitMs, DEFAULT_LONG_POLL_WAIT_MS),
+    tokenSecret: options.tokenSecret,
+    tokenCookie,
+    requireToken: options.requireToken ?? true,
+    onError:
+      options.onError ??
+      ((error) => {
+        console.error('[repopulse] sse-express error:', error);
+      }),
+  };
+}

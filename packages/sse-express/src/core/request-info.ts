@@ -1,0 +1,108 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { StreamHttpError } from '../errors';
+
+/** The parts of a request the core reads: Node's `IncomingMessage` and HTTP/2 requests both fit. */
+export interface NodeRequest {
+  /** Request method. */
+  method?: string | undefined;
+  /** Path and query (relative to the mount point under Express). */
+  url?: string | undefined;
+  /** Lower-cased request headers. */
+  headers: IncomingHttpHeaders;
+  /** `2` on HTTP/2. */
+  httpVersionMajor: number;
+}
+
+/** Which transport a request asked for. */
+export type Transport = 'sse' | 'long-poll';
+
+/** Picks the transport from `Accept`: JSON (without `text/event-stream`) → long-poll, else SSE. */
+export function transportOf(req: NodeRequest): Transport {
+  const accept = req.headers.accept ?? '';
+  if (accept.includes('text/event-stream')) return 'sse';
+  return accept.includes('application/json') ? 'long-poll' : 'sse';
+}
+
+/** The query string of a request, parsed. */
+export function queryOf(req: NodeRequest): URLSearchParams {
+  const url = req.url ?? '';
+  const q = url.indexOf('?');
+  return new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
+}
+
+function header(req: NodeRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The SSE resume point: `Last-Event-ID` (sent by EventSource on reconnect) wins over
+ * `?last_event_id=`; empty means none. Malformed values are passed on: the bus answers them
+ * with a reset.
+ */
+export function sseResumePoint(req: NodeRequest, query: URLSearchParams): string | undefined {
+  const fromHeader = header(req, 'last-event-id')?.trim();
+  if (fromHeader) return fromHeader;
+  const fromQuery = query.get('last_event_id')?.trim();
+  return fromQuery ? fromQuery : undefined;
+}
+
+/**
+ * The long-poll wait in ms from `?wait=<seconds>` (decimals allowed), capped at `maxMs`.
+ * Throws 400 `invalid_parameter` for anything but a non-negative number.
+ */
+export function longPollWaitMs(query: URLSearchParams, maxMs: number): number {
+  const raw = query.get('wait');
+  if (raw === null || raw === '') return maxMs;
+  const seconds = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(seconds)) {
+    throw new StreamHttpError(400, 'invalid_parameter', 'wait must be a non-negative number of seconds');
+  }
+  return Math.min(maxMs, Math.round(seconds * 1000));
+}
+
+/** The long-poll resume point from `?after=`; empty means "from the current head". */
+export function longPollAfter(query: URLSearchParams): string | undefined {
+  const raw = query.get('after')?.trim();
+  return raw ? raw : undefined;
+}
+
+/** Where a stream token was found. */
+export type TokenSource = 'bearer' | 'query' | 'cookie';
+
+/**
+ * Finds a stream token: `Authorization: Bearer <token>` first, then `?access_token=`, then the
+ * cookie named `cookieName`.
+ */
+export function findToken(
+  req: NodeRequest,
+  query: URLSearchParams,
+  cookieName: string,
+): { token: string; source: TokenSource } | undefined {
+  const auth = header(req, 'authorization');
+  if (auth) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    if (match) return { token: match[1] as string, source: 'bearer' };
+  }
+  const fromQuery = query.get('access_token');
+  if (fromQuery) return { token: fromQuery, source: 'query' };
+  const fromCookie = cookieValue(header(req, 'cookie'), cookieName);
+  return fromCookie ? { token: fromCookie, source: 'cookie' } : undefined;
+}
+
+/** Reads one cookie from a `Cookie` header (URL-decoded when possible). */
+export function cookieValue(cookieHeader: string | undefined, name: string): string | undefined {
+  if (!cookieHeader) return undefined;
+  for (const part of cookieHeader.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq === -1 || part.slice(0, eq).trim() !== name) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  }
+  return undefined;
+}

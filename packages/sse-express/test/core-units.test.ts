@@ -1,0 +1,137 @@
+import { createEvent, type EventDelivery } from '@repopulse/events-core';
+import { describe, expect, it } from 'vitest';
+import { type Deadline, DeadlineQueue } from '../src/core/deadline-queue';
+import { ChunkJoiner } from '../src/core/flush-queue';
+import { FrameCache } from '../src/core/frame-cache';
+import {
+  cookieValue,
+  findToken,
+  longPollWaitMs,
+  queryOf,
+  sseResumePoint,
+  transportOf,
+} from '../src/core/request-info';
+import { StreamHttpError } from '../src/index';
+import { waitFor } from './helpers/wait';
+
+describe('DeadlineQueue', () => {
+  const item = (deadline: number, fired: number[]): Deadline => ({
+    deadline,
+    heapIndex: -1,
+    onDeadline: () => fired.push(deadline),
+  });
+
+  it('fires due items in deadline order on one timer, and removed items never', async () => {
+    const fired: number[] = [];
+    const queue = new DeadlineQueue();
+    const now = Date.now();
+    const items = [50, 10, 40, 20, 30, 60].map((offset) => item(now + offset, fired));
+    for (const i of items) queue.add(i);
+    expect(queue.size).toBe(6);
+    queue.remove(items[2]!); // +40
+    queue.remove(items[2]!); // idempotent
+    await waitFor(() => fired.length === 5);
+    expect(fired.map((t) => t - now)).toEqual([10, 20, 30, 50, 60]);
+    expect(queue.size).toBe(0);
+  });
+
+  it('keeps heap order through many random adds and removals', () => {
+    const queue = new DeadlineQueue();
+    const fired: number[] = [];
+    const live = new Set<Deadline>();
+    let seed = 7;
+    const rand = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let i = 0; i < 2000; i++) {
+      if (live.size > 0 && rand() < 0.4) {
+        const victim = [...live][Math.floor(rand() * live.size)]!;
+        queue.remove(victim);
+        live.delete(victim);
+      } else {
+        const d = item(Date.now() + 1e9 + Math.floor(rand() * 1e6), fired);
+        queue.add(d);
+        live.add(d);
+      }
+    }
+    expect(queue.size).toBe(live.size);
+    const heap = (queue as unknown as { heap: Deadline[] }).heap;
+    heap.forEach((d, i) => {
+      expect(d.heapIndex).toBe(i);
+      if (i > 0) expect(heap[(i - 1) >> 1]!.deadline).toBeLessThanOrEqual(d.deadline);
+    });
+    queue.clear();
+    expect(queue.size).toBe(0);
+  });
+});
+
+describe('FrameCache and ChunkJoiner', () => {
+  it('serializes an event once per position and evicts the oldest', () => {
+    const cache = new FrameCache(2);
+    const event = createEvent('log.append', { level: 'info', message: 'hi' });
+    const d1: EventDelivery = { position: '1-0', event };
+    const a = cache.get(d1);
+    expect(cache.get({ ...d1 })).toBe(a);
+    expect(a.frame.toString()).toBe(`id: 1-0\nevent: log.append\ndata: ${JSON.stringify(event)}\n\n`);
+    cache.get({ position: '2-0', event });
+    cache.get({ position: '3-0', event });
+    expect(cache.size).toBe(2);
+    expect(cache.get(d1)).not.toBe(a); // evicted, made again
+    // another event at a known position (another store) is not served stale bytes
+    const other = createEvent('log.append', { level: 'info', message: 'other' });
+    expect(cache.get({ position: '3-0', event: other }).json).toBe(JSON.stringify(other));
+  });
+
+  it('shares one joined buffer between connections holding the same chunks', () => {
+    const joiner = new ChunkJoiner();
+    const a = Buffer.from('a');
+    const b = Buffer.from('b');
+    const first = joiner.join([a, b], 2);
+    expect(first.toString()).toBe('ab');
+    expect(joiner.join([a, b], 2)).toBe(first);
+    expect(joiner.join([a, Buffer.from('b')], 2)).not.toBe(first);
+    expect(joiner.join([a], 1)).toBe(a);
+  });
+});
+
+describe('request parsing', () => {
+  const req = (url: string, headers: Record<string, string> = {}) => ({
+    url,
+    headers,
+    httpVersionMajor: 1,
+    method: 'GET',
+  });
+
+  it('picks the transport from Accept', () => {
+    expect(transportOf(req('/', { accept: 'text/event-stream' }))).toBe('sse');
+    expect(transportOf(req('/', { accept: 'application/json' }))).toBe('long-poll');
+    expect(transportOf(req('/', { accept: 'application/json, text/event-stream' }))).toBe('sse');
+    expect(transportOf(req('/'))).toBe('sse');
+  });
+
+  it('reads resume points, wait and tokens', () => {
+    const q = queryOf(req('/x?last_event_id=5-0&wait=1.5&access_token=t1'));
+    expect(sseResumePoint(req('/x', { 'last-event-id': ' 7-1 ' }), q)).toBe('7-1');
+    expect(sseResumePoint(req('/x'), q)).toBe('5-0');
+    expect(sseResumePoint(req('/x'), queryOf(req('/x?last_event_id=')))).toBeUndefined();
+    expect(longPollWaitMs(q, 25_000)).toBe(1500);
+    expect(longPollWaitMs(queryOf(req('/?wait=100')), 25_000)).toBe(25_000);
+    expect(longPollWaitMs(queryOf(req('/')), 25_000)).toBe(25_000);
+    for (const bad of ['-1', 'abc', '1e3', 'Infinity']) {
+      expect(() => longPollWaitMs(queryOf(req(`/?wait=${bad}`)), 25_000)).toThrow(StreamHttpError);
+    }
+    expect(findToken(req('/', { authorization: 'Bearer abc.def' }), q, 'c')).toEqual({
+      token: 'abc.def',
+      source: 'bearer',
+    });
+    expect(findToken(req('/'), q, 'c')).toEqual({ token: 't1', source: 'query' });
+    expect(findToken(req('/', { cookie: 'a=1; c=tok%2E1' }), queryOf(req('/')), 'c')).toEqual({
+      token: 'tok.1',
+      source: 'cookie',
+    });
+    expect(findToken(req('/', { authorization: 'Basic xyz' }), queryOf(req('/')), 'c')).toBeUndefined();
+    expect(cookieValue('x="quoted"; y=2', 'x')).toBe('quoted');
+    expect(cookieValue('xy=1', 'x')).toBeUndefined();
+  });
+});

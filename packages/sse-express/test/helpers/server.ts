@@ -1,0 +1,74 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import express5, { type RequestHandler } from 'express';
+import express4 from 'express4';
+import type { ExpressLikeRequest } from '../../src/express';
+import { createEventStreamHandler, type EventStreamHandler, type EventStreamOptions } from '../../src/index';
+
+/** Which Express to mount the handler on. */
+export type ExpressVersion = 4 | 5;
+
+/** A running test server. */
+export interface TestServer {
+  /** `http://127.0.0.1:<port>` */
+  origin: string;
+  port: number;
+  server: Server;
+  handler: EventStreamHandler;
+  /** Server-side sockets currently open. */
+  sockets: Set<Socket>;
+  /** URL of the repository events route for `id`. */
+  url(id: string, query?: string): string;
+  /** Path of the repository events route for `id`. */
+  path(id: string, query?: string): string;
+  close(): Promise<void>;
+}
+
+/** Options of {@link startServer}. */
+export interface StartOptions {
+  express?: ExpressVersion;
+  /** Middleware mounted before the route (e.g. `compression()`). */
+  before?: RequestHandler[];
+}
+
+/**
+ * Starts Express (4 or 5) with the handler on `/api/repositories/:id/events`, topic `repo:<id>`
+ * unless `options.topic` says otherwise.
+ */
+export async function startServer(
+  handlerOptions: Omit<EventStreamOptions<ExpressLikeRequest>, 'topic'> &
+    Partial<Pick<EventStreamOptions<ExpressLikeRequest>, 'topic'>>,
+  { express = 5, before = [] }: StartOptions = {},
+): Promise<TestServer> {
+  const handler = createEventStreamHandler<ExpressLikeRequest>({
+    topic: (req) => `repo:${req.params.id}`,
+    ...handlerOptions,
+  });
+  const app = express === 4 ? express4() : express5();
+  for (const middleware of before) app.use(middleware);
+  app.get('/api/repositories/:id/events', handler);
+  const server = createServer(app);
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  const path = (id: string, query = '') => `/api/repositories/${encodeURIComponent(id)}/events${query}`;
+  return {
+    origin,
+    port,
+    server,
+    handler: handler as unknown as EventStreamHandler,
+    sockets,
+    path,
+    url: (id, query) => origin + path(id, query),
+    async close() {
+      await handler.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
