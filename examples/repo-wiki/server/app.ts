@@ -1,0 +1,219 @@
+import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import {
+  createRepositoryStatusTracker,
+  type EventBus,
+  type RepositoryStatusSnapshot,
+} from '@repopulse/events-core';
+import express from 'express';
+import { createAuthenticator } from './auth';
+import { createBus } from './bus';
+import type { AppConfig } from './config';
+import { openDatabase, type RepositoryRow, type TaskRow } from './db';
+import { createEventPublisher } from './event-publisher';
+import { createEventRoutes } from './events';
+import { createLogger, type Logger } from './logger';
+import { createApiRouter, createErrorHandler } from './routes';
+import { DocumentService } from './services/document-service';
+import { RepositoryService } from './services/repository-service';
+import { TaskService } from './services/task-service';
+import { createTaskRunner } from './task-runner';
+
+/** Counts every HTTP request the server receives (the idle test reads it). */
+export interface RequestMetrics {
+  /** Requests received since start. */
+  total: number;
+  /** The last 50 requests as `METHOD url`. */
+  recent: string[];
+}
+
+/** A created app, not yet listening. */
+export interface RepoWikiApp {
+  /** The Express app. */
+  app: express.Express;
+  /** The bus in use (memory or Redis). */
+  bus: EventBus;
+  /** The configuration it runs with. */
+  config: AppConfig;
+  /** Request counter. */
+  metrics: RequestMetrics;
+  /** Services, for tests and tooling. */
+  services: { repos: RepositoryService; tasks: TaskService; documents: DocumentService };
+  /** Open stream counts. */
+  streamStats(): unknown;
+  /** Resolves when no task runs and no status recompute is pending (tests). */
+  idle(): Promise<void>;
+  /** Graceful stop: fail this instance's unfinished tasks, drain streams over `graceMs`, close bus and DB. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Builds the whole app: SQLite, bus, services, runner, REST API, event streams, static UI.
+ * Runs the startup cleanup (tasks left `running`/`queued` → `failed` "interrupted").
+ */
+export async function createApp(
+  config: AppConfig,
+  log: Logger = createLogger(config.logLevel),
+): Promise<RepoWikiApp> {
+  const db = openDatabase(config.dataDir);
+  const bus = await createBus(config, log);
+  const publisher = createEventPublisher(bus, log);
+  const metrics: RequestMetrics = { total: 0, recent: [] };
+
+  let runnerRef: ReturnType<typeof createTaskRunner> | undefined;
+  const repos = new RepositoryService({
+    db,
+    publisher,
+    log,
+    cloneMs: Math.max(1, Math.round(1500 / config.simSpeed)),
+    instanceId: config.instanceId,
+    cancelWork: async (repoId) => runnerRef?.cancelRepo(repoId),
+  });
+  const tracker = createRepositoryStatusTracker<number>({
+    load: (id): RepositoryStatusSnapshot => {
+      const repo = repos.find(id);
+      if (!repo) return { status: 'pending', tasks: [] }; // deleted: 'pending' is left unchanged
+      return { status: repo.status, tasks: tasks.listByRepo(id) };
+    },
+    save: (id, change) => {
+      db.prepare('UPDATE repositories SET status = ?, error_msg = ?, updated_at = ? WHERE id = ?').run(
+        change.to,
+        change.error_msg ?? null,
+        Date.now(),
+        id,
+      );
+    },
+    publish: async (id, change) => {
+      const repo = repos.find(id);
+      if (repo) await publisher.publish(repo, 'repo.status_changed', change);
+    },
+    errorMessage: (_id, snapshot) => {
+      const failed = (snapshot.tasks as TaskRow[]).filter((t) => t.status === 'failed');
+      return failed.length > 0 ? `${failed.length} task(s) failed: ${failed[0]?.error_msg ?? ''}` : undefined;
+    },
+  });
+  const tasks: TaskService = new TaskService({
+    db,
+    publisher,
+    repos,
+    tracker,
+    instanceId: config.instanceId,
+  });
+  const documents = new DocumentService(db, publisher);
+  const runner = createTaskRunner({
+    tasks,
+    repos,
+    documents,
+    log,
+    simSpeed: config.simSpeed,
+    failTasks: config.failTasks,
+  });
+  runnerRef = runner;
+  tasks.setScheduler(runner);
+
+  const interrupted = await tasks.failInterrupted();
+  if (interrupted > 0) log.warn('startup cleanup: interrupted tasks marked failed', { count: interrupted });
+  const clones = await repos.failInterruptedClones();
+  if (clones > 0) log.warn('startup cleanup: interrupted clones marked error', { count: clones });
+
+  const auth = createAuthenticator({ users: config.users, secret: config.secret });
+  const streams = createEventRoutes({ bus, auth, repos, secret: config.secret, log });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((req, res, next) => {
+    metrics.total++;
+    metrics.recent.push(`${req.method} ${req.originalUrl}`);
+    if (metrics.recent.length > 50) metrics.recent.shift();
+    const start = performance.now();
+    res.on('finish', () => {
+      log.debug('request', {
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Math.round((performance.now() - start) * 10) / 10,
+      });
+    });
+    next();
+  });
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+  app.get('/api/events', streams.listEvents);
+  app.get('/api/repositories/:id/events', streams.repoEvents);
+  app.use('/api', createApiRouter({ bus, auth, repos, tasks, documents, log }));
+  const indexHtml = join(config.staticDir, 'index.html');
+  app.use(express.static(config.staticDir, { index: false, maxAge: '1h' }));
+  app.get(/^\/(?!api\/).*/, (_req, res) => {
+    if (existsSync(indexHtml)) res.sendFile(indexHtml, { headers: { 'Cache-Control': 'no-cache' } });
+    else res.status(404).type('text').send('UI not built: run `npm run build -w examples/repo-wiki`.\n');
+  });
+  app.use(createErrorHandler(log));
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    bus,
+    config,
+    metrics,
+    services: { repos, tasks, documents },
+    streamStats: () => streams.stats(),
+    async idle() {
+      await runner.idle();
+      await tracker.idle();
+    },
+    close(graceMs = config.shutdownGraceMs) {
+      closing ??= (async () => {
+        await runner.close();
+        await repos.close();
+        const failed = await tasks.failInterrupted(
+          'interrupted: the server shut down while the task was in progress',
+        );
+        if (failed > 0) log.warn('shutdown: unfinished tasks marked failed', { count: failed });
+        await tracker.idle();
+        await streams.close(graceMs);
+        await bus.close();
+        db.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** A listening app. */
+export interface RunningServer extends RepoWikiApp {
+  /** The Node HTTP server. */
+  server: Server;
+  /** `http://127.0.0.1:<port>`. */
+  url: string;
+}
+
+/** Creates the app and listens on `config.port` (`0` = a free port). `close()` also closes the server. */
+export async function startServer(config: AppConfig, log?: Logger): Promise<RunningServer> {
+  const created = await createApp(config, log);
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = created.app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
+  });
+  const { port } = server.address() as AddressInfo;
+  const appClose = created.close;
+  let closing: Promise<void> | undefined;
+  return {
+    ...created,
+    server,
+    url: `http://127.0.0.1:${port}`,
+    close(graceMs) {
+      closing ??= (async () => {
+        server.close();
+        await appClose(graceMs);
+        server.closeAllConnections();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Re-exported for the type of snapshot rows in tests. */
+export type { RepositoryRow, TaskRow };

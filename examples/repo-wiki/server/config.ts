@@ -1,0 +1,80 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+
+/** A login the demo app accepts. */
+export interface DemoUser {
+  /** Login name. */
+  username: string;
+  /** Plain-text demo password (this is a demo). */
+  password: string;
+  /** `admin` sees every repository; `member` sees only the repositories it added. */
+  role: 'admin' | 'member';
+}
+
+/** Everything the server reads from its environment. */
+export interface AppConfig {
+  /** HTTP port; `0` picks a free one. @default 3000 */
+  port: number;
+  /** Directory of the SQLite file. @default './data' */
+  dataDir: string;
+  /** Redis URL; unset → in-memory bus. */
+  redisUrl?: string;
+  /** Key prefix on Redis, so instances of one deployment share topics. @default 'repopulse:' */
+  redisPrefix: string;
+  /** Task runner speed factor: 1 = a task takes ~6 s; 20 = ~0.3 s. @default 1 */
+  simSpeed: number;
+  /** Accepted logins: the demo user (admin) and `guest`/`guest` (member). */
+  users: DemoUser[];
+  /** HMAC secret of session cookies and stream tokens. @default a random secret per process */
+  secret: string;
+  /** Task kinds that always fail (e.g. `['api']`), from `FAIL_TASKS`. @default [] */
+  failTasks: string[];
+  /** Identifies this instance's running tasks for the startup cleanup. @default '<hostname>:<port>' */
+  instanceId: string;
+  /** Directory of the built UI. @default '<app>/dist/public' */
+  staticDir: string;
+  /** Grace period of SIGTERM: streams end spread over it. @default 2000 */
+  shutdownGraceMs: number;
+  /** Minimum log level. @default 'info' */
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+const APP_DIR = resolve(import.meta.dirname, '..');
+
+function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`[repo-wiki] ${name} must be a number ≥ 0`);
+  return value;
+}
+
+/**
+ * Reads the configuration from environment variables: `PORT`, `DATA_DIR`, `REDIS_URL`,
+ * `REDIS_PREFIX`, `SIM_SPEED`, `DEMO_USER`, `DEMO_PASSWORD`, `SESSION_SECRET`, `FAIL_TASKS`,
+ * `INSTANCE_ID`, `STATIC_DIR`, `SHUTDOWN_GRACE_MS`, `LOG_LEVEL`.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const port = positiveNumber('PORT', env.PORT, 3000);
+  const logLevel = (env.LOG_LEVEL ?? 'info') as AppConfig['logLevel'];
+  const config: AppConfig = {
+    port,
+    dataDir: resolve(env.DATA_DIR || './data'),
+    redisPrefix: env.REDIS_PREFIX || 'repopulse:',
+    simSpeed: positiveNumber('SIM_SPEED', env.SIM_SPEED, 1) || 1,
+    users: [
+      { username: env.DEMO_USER || 'demo', password: env.DEMO_PASSWORD || 'demo', role: 'admin' },
+      { username: 'guest', password: 'guest', role: 'member' },
+    ],
+    secret: env.SESSION_SECRET || crypto.randomUUID() + crypto.randomUUID(),
+    failTasks: (env.FAIL_TASKS ?? '')
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean),
+    instanceId: env.INSTANCE_ID || `${hostname()}:${port}`,
+    staticDir: resolve(env.STATIC_DIR || resolve(APP_DIR, 'dist/public')),
+    shutdownGraceMs: positiveNumber('SHUTDOWN_GRACE_MS', env.SHUTDOWN_GRACE_MS, 2000),
+    logLevel,
+  };
+  if (env.REDIS_URL) config.redisUrl = env.REDIS_URL;
+  return config;
+}

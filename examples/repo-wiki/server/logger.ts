@@ -1,0 +1,51 @@
+/** Log levels, lowest first. */
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
+
+/** A log level name. */
+export type LogLevelName = keyof typeof LEVELS;
+
+/** Structured logger: one JSON object per line on stdout (errors on stderr). */
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+  /** A logger that adds `fields` to every line. */
+  child(fields: Record<string, unknown>): Logger;
+}
+
+function errorFields(value: unknown): unknown {
+  if (value instanceof Error) {
+    const code = (value as { code?: unknown }).code;
+    return { name: value.name, message: value.message, ...(code === undefined ? {} : { code }) };
+  }
+  return value;
+}
+
+/**
+ * Creates a JSON-lines logger: `{"level":"info","time":"…","msg":"…",…fields}`.
+ *
+ * @example
+ * ```ts
+ * const log = createLogger('info', { service: 'repo-wiki' });
+ * log.info('listening', { url });
+ * ```
+ */
+export function createLogger(level: LogLevelName = 'info', base: Record<string, unknown> = {}): Logger {
+  const min = LEVELS[level] ?? LEVELS.info;
+  const write = (name: Exclude<LogLevelName, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
+    if (LEVELS[name] < min) return;
+    const line: Record<string, unknown> = { level: name, time: new Date().toISOString(), msg, ...base };
+    if (fields) for (const [k, v] of Object.entries(fields)) line[k] = errorFields(v);
+    (name === 'error' || name === 'warn' ? process.stderr : process.stdout).write(
+      `${JSON.stringify(line)}\n`,
+    );
+  };
+  return {
+    debug: (msg, fields) => write('debug', msg, fields),
+    info: (msg, fields) => write('info', msg, fields),
+    warn: (msg, fields) => write('warn', msg, fields),
+    error: (msg, fields) => write('error', msg, fields),
+    child: (fields) => createLogger(level, { ...base, ...fields }),
+  };
+}

@@ -1,0 +1,206 @@
+import { type EventBus, RepoPulseError } from '@repopulse/events-core';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { AppError } from './app-error';
+import type { Authenticator } from './auth';
+import type { Logger } from './logger';
+import { type AuthUser, assertCanSee } from './services/access';
+import type { DocumentService } from './services/document-service';
+import type { RepositoryService } from './services/repository-service';
+import type { TaskService } from './services/task-service';
+import { ALL_REPOS_TOPIC, ownerReposTopic, repoTopic } from './topics';
+
+/** What the REST routes need. */
+export interface RouteDeps {
+  bus: EventBus;
+  auth: Authenticator;
+  repos: RepositoryService;
+  tasks: TaskService;
+  documents: DocumentService;
+  log: Logger;
+}
+
+/** The list topic `user` subscribes to on `/api/events`. */
+export function listTopicOf(user: AuthUser): string {
+  return user.role === 'admin' ? ALL_REPOS_TOPIC : ownerReposTopic(user.username);
+}
+
+function idParam(req: Request, name = 'id'): number {
+  const raw = req.params[name];
+  const id = Number(raw);
+  if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(id)) {
+    throw new AppError('bad_request', `${name} must be a positive integer`);
+  }
+  return id;
+}
+
+function requestId(req: Request): string | undefined {
+  const value = req.get('x-request-id');
+  return value && /^[\w.-]{1,128}$/.test(value) ? value : undefined;
+}
+
+/** Builds the `/api` router: login, repositories, tasks, documents. */
+export function createApiRouter(deps: RouteDeps): express.Router {
+  const { bus, auth, repos, tasks, documents } = deps;
+  const router = express.Router();
+  router.use(express.json({ limit: '64kb' }));
+
+  router.post('/login', (req, res) => {
+    const { username, password } = (req.body ?? {}) as { username?: unknown; password?: unknown };
+    const session = auth.login(username, password);
+    res.cookie(auth.cookieName, session.token, {
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      maxAge: auth.sessionTtlMs,
+    });
+    res.json({ token: session.token, user: session.user });
+  });
+
+  router.post('/logout', (_req, res) => {
+    res.clearCookie(auth.cookieName, { path: '/' });
+    res.status(204).end();
+  });
+
+  // Everything below needs a user.
+  router.use((req, _res, next) => {
+    userSlot(req).user = auth.authenticate(req);
+    next();
+  });
+
+  router.get('/me', (req, res) => {
+    res.json({ user: userOf(req) });
+  });
+
+  router.get('/repositories', async (req, res) => {
+    const user = userOf(req);
+    // Head first, then the rows: an event racing the read is replayed (the page applies it idempotently).
+    const position = await bus.head(listTopicOf(user));
+    res.json({ repositories: repos.list(user), position });
+  });
+
+  router.post('/repositories', async (req, res) => {
+    const repo = await repos.create(userOf(req), req.body?.url, requestId(req));
+    res.status(201).json({ repository: repo });
+  });
+
+  const visibleRepo = (req: Request) => {
+    const repo = repos.get(idParam(req));
+    assertCanSee(userOf(req), repo);
+    return repo;
+  };
+
+  router.get('/repositories/:id', async (req, res) => {
+    const id = visibleRepo(req).id;
+    const position = await bus.head(repoTopic(id));
+    const repository = repos.find(id);
+    if (!repository) throw new AppError('not_found', `repository ${id} does not exist`);
+    res.json({
+      repository,
+      tasks: tasks.listByRepo(id),
+      documents: documents.listByRepo(id),
+      logs: tasks.logsByRepo(id),
+      position,
+    });
+  });
+
+  router.get('/repositories/:id/tasks', async (req, res) => {
+    const id = visibleRepo(req).id;
+    const position = await bus.head(repoTopic(id));
+    res.json({ tasks: tasks.listByRepo(id), position });
+  });
+
+  router.get('/repositories/:id/documents', async (req, res) => {
+    const id = visibleRepo(req).id;
+    const position = await bus.head(repoTopic(id));
+    res.json({ documents: documents.listByRepo(id), position });
+  });
+
+  router.delete('/repositories/:id', async (req, res) => {
+    const repo = visibleRepo(req);
+    await repos.delete(repo.id, requestId(req));
+    res.status(204).end();
+  });
+
+  router.post('/repositories/:id/run-all', async (req, res) => {
+    const repo = visibleRepo(req);
+    const queued = await tasks.runAll(repo.id, requestId(req));
+    res.status(202).json({ queued: queued.map((t) => t.id) });
+  });
+
+  const visibleTask = (req: Request) => {
+    const task = tasks.get(idParam(req));
+    assertCanSee(userOf(req), repos.get(task.repo_id));
+    return task;
+  };
+
+  router.post('/tasks/:id/run', async (req, res) => {
+    const task = await tasks.run(visibleTask(req).id, requestId(req));
+    res.status(202).json({ task });
+  });
+
+  router.post('/tasks/:id/reset', async (req, res) => {
+    res.json({ task: await tasks.reset(visibleTask(req).id, requestId(req)) });
+  });
+
+  router.post('/tasks/:id/force-reset', async (req, res) => {
+    res.json({ task: await tasks.forceReset(visibleTask(req).id, requestId(req)) });
+  });
+
+  router.get('/documents/:id', (req, res) => {
+    const doc = documents.get(idParam(req));
+    assertCanSee(userOf(req), repos.get(doc.repo_id));
+    res.json({ document: doc });
+  });
+
+  router.use((req) => {
+    throw new AppError('not_found', `no route ${req.method} ${req.baseUrl}${req.path}`);
+  });
+  return router;
+}
+
+interface UserLocals {
+  user?: AuthUser;
+}
+
+function userSlot(req: Request): UserLocals {
+  return req as unknown as UserLocals;
+}
+
+/** The user the auth middleware attached to `req`. */
+export function userOf(req: Request): AuthUser {
+  const user = userSlot(req).user;
+  if (!user) throw new AppError('unauthorized', 'log in first');
+  return user;
+}
+
+/** Renders errors as `{error:{code,message}}` with the matching HTTP status. */
+export function createErrorHandler(log: Logger) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    let status = 500;
+    let code = 'internal';
+    let message = 'internal server error';
+    if (error instanceof AppError) {
+      status = error.status;
+      code = error.code;
+      message = error.message;
+    } else if (error instanceof RepoPulseError) {
+      status = error.code === 'bus_unavailable' || error.code === 'bus_closed' ? 503 : 400;
+      code = error.code;
+      message = error.message;
+    } else if (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as { type?: string }).type === 'entity.parse.failed'
+    ) {
+      status = 400;
+      code = 'bad_request';
+      message = 'request body is not valid JSON';
+    }
+    if (status >= 500) log.error('request failed', { method: req.method, path: req.path, error });
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(status).json({ error: { code, message } });
+  };
+}

@@ -1,0 +1,28 @@
+/** An API error with the server's `{error:{code,message}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Calls the JSON API with the session cookie; throws {@link ApiError} on a non-2xx answer. */
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(path, {
+    method: init.method ?? 'GET',
+    credentials: 'same-origin',
+    headers:
+      init.body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+  if (res.status === 204) return undefined as T;
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const error = (json as { error?: { code?: string; message?: string } }).error ?? {};
+    throw new ApiError(res.status, error.code ?? 'http_error', error.message ?? `HTTP ${res.status}`);
+  }
+  return json as T;
+}

@@ -1,0 +1,21 @@
+const LABELS: Record<string, string> = {
+  open: 'live',
+  connecting: 'reconnecting',
+  polling: 'polling',
+  closed: 'offline',
+};
+
+/** Shows the event connection: live, reconnecting, polling or offline. */
+export function ConnectionIndicator(props: { state: 'connecting' | 'open' | 'polling' | 'closed' }) {
+  const label = LABELS[props.state] ?? props.state;
+  return (
+    <span
+      className={`conn conn-${label}`}
+      data-testid="connection"
+      data-state={label}
+      title={`event stream: ${label}`}
+    >
+      <span className="dot" /> {label}
+    </span>
+  );
+}

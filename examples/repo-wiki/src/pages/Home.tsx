@@ -1,0 +1,109 @@
+import type { AnyEnvelope } from '@repopulse/events-core';
+import { type FormEvent, useState } from 'react';
+import { api } from '../api';
+import { ConnectionIndicator } from '../components/ConnectionIndicator';
+import { StatusBadge } from '../components/StatusBadge';
+import { useLiveSnapshot } from '../hooks/useLiveSnapshot';
+import { Link } from '../router';
+import type { Repository } from '../types';
+
+/** Applies one list-level event to the repository list (idempotent). */
+export function applyListEvent(list: Repository[], event: AnyEnvelope): Repository[] {
+  const id = Number(event.repo_id);
+  switch (event.type) {
+    case 'repo.created': {
+      if (list.some((r) => r.id === id)) return list;
+      const row: Repository = {
+        id,
+        name: event.payload.name,
+        url: event.payload.url ?? '',
+        status: 'pending',
+        error_msg: null,
+        owner: '',
+        created_at: event.ts,
+      };
+      return [row, ...list].sort((a, b) => b.id - a.id);
+    }
+    case 'repo.deleted':
+      return list.filter((r) => r.id !== id);
+    case 'repo.status_changed':
+      return list.map((r) =>
+        r.id === id ? { ...r, status: event.payload.to, error_msg: event.payload.error_msg ?? null } : r,
+      );
+    default:
+      return list;
+  }
+}
+
+/** The repository list: live badges, live appearance and removal, add form. */
+export function Home() {
+  const { data, error, connection } = useLiveSnapshot<Repository[]>({
+    snapshotUrl: '/api/repositories',
+    streamUrl: '/api/events',
+    read: (json) => (json as { repositories: Repository[] }).repositories,
+    apply: applyListEvent,
+  });
+  const [url, setUrl] = useState('');
+  const [formError, setFormError] = useState('');
+
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    setFormError('');
+    try {
+      await api('/api/repositories', { method: 'POST', body: { url } });
+      setUrl('');
+    } catch (err) {
+      setFormError(err instanceof Error ? err.message : String(err));
+    }
+  };
+
+  return (
+    <main>
+      <header className="page-head">
+        <h1>Repositories</h1>
+        <ConnectionIndicator state={connection} />
+      </header>
+      <form className="add-form" onSubmit={add}>
+        <input
+          aria-label="Repository URL"
+          data-testid="add-url"
+          placeholder="https://github.com/owner/name"
+          value={url}
+          onChange={(e) => setUrl(e.target.value)}
+        />
+        <button type="submit" data-testid="add-submit" disabled={url.trim() === ''}>
+          Add repository
+        </button>
+        {formError && <span className="error">{formError}</span>}
+      </form>
+      {error && <p className="error">Could not load repositories: {error.message}</p>}
+      {!data && !error && <p>Loading…</p>}
+      {data && data.length === 0 && <p className="muted">No repositories yet. Add one above.</p>}
+      {data && data.length > 0 && (
+        <table className="repo-list" data-testid="repo-list">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>URL</th>
+              <th>Status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.map((repo) => (
+              <tr key={repo.id} data-testid={`repo-row-${repo.id}`}>
+                <td>
+                  <Link to={`/repos/${repo.id}`}>{repo.name}</Link>
+                </td>
+                <td className="muted mono">{repo.url}</td>
+                <td>
+                  <StatusBadge status={repo.status} testId={`repo-status-${repo.id}`} />
+                  {repo.error_msg && <span className="error small"> {repo.error_msg}</span>}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </main>
+  );
+}
