@@ -1,0 +1,143 @@
+// The esbuild-bundled client in real headless Chromium against a real sse-express server on
+// 127.0.0.1 (same origin as the page). Skips loudly without Chromium; fails under CI=true.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type EventServer, startEventServer } from './helpers/event-server';
+import { startProxy } from './helpers/proxy';
+
+function findChromium(): string | undefined {
+  try {
+    return (
+      execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
+        encoding: 'utf8',
+      }).trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+const executablePath = findChromium();
+if (!executablePath) {
+  if (process.env.CI === 'true')
+    throw new Error('[client] chromium is required under CI=true but was not found');
+  console.warn('\n⚠️  [client] chromium not found: SKIPPING the real-browser test (it runs under CI)\n');
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>client</title>
+<script type="module">
+  import { createEventStream } from '/client.js';
+  window.__events = [];
+  window.__states = [];
+  const extra = location.hash ? JSON.parse(decodeURIComponent(location.hash.slice(1))) : {};
+  const stream = createEventStream('/api/repositories/1/events', { lastEventId: '0-0', backoff: { initialMs: 10 }, ...extra });
+  stream.on('log.append', (event, position) => window.__events.push({ id: event.id, position, message: event.payload.message }));
+  stream.onState((state) => window.__states.push(state));
+  window.__stream = stream;
+</script>`;
+
+describe.skipIf(!executablePath)('in headless Chromium', () => {
+  let dir: string;
+  let server: EventServer;
+  let browser: Browser;
+  let page: Page;
+  let bundle: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'repopulse-client-'));
+    const out = join(dir, 'client.js');
+    await build({
+      entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      outfile: out,
+      logLevel: 'silent',
+    });
+    bundle = readFileSync(out, 'utf8');
+    server = await startEventServer({}, (app) => {
+      app.get('/', (_req, res) => void res.type('html').send(PAGE));
+      app.get('/client.js', (_req, res) => void res.type('text/javascript').send(bundle));
+    });
+    browser = await chromium.launch({
+      executablePath,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage();
+    page.on('pageerror', (error) => console.error('[chromium page error]', error));
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('receives events, and resumes without gap or duplicate after the socket drops', async () => {
+    expect(bundle).not.toMatch(/@repopulse\/events-core/);
+    await page.goto(`${server.origin}/`);
+    await page.waitForFunction(() => (window as unknown as { __states: string[] }).__states.includes('open'));
+    await server.publish(1, 3);
+    await page.waitForFunction(() => (window as unknown as { __events: unknown[] }).__events.length === 3);
+    server.dropConnections();
+    await server.publish(4, 3); // published while the browser is reconnecting
+    await page.waitForFunction(() => (window as unknown as { __events: unknown[] }).__events.length === 6);
+    const events = await page.evaluate(
+      () => (window as unknown as { __events: { id: string; position: string }[] }).__events,
+    );
+    expect(events.map((e) => e.id)).toEqual(['evt-1', 'evt-2', 'evt-3', 'evt-4', 'evt-5', 'evt-6']);
+    const sse = server.requests.filter((r) => r.accept === 'text/event-stream');
+    expect(sse.length).toBeGreaterThanOrEqual(2);
+    expect(sse[1]?.lastEventId).toBe(events[2]?.position);
+    const states = await page.evaluate(() => (window as unknown as { __states: string[] }).__states);
+    expect(states).toEqual(['open', 'connecting', 'open']);
+    await page.evaluate(() => (window as unknown as { __stream: { close(): void } }).__stream.close());
+    await expect.poll(() => server.handler.stats().streams).toBe(0);
+  });
+
+  it('falls back to long-polling behind a buffering proxy, with the same events', async () => {
+    const proxy = await startProxy(server.origin, 'buffer');
+    try {
+      const fresh = await browser.newPage();
+      const options = { fallback: { probeTimeoutMs: 300, waitSeconds: 0.5 } };
+      await fresh.goto(`${proxy.origin}/#${encodeURIComponent(JSON.stringify(options))}`);
+      await fresh.waitForFunction(() =>
+        (window as unknown as { __states: string[] }).__states.includes('polling'),
+      );
+      await server.publish(7, 2);
+      // lastEventId 0-0: the whole history (evt-1..evt-8) arrives over long-poll.
+      await fresh.waitForFunction(() => (window as unknown as { __events: unknown[] }).__events.length === 8);
+      const events = await fresh.evaluate(
+        () => (window as unknown as { __events: { id: string }[] }).__events,
+      );
+      expect(events.map((e) => e.id)).toEqual([
+        'evt-1',
+        'evt-2',
+        'evt-3',
+        'evt-4',
+        'evt-5',
+        'evt-6',
+        'evt-7',
+        'evt-8',
+      ]);
+      expect(proxy.requests.some((r) => r.accept === 'application/json' && r.query.get('after'))).toBe(true);
+      await fresh.close();
+    } finally {
+      await proxy.close();
+    }
+  });
+});

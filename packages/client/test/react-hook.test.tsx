@@ -1,0 +1,107 @@
+// @vitest-environment happy-dom
+// useEventStream rendered with react-dom/client against a real sse-express server.
+import { act, useEffect, useState } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { EventStreamError } from '../src/index';
+import { useEventStream } from '../src/react';
+import { type EventServer, startEventServer } from './helpers/event-server';
+import { until } from './helpers/events';
+import { setPageUrl } from './helpers/happy-dom';
+
+const env = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
+
+/** Renders synchronously inside act(); updates from network callbacks are left to React's scheduler, as in an app. */
+function sync(fn: () => void): void {
+  env.IS_REACT_ACT_ENVIRONMENT = true;
+  try {
+    act(fn);
+  } finally {
+    env.IS_REACT_ACT_ENVIRONMENT = false;
+  }
+}
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const fn of cleanups.splice(0).reverse()) await fn();
+});
+
+async function server(): Promise<EventServer> {
+  const s = await startEventServer();
+  cleanups.push(() => s.close());
+  setPageUrl(s.origin);
+  return s;
+}
+
+function mount(): { root: Root; container: HTMLElement } {
+  const container = document.createElement('div');
+  document.body.append(container);
+  const root = createRoot(container);
+  cleanups.push(() => {
+    root.unmount();
+    container.remove();
+  });
+  return { root, container };
+}
+
+function Log({ url, onError }: { url: string | null; onError?: (e: EventStreamError) => void }) {
+  const [lines, setLines] = useState<string[]>([]);
+  const { state, on } = useEventStream(url, { lastEventId: '0-0', onError });
+  useEffect(() => on('log.append', (event) => setLines((all) => [...all, event.payload.message])), [on]);
+  return (
+    <p>
+      <b>{state}</b>
+      <i>{lines.join('|')}</i>
+    </p>
+  );
+}
+
+const text = (container: HTMLElement, tag: 'b' | 'i') => container.querySelector(tag)?.textContent ?? '';
+
+describe('useEventStream', () => {
+  it('reports the state, delivers typed events to subscribers, and closes on unmount', async () => {
+    const s = await server();
+    const { root, container } = mount();
+    sync(() => root.render(<Log url={s.url} />));
+    expect(text(container, 'b')).toBe('connecting');
+    await until(() => text(container, 'b') === 'open', 'open');
+    await s.publish(1, 2);
+    await until(() => text(container, 'i') === 'line 1|line 2', 'events in the DOM');
+    expect(s.handler.stats().streams).toBe(1);
+    sync(() => root.unmount());
+    await until(() => s.handler.stats().streams === 0, 'the server to see the stream close');
+    expect(s.requests).toHaveLength(1);
+  });
+
+  it('reconnects to a new URL, keeping subscriptions, and stays closed for a null URL', async () => {
+    const s = await server();
+    const { root, container } = mount();
+    sync(() => root.render(<Log url={null} />));
+    expect(text(container, 'b')).toBe('closed');
+    sync(() => root.render(<Log url={s.url} />));
+    await until(() => text(container, 'b') === 'open', 'open');
+    await s.publish(1);
+    await until(() => text(container, 'i') === 'line 1', 'first event');
+    sync(() => root.render(<Log url={`${s.url}?v=2`} />));
+    await until(() => s.requests.length === 2 && text(container, 'b') === 'open', 'second stream');
+    expect(s.handler.stats().streams).toBe(1);
+    await s.publish(2);
+    // The new stream starts again from lastEventId 0-0: it replays line 1, then line 2.
+    await until(() => text(container, 'i') === 'line 1|line 1|line 2', 'events after the switch');
+    sync(() => root.render(<Log url={null} />));
+    await until(() => text(container, 'b') === 'closed' && s.handler.stats().streams === 0, 'closed');
+  });
+
+  it('passes errors to the latest onError and shows the fatal state', async () => {
+    const s = await startEventServer({ authorize: () => false });
+    cleanups.push(() => s.close());
+    setPageUrl(s.origin);
+    const seen: string[] = [];
+    const { root, container } = mount();
+    sync(() => root.render(<Log url={s.url} onError={(e) => seen.push(`first:${e.code}`)} />));
+    sync(() => root.render(<Log url={s.url} onError={(e) => seen.push(`latest:${e.code}`)} />));
+    await until(() => text(container, 'b') === 'closed', 'closed');
+    expect(seen).toEqual(['latest:forbidden']);
+    expect(s.requests).toHaveLength(1);
+  });
+});
