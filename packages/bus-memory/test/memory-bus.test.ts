@@ -25,7 +25,13 @@ describe('createMemoryBus', () => {
     clock += 5_000;
     await bus.publish('t', event('new'));
     const got: unknown[] = [];
-    await bus.subscribe('t', (d) => got.push(d), { after: first.position });
+    await bus.subscribe(
+      't',
+      (d) => {
+        got.push(d);
+      },
+      { after: first.position },
+    );
     expect(got).toEqual([{ reset: true, position: '15000-0', reason: 'expired' }]);
   });
 

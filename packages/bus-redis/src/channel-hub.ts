@@ -1,0 +1,170 @@
+import type { Redis } from 'ioredis';
+
+interface Channel {
+  /** Subscriptions that want this channel. */
+  refs: number;
+  /** True while the channel is subscribed on the current connection. */
+  subscribed: boolean;
+  /** Serializes SUBSCRIBE/UNSUBSCRIBE of this channel. */
+  chain: Promise<void>;
+  /** Operations queued on `chain` and not yet finished. */
+  ops: number;
+}
+
+/** Callbacks of a {@link ChannelHub}. */
+export interface ChannelHubEvents {
+  /** A message arrived on a channel. */
+  message(channel: string, payload: string): void;
+  /** The connection dropped: messages may be lost until {@link ChannelHubEvents.resubscribed}. */
+  down(): void;
+  /** After a reconnect, every wanted channel is subscribed again; catch up from the store now. */
+  resubscribed(): void;
+  /** A connection or resubscribe error with no caller to reject. */
+  error(error: unknown): void;
+}
+
+/**
+ * One Pub/Sub connection shared by all subscriptions of a bus, with reference-counted channels:
+ * the first acquire of a channel subscribes, the last release unsubscribes. Changes of one
+ * channel run one after another, so concurrent acquire/release never leave it in the wrong
+ * state. After a reconnect it resubscribes every wanted channel itself and only then reports
+ * `resubscribed`, so a catch-up read that follows cannot miss a message.
+ */
+export class ChannelHub {
+  private readonly channels = new Map<string, Channel>();
+  private wasDown = false;
+  private readyWaiters: (() => void)[] = [];
+  private resubscribing = false;
+  private epoch = 0;
+  private closed = false;
+  private readonly onMessage = (channel: string, payload: string) => this.events.message(channel, payload);
+  private readonly onCloseListener = () => this.onClose();
+  private readonly onReadyListener = () => this.onReady();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly events: ChannelHubEvents,
+  ) {
+    connection.on('message', this.onMessage);
+    connection.on('close', this.onCloseListener);
+    connection.on('ready', this.onReadyListener);
+  }
+
+  /** Adds a reference to `channel`; resolves once it is subscribed. */
+  acquire(channel: string): Promise<void> {
+    const entry = this.entry(channel);
+    entry.refs++;
+    return this.sync(channel, entry);
+  }
+
+  /** Drops a reference to `channel`; the last one unsubscribes. */
+  release(channel: string): Promise<void> {
+    const entry = this.channels.get(channel);
+    if (!entry || entry.refs === 0) return Promise.resolve();
+    entry.refs--;
+    return this.sync(channel, entry);
+  }
+
+  /** Forgets every channel and ends the connection (no UNSUBSCRIBE round trips needed). */
+  close(): void {
+    this.closed = true;
+    this.channels.clear();
+    this.connection.off('message', this.onMessage);
+    this.connection.off('close', this.onCloseListener);
+    this.connection.off('ready', this.onReadyListener);
+    this.connection.disconnect();
+  }
+
+  private entry(channel: string): Channel {
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      entry = { refs: 0, subscribed: false, chain: Promise.resolve(), ops: 0 };
+      this.channels.set(channel, entry);
+    }
+    return entry;
+  }
+
+  /** Queues one step that makes the channel's subscription match its reference count. */
+  private sync(channel: string, entry: Channel): Promise<void> {
+    entry.ops++;
+    const step = entry.chain.then(async () => {
+      if (this.closed) return;
+      if (entry.refs > 0 && !entry.subscribed) await this.whenReady();
+      if (this.closed) return;
+      const want = entry.refs > 0;
+      if (want && !entry.subscribed) {
+        await this.connection.subscribe(channel);
+        entry.subscribed = true;
+      } else if (!want && entry.subscribed) {
+        entry.subscribed = false;
+        await this.connection.unsubscribe(channel);
+      }
+    });
+    entry.chain = step.then(
+      () => this.settle(channel, entry),
+      () => this.settle(channel, entry),
+    );
+    return step;
+  }
+
+  private settle(channel: string, entry: Channel): void {
+    entry.ops--;
+    if (entry.ops === 0 && entry.refs === 0 && !entry.subscribed && this.channels.get(channel) === entry) {
+      this.channels.delete(channel);
+    }
+  }
+
+  /**
+   * False from a dropped connection until every wanted channel is subscribed again: messages
+   * may have been missed, so no subscription may go live before it has caught up.
+   */
+  get up(): boolean {
+    return !this.wasDown && !this.resubscribing;
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.wasDown = true;
+    this.epoch++;
+    for (const entry of this.channels.values()) entry.subscribed = false;
+    this.events.down();
+  }
+
+  /**
+   * Resolves once the connection is ready. SUBSCRIBE is only ever sent then: ioredis would write
+   * it during the handshake too (it is allowed while Redis loads), and the subscriber mode it
+   * enters would make ioredis's own ready check fail.
+   */
+  private whenReady(): Promise<void> {
+    if (this.connection.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private onReady(): void {
+    const waiters = this.readyWaiters;
+    this.readyWaiters = [];
+    for (const resolve of waiters) resolve();
+    if (this.closed || !this.wasDown) return;
+    this.wasDown = false;
+    this.resubscribing = true;
+    this.resubscribe(this.epoch, 0);
+  }
+
+  /** Subscribes every wanted channel again; retried with back-off until it works or the connection drops. */
+  private resubscribe(epoch: number, attempt: number): void {
+    const wanted = [...this.channels.entries()].filter(([, entry]) => entry.refs > 0);
+    Promise.all(wanted.map(([channel, entry]) => this.sync(channel, entry))).then(
+      () => {
+        // A newer drop supersedes this round: its own `ready` resubscribes and reports.
+        if (this.closed || epoch !== this.epoch) return;
+        this.resubscribing = false;
+        this.events.resubscribed();
+      },
+      (error: unknown) => {
+        if (this.closed || epoch !== this.epoch) return;
+        this.events.error(error);
+        setTimeout(() => this.resubscribe(epoch, attempt + 1), Math.min(50 * 2 ** attempt, 2000));
+      },
+    );
+  }
+}
