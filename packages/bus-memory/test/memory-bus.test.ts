@@ -60,6 +60,6 @@ describe('createMemoryBus', () => {
       console.error = original;
     }
     expect(String(logged[0]?.[0])).toContain('bus handler error on t');
-    expect((logged[0]?.[1] as Error).message).toBe('handler failed');
+    expect((logged[0]?.[1] as Error | undefined)?.message).toBe('handler failed');
   });
 });
