@@ -9,7 +9,7 @@ export function packageConfig(entry: Record<string, string>, overrides: Options 
   return {
     entry,
     format: ['esm', 'cjs'],
-    dts: { compilerOptions: { customConditions: [] } },
+    dts: true,
     outExtension: ({ format }) =>
       format === 'esm' ? { js: '.mjs', dts: '.d.mts' } : { js: '.cjs', dts: '.d.cts' },
     sourcemap: true,
