@@ -41,7 +41,7 @@ type Listener = (delivery: EventDelivery) => void;
  * await bus.publish('repo:42', createEvent('log.append', { level: 'info', message: 'hi' }));
  * ```
  */
-export function createMemoryBus(options: MemoryBusOptions = {}) {
+export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   if (!Number.isInteger(historyLimit) || historyLimit < 1) {
     throw new RangeError('[repopulse] historyLimit must be a positive integer');
@@ -151,5 +151,5 @@ export function createMemoryBus(options: MemoryBusOptions = {}) {
   return bus;
 }
 
-/** The bus {@link createMemoryBus} returns. */
-export type MemoryBus = ReturnType<typeof createMemoryBus>;
+/** The bus {@link createMemoryBus} returns: an {@link EventBus} living in this process. */
+export type MemoryBus = EventBus;

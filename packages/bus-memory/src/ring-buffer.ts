@@ -7,6 +7,7 @@ export class RingBuffer<T> {
   private start = 0;
   private size = 0;
 
+  /** @param capacity - The most items held; pushing more evicts the oldest. */
   constructor(readonly capacity: number) {
     if (!Number.isInteger(capacity) || capacity < 1)
       throw new RangeError('capacity must be a positive integer');

@@ -94,7 +94,7 @@ interface TopicEntry {
  * await bus.publish('repo:42', createEvent('log.append', { level: 'info', message: 'hi' }));
  * ```
  */
-export function createRedisBus(options: RedisBusOptions) {
+export function createRedisBus(options: RedisBusOptions): RedisBus {
   const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
   const historyTtlMs = options.historyTtlMs;
   const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -313,8 +313,8 @@ export function createRedisBus(options: RedisBusOptions) {
   return bus;
 }
 
-/** The bus {@link createRedisBus} returns. */
-export type RedisBus = ReturnType<typeof createRedisBus>;
+/** The bus {@link createRedisBus} returns: an {@link EventBus} shared by every process on the same Redis. */
+export type RedisBus = EventBus;
 
 function checkOptions(
   options: RedisBusOptions,

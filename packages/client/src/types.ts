@@ -129,6 +129,7 @@ export interface EventStream extends AsyncIterable<StreamItem> {
    * ```
    */
   on<K extends EventType>(type: K, handler: EventHandler<Envelope<K>>): () => void;
+  /** Calls `handler` for every event, whatever its type. Returns an unsubscribe function. */
   on(type: '*', handler: EventHandler<AnyEnvelope>): () => void;
   /** Calls `listener` on every state change. Returns an unsubscribe function. */
   onState(listener: (state: EventStreamState) => void): () => void;

@@ -85,12 +85,19 @@ export interface EventMap extends BuiltinEventMap {}
 
 /** The built-in catalog of DESIGN.md, before any augmentation. */
 export interface BuiltinEventMap {
+  /** A repository's status changed (published only on a real change). */
   'repo.status_changed': RepoStatusChangedPayload;
+  /** A task's status changed. */
   'task.status_changed': TaskStatusChangedPayload;
+  /** A task wrote a document. */
   'doc.created': DocCreatedPayload;
+  /** A running task reports its phase and progress. */
   'task.progress': TaskProgressPayload;
+  /** A log line of a repository's work. */
   'log.append': LogAppendPayload;
+  /** A repository was added (list-level topic). */
   'repo.created': RepoCreatedPayload;
+  /** A repository was removed (list-level topic). */
   'repo.deleted': RepoDeletedPayload;
 }
 

@@ -6,7 +6,14 @@ export * from './errors';
 export { newEventId } from './ids';
 export * from './position';
 export { isKnownEventType, registerEventType } from './registry';
-export { type FieldSpec, field, type PayloadOf, type PayloadSchema } from './schema';
+export {
+  type FieldSpec,
+  field,
+  type OptionalFieldSpec,
+  type PayloadOf,
+  type PayloadSchema,
+  type RequiredFieldSpec,
+} from './schema';
 export * from './sse-frame';
 export * from './status';
 export * from './status-tracker';

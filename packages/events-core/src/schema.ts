@@ -25,7 +25,19 @@ export type PayloadOf<S extends PayloadSchema> = {
   [K in keyof S as S[K]['optional'] extends true ? K : never]?: S[K] extends FieldSpec<infer T> ? T : never;
 };
 
-function spec<T>(describe: string, check: (value: unknown) => boolean): FieldSpec<T> & { optional: false } {
+/** A field that must be present. */
+export interface RequiredFieldSpec<T> extends FieldSpec<T> {
+  /** Always false: the field is required. */
+  readonly optional: false;
+}
+
+/** A field that may be absent. */
+export interface OptionalFieldSpec<T> extends FieldSpec<T> {
+  /** Always true: the field may be absent. */
+  readonly optional: true;
+}
+
+function spec<T>(describe: string, check: (value: unknown) => boolean): RequiredFieldSpec<T> {
   return { describe, optional: false, check };
 }
 
@@ -48,7 +60,7 @@ export const field = {
   /** Any JSON value (objects, arrays, strings, numbers, booleans, null). */
   json: () => spec<unknown>('a JSON value', () => true),
   /** Makes a field optional: absent (`undefined`) is accepted, anything present is checked. */
-  optional: <T>(inner: FieldSpec<T>): FieldSpec<T> & { optional: true } => ({
+  optional: <T>(inner: FieldSpec<T>): OptionalFieldSpec<T> => ({
     describe: inner.describe,
     optional: true,
     check: (v) => v === undefined || inner.check(v),
