@@ -1,54 +1,21 @@
-import type { RepositoryStatus, TaskStatus } from '@repopulse/events-core';
+// The API sends the server's rows as they are; these name the parts the UI reads. A type-only
+// import: no server code reaches the UI bundle.
+import type { DocumentRow, LogRow, RepositoryRow, TaskRow } from '../server/db';
 
-/** A repository as the API returns it. */
-export interface Repository {
-  id: number;
-  name: string;
-  url: string;
-  status: RepositoryStatus;
-  error_msg: string | null;
-  owner: string;
-  created_at: number;
-}
+/** A repository as the API returns it (the server-internal clone bookkeeping left out). */
+export type Repository = Omit<RepositoryRow, 'instance_id' | 'updated_at'>;
 
-/** A task as the API returns it. */
-export interface Task {
-  id: number;
-  repo_id: number;
-  kind: string;
-  title: string;
-  ord: number;
-  status: TaskStatus;
-  error_msg: string | null;
-  phase: string | null;
-  percent: number;
-  started_at: number | null;
-  completed_at: number | null;
-}
+/** A task as the API returns it (the server-internal run bookkeeping left out). */
+export type Task = Omit<TaskRow, 'instance_id' | 'updated_at'>;
 
-/** A document summary. */
-export interface DocumentSummary {
-  id: number;
-  repo_id: number;
-  task_id: number | null;
-  title: string;
-  filename: string;
-  created_at: number;
-}
+/** A document summary (a document without its Markdown). */
+export type DocumentSummary = Omit<DocumentRow, 'content'>;
 
 /** A document with its Markdown. */
-export interface DocumentFull extends DocumentSummary {
-  content: string;
-}
+export type DocumentFull = DocumentRow;
 
 /** A log line. */
-export interface LogLine {
-  event_id: string;
-  task_id: number | null;
-  level: string;
-  message: string;
-  ts: number;
-}
+export type LogLine = Pick<LogRow, 'event_id' | 'task_id' | 'level' | 'message' | 'ts'>;
 
 /** A logged-in user. */
 export interface User {

@@ -1,14 +1,21 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { AnyEnvelope } from '@repopulse/events-core';
+import {
+  deleteKeys,
+  findChromium,
+  freePort,
+  launchChromium,
+  reachableRedis,
+  redisUrl,
+  requirement,
+} from '@repopulse/test-support';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../server/app';
-import { chromiumAvailability, launchChromium } from './support/browser';
 import { buildUi } from './support/build-ui';
-import { freePort, spawnServer } from './support/child-server';
+import { spawnServer } from './support/child-server';
 import { appliedOf, openLoggedIn, quantile, waitForConnection } from './support/page';
-import { deleteKeys, reachableRedis } from './support/redis';
 import {
   client,
   login,
@@ -19,31 +26,30 @@ import {
 } from './support/test-server';
 
 const REDIS_URL = await reachableRedis();
-if (!REDIS_URL) {
-  console.warn(
-    `\n\n!!! repo-wiki e2e: no Redis at ${process.env.REDIS_URL ?? '127.0.0.1:6379'}. ${process.env.CI === 'true' ? 'FAILING (CI=true).' : 'SKIPPING the two-instance test.'}\n\n`,
-  );
-}
+const redisMode = requirement(
+  'repo-wiki e2e',
+  REDIS_URL ? undefined : `no Redis at ${redisUrl()}`,
+  'the two-instance test',
+);
 /** How long the idle test idles (`REPO_WIKI_IDLE_MS=60000` for the README's 60 s figure). */
 const IDLE_MS = Number(process.env.REPO_WIKI_IDLE_MS) || 10_000;
 const IMG_DIR = resolve(import.meta.dirname, '../../../docs/img');
-const chromium = chromiumAvailability();
-const CI = process.env.CI === 'true';
-if (!chromium.path) {
-  const msg = `\n\n!!! repo-wiki e2e: ${chromium.reason}. ${CI ? 'FAILING (CI=true).' : 'SKIPPING the browser tests.'}\n\n`;
-  console.warn(msg);
-}
+const CHROMIUM_PATH = findChromium();
+const chromiumMode = requirement(
+  'repo-wiki e2e',
+  CHROMIUM_PATH ? undefined : 'Chromium not found (install it or set CHROMIUM_PATH)',
+  'the browser tests',
+);
 
-describe.skipIf(!chromium.path && !CI)('repo-wiki in headless Chromium', () => {
+describe.skipIf(chromiumMode === 'skip')('repo-wiki in headless Chromium', () => {
   let browser: Browser;
   let staticDir: string;
   const cleanups: (() => unknown)[] = [];
 
   beforeAll(async () => {
-    if (!chromium.path) throw new Error(`repo-wiki e2e: ${chromium.reason} (required under CI=true)`);
     staticDir = await buildUi();
     cleanups.push(() => rmSync(staticDir, { recursive: true, force: true }));
-    browser = await launchChromium(chromium.path);
+    browser = await launchChromium(CHROMIUM_PATH as string);
     mkdirSync(IMG_DIR, { recursive: true });
   }, 180_000);
 
@@ -253,20 +259,20 @@ describe.skipIf(!chromium.path && !CI)('repo-wiki in headless Chromium', () => {
     expect((await child.exited).code).toBe(0);
   }, 90_000);
 
-  it.skipIf(!REDIS_URL && !CI)(
+  it.skipIf(redisMode === 'skip')(
     'two instances on the Redis bus: page on B, run-all on A, every change appears',
     async () => {
-      if (!REDIS_URL) throw new Error('repo-wiki e2e: Redis is required under CI=true');
+      const redis = REDIS_URL as string; // redisMode 'run' means Redis answered
       const data = tempDataDir();
       const prefix = `repo-wiki-e2e:${process.pid}:${Date.now()}:`;
       cleanups.push(async () => {
-        await deleteKeys(REDIS_URL, prefix);
+        await deleteKeys(redis, prefix);
         data.remove();
       });
       const shared = {
         DATA_DIR: data.dir,
         STATIC_DIR: staticDir,
-        REDIS_URL,
+        REDIS_URL: redis,
         REDIS_PREFIX: prefix,
         SIM_SPEED: '10',
       };

@@ -1,42 +1,25 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hasRedisServer as findRedisServer, freePort, requirement } from '@repopulse/test-support';
 import { describe } from 'vitest';
 
 /** True when a `redis-server` binary is on PATH. */
-export const hasRedisServer: boolean = spawnSync('redis-server', ['--version']).status === 0;
+const hasRedisServer: boolean = findRedisServer();
 
 /**
  * `describe` when `redis-server` exists. Without it the suite is skipped with a loud message,
  * except under `CI=true`, where a missing Redis must fail the run instead of hiding tests.
  */
 export function describeWithRedis(name: string, body: () => void): void {
-  if (hasRedisServer) {
+  const missing = hasRedisServer ? undefined : 'no redis-server binary on PATH (install redis-server 7+)';
+  if (requirement('bus-redis tests', missing, `"${name}"`) === 'run') {
     describe(name, body);
     return;
   }
-  if (process.env.CI === 'true') {
-    throw new Error(`[bus-redis tests] redis-server is not installed but CI=true: "${name}" cannot run`);
-  }
-  console.warn(
-    `\n*** [bus-redis tests] SKIPPED "${name}": no redis-server binary on PATH (install redis-server 7+). ***\n`,
-  );
   describe.skip(name, body);
-}
-
-/** A free TCP port on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject()));
-    });
-  });
 }
 
 /** Options of {@link startRedisServer}. */

@@ -1,35 +1,19 @@
 // @vitest-environment happy-dom
 // Browser niceties (online/offline, page visibility) with happy-dom's window and fetch, against a
 // real sse-express server.
-import { afterEach, describe, expect, it } from 'vitest';
-import { createEventStream, type EventStreamError, type EventStreamOptions } from '../src/index';
-import { type EventServer, startEventServer } from './helpers/event-server';
-import { collect, realSleep, until, waitForState } from './helpers/events';
+import { describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from './helpers/cleanups';
+import { ids, realSleep, until, waitForState } from './helpers/events';
 import { setPageUrl, setVisibility } from './helpers/happy-dom';
+import { serverStarter, streamOpener } from './helpers/harness';
 import { refuse, startServer } from './helpers/http-server';
 import { trackingFetch } from './helpers/tracking-fetch';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  setVisibility('visible');
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupAfterEach(() => setVisibility('visible'));
 
-async function server(): Promise<EventServer> {
-  const s = await startEventServer();
-  cleanups.push(() => s.close());
-  setPageUrl(s.origin);
-  return s;
-}
+const server = serverStarter(cleanups, (s) => setPageUrl(s.origin));
 
-function open(url: string, options: EventStreamOptions = {}) {
-  const errors: EventStreamError[] = [];
-  const stream = createEventStream(url, { onError: (e) => errors.push(e), ...options });
-  cleanups.push(() => stream.close());
-  return { stream, errors, got: collect(stream) };
-}
-
-const ids = (items: { event: { id: string } }[]) => items.map((i) => i.event.id);
+const open = streamOpener(cleanups);
 
 describe('browser niceties', () => {
   it('works with a relative URL and the page fetch', async () => {

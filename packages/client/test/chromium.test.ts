@@ -1,33 +1,21 @@
 // The esbuild-bundled client in real headless Chromium against a real sse-express server on
 // 127.0.0.1 (same origin as the page). Skips loudly without Chromium; fails under CI=true.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { findChromium, launchChromium, requirement } from '@repopulse/test-support';
 import { build } from 'esbuild';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EventServer, startEventServer } from './helpers/event-server';
 import { startProxy } from './helpers/proxy';
 
-function findChromium(): string | undefined {
-  try {
-    return (
-      execFileSync('sh', ['-c', 'command -v chromium || command -v chromium-browser'], {
-        encoding: 'utf8',
-      }).trim() || undefined
-    );
-  } catch {
-    return undefined;
-  }
-}
-
 const executablePath = findChromium();
-if (!executablePath) {
-  if (process.env.CI === 'true')
-    throw new Error('[client] chromium is required under CI=true but was not found');
-  console.warn('\n⚠️  [client] chromium not found: SKIPPING the real-browser test (it runs under CI)\n');
-}
+const mode = requirement(
+  'client',
+  executablePath ? undefined : 'chromium not found',
+  'the real-browser test',
+);
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>client</title>
 <script type="module">
@@ -41,7 +29,7 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>client</title>
   window.__stream = stream;
 </script>`;
 
-describe.skipIf(!executablePath)('in headless Chromium', () => {
+describe.skipIf(mode === 'skip')('in headless Chromium', () => {
   let dir: string;
   let server: EventServer;
   let browser: Browser;
@@ -66,17 +54,7 @@ describe.skipIf(!executablePath)('in headless Chromium', () => {
       app.get('/', (_req, res) => void res.type('html').send(PAGE));
       app.get('/client.js', (_req, res) => void res.type('text/javascript').send(bundle));
     });
-    browser = await chromium.launch({
-      executablePath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium(executablePath as string);
     page = await browser.newPage();
     page.on('pageerror', (error) => console.error('[chromium page error]', error));
   }, 60_000);

@@ -1,5 +1,5 @@
 // Long-poll fallback through misbehaving proxies in front of a real sse-express server.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createEventStream,
   type EventStreamError,
@@ -7,19 +7,13 @@ import {
   type EventStreamState,
   type ResetNotice,
 } from '../src/index';
+import { cleanupAfterEach } from './helpers/cleanups';
 import { type EventServer, startEventServer } from './helpers/event-server';
-import { collect, until, waitForState } from './helpers/events';
+import { collect, ids, range, until, waitForState } from './helpers/events';
 import { type SseMode, startProxy, type TestProxy } from './helpers/proxy';
 import { trackingFetch } from './helpers/tracking-fetch';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
-
-const ids = (items: { event: { id: string } }[]) => items.map((i) => i.event.id);
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => `evt-${from + i}`);
+const cleanups = cleanupAfterEach();
 
 async function setup(mode: SseMode): Promise<{ server: EventServer; proxy: TestProxy; url: string }> {
   const server = await startEventServer();

@@ -1,13 +1,11 @@
 // Answers that must stop the stream without a retry loop, and the one credential refresh on 401.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEventStream, type EventStream, type EventStreamError } from '../src/index';
+import { cleanupAfterEach } from './helpers/cleanups';
 import { collect, frame, realSleep, waitForState } from './helpers/events';
 import { openSse, refuse, startServer, type TestServer } from './helpers/http-server';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupAfterEach();
 
 async function serve(handler: Parameters<typeof startServer>[0]): Promise<TestServer> {
   const server = await startServer(handler);

@@ -1,15 +1,12 @@
 // WHATWG event-stream parsing as the client applies it (eventsource-parser v3 + TextDecoder),
 // over real sockets from servers that write exact bytes.
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createEventStream, type EventStream, type EventStreamError } from '../src/index';
+import { cleanupAfterEach } from './helpers/cleanups';
 import { collect, envelope, frame, realSleep } from './helpers/events';
 import { openSse, startServer, type TestServer } from './helpers/http-server';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  vi.restoreAllMocks();
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupAfterEach(() => vi.restoreAllMocks());
 
 async function serve(
   script: (res: import('node:http').ServerResponse, n: number) => void,

@@ -2,12 +2,13 @@
 // useEventStream rendered with react-dom/client against a real sse-express server.
 import { act, useEffect, useState } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EventStreamError } from '../src/index';
 import { useEventStream } from '../src/react';
-import { type EventServer, startEventServer } from './helpers/event-server';
+import { cleanupAfterEach } from './helpers/cleanups';
 import { until } from './helpers/events';
 import { setPageUrl } from './helpers/happy-dom';
+import { serverStarter } from './helpers/harness';
 
 const env = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
 
@@ -21,17 +22,9 @@ function sync(fn: () => void): void {
   }
 }
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupAfterEach();
 
-async function server(): Promise<EventServer> {
-  const s = await startEventServer();
-  cleanups.push(() => s.close());
-  setPageUrl(s.origin);
-  return s;
-}
+const server = serverStarter(cleanups, (s) => setPageUrl(s.origin));
 
 function mount(): { root: Root; container: HTMLElement } {
   const container = document.createElement('div');
@@ -93,9 +86,7 @@ describe('useEventStream', () => {
   });
 
   it('passes errors to the latest onError and shows the fatal state', async () => {
-    const s = await startEventServer({ authorize: () => false });
-    cleanups.push(() => s.close());
-    setPageUrl(s.origin);
+    const s = await server({ authorize: () => false });
     const seen: string[] = [];
     const { root, container } = mount();
     sync(() => root.render(<Log url={s.url} onError={(e) => seen.push(`first:${e.code}`)} />));

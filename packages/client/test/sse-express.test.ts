@@ -1,38 +1,16 @@
 // The client against a real sse-express server (memory bus) over real sockets.
 import { StreamHttpError, signStreamToken } from '@repopulse/sse-express';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createEventStream,
-  type EventStream,
-  type EventStreamError,
-  type EventStreamOptions,
-  type ResetNotice,
-  type StreamItem,
-} from '../src/index';
-import { type EventServer, startEventServer } from './helpers/event-server';
-import { collect, until, waitForState } from './helpers/events';
+import { describe, expect, it } from 'vitest';
+import type { EventStream, ResetNotice, StreamItem } from '../src/index';
+import { cleanupAfterEach } from './helpers/cleanups';
+import { ids, range, until, waitForState } from './helpers/events';
+import { serverStarter, streamOpener } from './helpers/harness';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupAfterEach();
 
-async function server(options: Parameters<typeof startEventServer>[0] = {}): Promise<EventServer> {
-  const s = await startEventServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
+const server = serverStarter(cleanups);
 
-function open(url: string, options: EventStreamOptions = {}) {
-  const errors: EventStreamError[] = [];
-  const stream = createEventStream(url, { onError: (e) => errors.push(e), ...options });
-  cleanups.push(() => stream.close());
-  return { stream, errors, got: collect(stream) };
-}
-
-const ids = (items: { event: { id: string } }[]) => items.map((i) => i.event.id);
-const range = (from: number, to: number) =>
-  Array.from({ length: to - from + 1 }, (_, i) => `evt-${from + i}`);
+const open = streamOpener(cleanups);
 
 describe('against sse-express', () => {
   it('replays after the snapshot position, then goes live, typed by event type', async () => {

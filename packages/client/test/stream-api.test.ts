@@ -1,27 +1,16 @@
 // The stream object itself: argument checks, handler isolation, close from inside a handler,
 // headers() failures, and a real 503 + Retry-After from sse-express's connection limit.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createEventStream, EventStreamError, type EventStreamOptions } from '../src/index';
-import { type EventServer, startEventServer } from './helpers/event-server';
-import { collect, realSleep, until, waitForState } from './helpers/events';
+import { cleanupAfterEach } from './helpers/cleanups';
+import { realSleep, until, waitForState } from './helpers/events';
+import { serverStarter, streamOpener } from './helpers/harness';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupAfterEach();
 
-async function server(options: Parameters<typeof startEventServer>[0] = {}): Promise<EventServer> {
-  const s = await startEventServer(options);
-  cleanups.push(() => s.close());
-  return s;
-}
+const server = serverStarter(cleanups);
 
-function open(url: string, options: EventStreamOptions = {}) {
-  const errors: EventStreamError[] = [];
-  const stream = createEventStream(url, { onError: (e) => errors.push(e), ...options });
-  cleanups.push(() => stream.close());
-  return { stream, errors, got: collect(stream) };
-}
+const open = streamOpener(cleanups);
 
 describe('createEventStream', () => {
   it('refuses a URL that does not parse (relative in Node) with a typed error, before any request', () => {

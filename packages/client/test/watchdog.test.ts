@@ -1,16 +1,13 @@
 // Heartbeat watchdog: a server that stops sending is detected by wall-clock silence.
 
 import type { ServerResponse } from 'node:http';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { createEventStream, type EventStreamError } from '../src/index';
+import { cleanupAfterEach } from './helpers/cleanups';
 import { collect, realSleep, until, waitForState } from './helpers/events';
 import { openSse, startServer, type TestServer } from './helpers/http-server';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  vi.useRealTimers();
-  for (const fn of cleanups.splice(0).reverse()) await fn();
-});
+const cleanups = cleanupAfterEach(() => vi.useRealTimers());
 
 async function serve(handler: (res: ServerResponse, n: number) => void): Promise<TestServer> {
   let n = 0;

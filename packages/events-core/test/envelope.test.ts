@@ -16,6 +16,7 @@ import {
   type TaskStatusChangedPayload,
   utf8Length,
 } from '../src/index';
+import { thrown } from './helpers/thrown';
 
 const ULID = /^[0-9A-HJKMNP-TV-Z]{26}$/;
 
@@ -35,15 +36,7 @@ function wire(type: string, payload: unknown, extra: Record<string, unknown> = {
 }
 
 /** Runs `fn`, expects an EventValidationError, returns it. */
-function rejection(fn: () => unknown): EventValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(EventValidationError);
-    return error as EventValidationError;
-  }
-  throw new Error('expected an EventValidationError, nothing was thrown');
-}
+const rejection = (fn: () => unknown): EventValidationError => thrown(EventValidationError, fn);
 
 function expectRejected(input: unknown, code: EventValidationErrorCode, field: string, options = {}) {
   const error = rejection(() => parseEnvelope(input, options));

@@ -12,6 +12,7 @@ import {
   parseEnvelope,
   registerEventType,
 } from '../src/index';
+import { thrown } from './helpers/thrown';
 
 // The augmentation users write against '@repopulse/events-core'; here the module is the source.
 declare module '../src/index' {
@@ -35,15 +36,8 @@ function wire(type: string, payload: unknown): Record<string, unknown> {
   return { id: 'evt-1', type, ts: 1, payload };
 }
 
-function rejection(fn: () => unknown): EventValidationError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(EventValidationError);
-    return error as EventValidationError;
-  }
-  throw new Error('expected an EventValidationError, nothing was thrown');
-}
+/** Runs `fn`, expects an EventValidationError, returns it. */
+const rejection = (fn: () => unknown): EventValidationError => thrown(EventValidationError, fn);
 
 describe('registerEventType', () => {
   it('derives the payload type from the schema', () => {

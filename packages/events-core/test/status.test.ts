@@ -13,6 +13,7 @@ import {
   TASK_STATUSES,
   type TaskStatus,
 } from '../src/index';
+import { thrown } from './helpers/thrown';
 
 /** The repository state machine, spelled out: every pair not listed is illegal. */
 const REPO_LEGAL: Record<RepositoryStatus, RepositoryStatus[]> = {
@@ -41,15 +42,8 @@ const taskPairs = TASK_STATUSES.flatMap((from) =>
   TASK_STATUSES.map((to) => [from, to, TASK_LEGAL[from].includes(to)] as const),
 );
 
-function transitionError(fn: () => void): InvalidTransitionError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(InvalidTransitionError);
-    return error as InvalidTransitionError;
-  }
-  throw new Error('expected an InvalidTransitionError, nothing was thrown');
-}
+/** Runs `fn`, expects an InvalidTransitionError, returns it. */
+const transitionError = (fn: () => unknown): InvalidTransitionError => thrown(InvalidTransitionError, fn);
 
 describe('status lists', () => {
   it('are the statuses of DESIGN.md, in lifecycle order', () => {

@@ -69,3 +69,10 @@ export function waitForState(stream: EventStream, state: EventStreamState): Prom
     });
   });
 }
+
+/** The event ids of collected items, in order. */
+export const ids = (items: { event: { id: string } }[]): string[] => items.map((i) => i.event.id);
+
+/** `['evt-<from>', …, 'evt-<to>']`, the ids {@link envelope} gives. */
+export const range = (from: number, to: number): string[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => `evt-${from + i}`);

@@ -1,7 +1,6 @@
-import { connect } from 'node:net';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import type { BusOptions, EventBus } from '@repopulse/events-core';
-import { Redis } from 'ioredis';
+import { deleteKeys, reachableRedis, redisUrl, requirement } from '@repopulse/test-support';
 
 /** Makes a fresh bus for one test; `cleanup` closes it and removes what it stored. */
 export interface BusFactory {
@@ -13,7 +12,7 @@ export interface BusFactory {
   cleanup(): Promise<void>;
 }
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = redisUrl();
 
 function memoryFactory(): BusFactory {
   const buses: EventBus[] = [];
@@ -28,23 +27,6 @@ function memoryFactory(): BusFactory {
       await Promise.all(buses.splice(0).map((bus) => bus.close()));
     },
   };
-}
-
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379) });
-    socket.setTimeout(1000);
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 type CreateRedisBus = (options: BusOptions & { url: string; keyPrefix: string }) => EventBus;
@@ -73,21 +55,7 @@ function redisFactory(createRedisBus: CreateRedisBus, label: string): BusFactory
     },
     async cleanup() {
       await Promise.all(buses.splice(0).map((bus) => bus.close()));
-      if (prefixes.length === 0) return;
-      const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-      try {
-        await redis.connect();
-        for (const prefix of prefixes.splice(0)) {
-          let cursor = '0';
-          do {
-            const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-            cursor = next;
-            if (keys.length > 0) await redis.del(...keys);
-          } while (cursor !== '0');
-        }
-      } finally {
-        redis.disconnect();
-      }
+      await deleteKeys(REDIS_URL, ...prefixes.splice(0));
     },
   };
 }
@@ -103,14 +71,11 @@ export async function busFactories(label: string): Promise<BusFactory[]> {
   const createRedisBus = await loadCreateRedisBus();
   const why = !createRedisBus
     ? '@repopulse/bus-redis does not export createRedisBus'
-    : !(await reachable(REDIS_URL))
+    : !(await reachableRedis(REDIS_URL))
       ? `no Redis answers at ${REDIS_URL}`
       : undefined;
-  if (why === undefined && createRedisBus) factories.push(redisFactory(createRedisBus, label));
-  else if (process.env.CI === 'true') {
-    throw new Error(`[sse-express tests] Redis bus required under CI=true but ${why}`);
-  } else {
-    console.warn(`\n!!! [sse-express tests: ${label}] SKIPPING the Redis bus: ${why} !!!\n`);
+  if (requirement(`sse-express tests: ${label}`, why, 'the Redis bus') === 'run' && createRedisBus) {
+    factories.push(redisFactory(createRedisBus, label));
   }
   return factories;
 }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { type Browser, chromium } from 'playwright-core';
 
 /** Chromium flags for a quiet, sandbox-free headless run (containers, CI). */
-export const CHROMIUM_ARGS = [
+export const CHROMIUM_ARGS: readonly string[] = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -11,7 +11,7 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-/** The Chromium binary (`CHROMIUM_PATH`, else `command -v chromium`), or undefined. */
+/** The Chromium binary (`CHROMIUM_PATH`, else `command -v chromium` / `chromium-browser`), or undefined. */
 export function findChromium(): string | undefined {
   if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
   for (const name of ['chromium', 'chromium-browser']) {
@@ -25,17 +25,7 @@ export function findChromium(): string | undefined {
   return undefined;
 }
 
-/**
- * Whether the browser tests can run. Missing Chromium: a loud skip locally, a failure under
- * `CI=true` (the caller turns `reason` into a thrown error there).
- */
-export function chromiumAvailability(): { path?: string; reason?: string } {
-  const path = findChromium();
-  if (path) return { path };
-  return { reason: 'Chromium not found (install it or set CHROMIUM_PATH)' };
-}
-
-/** Launches headless Chromium through playwright-core. */
+/** Launches headless Chromium at `executablePath` through playwright-core, with {@link CHROMIUM_ARGS}. */
 export function launchChromium(executablePath: string): Promise<Browser> {
-  return chromium.launch({ executablePath, args: CHROMIUM_ARGS, headless: true });
+  return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], headless: true });
 }

@@ -1,0 +1,4 @@
+export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
+export { freePort } from './port';
+export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl } from './redis';
+export { isCI, requirement } from './requirement';
