@@ -2,28 +2,13 @@
 // esbuild bundle, minified, gzipped; the budget is 4 kB = 4000 bytes. Prints the figure; exits 1 when over budget.
 // Usage: node scripts/size.mjs [--json]
 import { gzipSync } from 'node:zlib';
-import { build } from 'esbuild';
+import { bundleBrowserClient } from './browser-bundle.mjs';
 
 export const BUDGET_BYTES = 4000;
 
-/** Bundles src/index.ts for browsers and returns its minified and gzipped sizes in bytes. */
+/** Measures the browser bundle: its minified and gzipped sizes in bytes. */
 export async function measureSize() {
-  const result = await build({
-    entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    // events-core is imported for types only: if a runtime import ever slips in, fail loudly.
-    external: ['@repopulse/events-core'],
-    logLevel: 'silent',
-  });
-  const code = result.outputFiles[0].contents;
-  if (new TextDecoder().decode(code).includes('@repopulse/events-core')) {
-    throw new Error('the client bundle imports @repopulse/events-core at runtime (types only allowed)');
-  }
+  const code = await bundleBrowserClient();
   return { minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
 }
 

@@ -1,12 +1,9 @@
 // The esbuild-bundled client in real headless Chromium against a real sse-express server on
 // 127.0.0.1 (same origin as the page). Skips loudly without Chromium; fails under CI=true.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { findChromium, launchChromium, requirement } from '@repopulse/test-support';
-import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleBrowserClient } from '../scripts/browser-bundle.mjs';
 import { type EventServer, startEventServer } from './helpers/event-server';
 import { startProxy } from './helpers/proxy';
 
@@ -30,26 +27,13 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>client</title>
 </script>`;
 
 describe.skipIf(mode === 'skip')('in headless Chromium', () => {
-  let dir: string;
   let server: EventServer;
   let browser: Browser;
   let page: Page;
   let bundle: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'repopulse-client-'));
-    const out = join(dir, 'client.js');
-    await build({
-      entryPoints: [new URL('../src/index.ts', import.meta.url).pathname],
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      outfile: out,
-      logLevel: 'silent',
-    });
-    bundle = readFileSync(out, 'utf8');
+    bundle = new TextDecoder().decode(await bundleBrowserClient());
     server = await startEventServer({}, (app) => {
       app.get('/', (_req, res) => void res.type('html').send(PAGE));
       app.get('/client.js', (_req, res) => void res.type('text/javascript').send(bundle));
@@ -62,7 +46,6 @@ describe.skipIf(mode === 'skip')('in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await server?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('receives events, and resumes without gap or duplicate after the socket drops', async () => {
