@@ -1,5 +1,6 @@
 import type { EventType } from './catalog';
 import type { AnyEnvelope, Envelope } from './envelope';
+import { createErrorLog, errorLogKey } from './error-log';
 import { BusError } from './errors';
 import type { StreamPosition } from './position';
 import { hasControlChars } from './text';
@@ -160,9 +161,15 @@ export function assertTopic(topic: unknown): asserts topic is Topic {
   }
 }
 
-/** The default `onError`: logs to `console.error` with the context. */
+const busErrorLog = createErrorLog();
+
+/**
+ * The default `onError`: logs to `console.error` with the context, rate-limited per (source, code):
+ * the first error of a kind with its stack, repeats within a minute only counted.
+ */
 export const logBusError: BusErrorHandler = (error, context) => {
-  console.error(
+  busErrorLog(
+    errorLogKey(context.source, error),
     `[repopulse] bus ${context.source} error${context.topic ? ` on ${context.topic}` : ''}:`,
     error,
   );

@@ -109,3 +109,21 @@ export class BusClosedError extends BusError {
     super('bus_closed', message);
   }
 }
+
+/**
+ * True when `error` is a RepoPulse error (optionally with one of `codes`), also when it was thrown by
+ * another copy of a RepoPulse package (a CJS and an ESM build side by side, or two versions), where
+ * `instanceof` is false. Recognises a `code` string and a message starting with `[repopulse]`.
+ *
+ * @example
+ * ```ts
+ * if (isRepoPulseError(error, 'bus_closed')) return;
+ * ```
+ */
+export function isRepoPulseError(error: unknown, ...codes: string[]): error is RepoPulseError {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return false;
+  if (!(error instanceof RepoPulseError) && !error.message.startsWith('[repopulse]')) return false;
+  return codes.length === 0 || codes.includes(code);
+}

@@ -2,8 +2,10 @@ export * from './aggregate';
 export * from './bus';
 export * from './catalog';
 export * from './envelope';
+export * from './error-log';
 export * from './errors';
 export { newEventId } from './ids';
+export * from './options-check';
 export * from './position';
 export { isKnownEventType, registerEventType } from './registry';
 export {

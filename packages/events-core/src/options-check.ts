@@ -1,0 +1,77 @@
+import { RepoPulseError } from './errors';
+
+/** Why a factory refused its options. */
+export type OptionsErrorCode = 'unknown_option' | 'missing_option' | 'invalid_option';
+
+/**
+ * Thrown by a RepoPulse factory (`createMemoryBus`, `createRedisBus`, `createEventStreamHandler`, …)
+ * when its options object has a key it does not know (a typo such as `heartbeatMS`), lacks a
+ * required one, or is not an object. The message names the factory, the key, and the valid keys.
+ *
+ * @example
+ * ```ts
+ * try { createMemoryBus({ historylimit: 10 } as never); } catch (e) {
+ *   if (e instanceof OptionsError) console.log(e.code, e.option); // 'unknown_option' 'historylimit'
+ * }
+ * ```
+ */
+export class OptionsError extends RepoPulseError<OptionsErrorCode> {
+  /** The option at fault, when one is to blame. */
+  readonly option: string | undefined;
+
+  constructor(code: OptionsErrorCode, message: string, option?: string) {
+    super(code, message);
+    this.option = option;
+  }
+}
+
+/** What {@link checkOptions} accepts. */
+export interface OptionsShape {
+  /** Keys that must be present (not `undefined`). */
+  required?: readonly string[];
+  /** Keys that may be present. */
+  optional?: readonly string[];
+}
+
+const closest = (key: string, known: readonly string[]): string | undefined => {
+  const lower = key.toLowerCase();
+  return known.find((k) => k.toLowerCase() === lower);
+};
+
+/**
+ * Checks a factory's options object in plain JavaScript too: throws {@link OptionsError}
+ * `invalid_option` when it is not an object, `unknown_option` for a key outside `shape` (with a
+ * "did you mean" for a case slip), `missing_option` for an absent required key. Checks keys only;
+ * each factory validates the values itself.
+ *
+ * @param scope - the factory's name, used in messages (e.g. `createMemoryBus`).
+ * @example
+ * ```ts
+ * checkOptions('createMemoryBus', options, { optional: ['historyLimit', 'historyTtlMs'] });
+ * ```
+ */
+export function checkOptions(scope: string, options: unknown, shape: OptionsShape): void {
+  const required = shape.required ?? [];
+  const known = [...required, ...(shape.optional ?? [])];
+  if (options === undefined && required.length === 0) return;
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new OptionsError('invalid_option', `${scope}: options must be an object; got ${describe(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (known.includes(key)) continue;
+    const hint = closest(key, known);
+    throw new OptionsError(
+      'unknown_option',
+      `${scope}: unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; valid options: ${known.join(', ')}`,
+      key,
+    );
+  }
+  for (const key of required) {
+    if ((options as Record<string, unknown>)[key] === undefined) {
+      throw new OptionsError('missing_option', `${scope}: option "${key}" is required`, key);
+    }
+  }
+}
+
+const describe = (value: unknown): string =>
+  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
