@@ -113,4 +113,6 @@ export function useEventStream(
   return { state, error, on, stream };
 }
 
+export type { LiveResourceOptions, LiveResourceValue } from './live-resource';
 export type { EventStreamOptions, EventStreamState } from './types';
+export { type UseLiveResourceResult, useLiveResource } from './use-live-resource';
