@@ -1,4 +1,4 @@
-// The browser bundle of the core client (eventsource-parser included), built with esbuild: the one
+// The browser bundle of the core client (event-stream parser included), built with esbuild: the one
 // `npm run size` measures and the one the Chromium test loads into a real page.
 import { build } from 'esbuild';
 

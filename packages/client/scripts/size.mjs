@@ -1,4 +1,4 @@
-// Size budget of the browser bundle of the core client (eventsource-parser included):
+// Size budget of the browser bundle of the core client (event-stream parser included):
 // esbuild bundle, minified, gzipped; the budget is 4 kB = 4000 bytes. Prints the figure; exits 1 when over budget.
 // Usage: node scripts/size.mjs [--json]
 import { gzipSync } from 'node:zlib';
