@@ -1,7 +1,7 @@
 import type { AnyEnvelope, ResetReason, StreamPosition } from '@repopulse/events-core';
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { computeBackoff, parseRetryAfter } from './backoff';
 import { EventStreamError, type EventStreamErrorCode } from './errors';
+import { createSseParser, type SseMessage } from './sse-parser';
 import type {
   EventHandler,
   EventStream,
@@ -36,10 +36,6 @@ interface PollBody {
   reset?: { reason: ResetReason; position: StreamPosition };
 }
 
-const logUnretried = (error: EventStreamError) => {
-  if (error.fatal || error.code === 'handler' || error.code === 'bad_event') console.error(error);
-};
-
 /**
  * Opens a resilient event stream on `url` (SSE over `fetch`, JSON long-poll fallback on the same
  * URL) and keeps it open: exponential backoff with full jitter, resume from the last position on
@@ -69,7 +65,16 @@ export function createEventStream(url: string | URL, options: EventStreamOptions
   const fetchFn: FetchLike = options.fetch ?? ((input, init) => fetch(input, init));
   const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 37_500;
   const maxRetries = options.maxRetries ?? 1 / 0; // Infinity
-  const onError = options.onError ?? logUnretried;
+  let toldForeign = false;
+  // Logs what is not retried, and the first answer that is not the protocol (a wrong URL).
+  const onError =
+    options.onError ??
+    ((error: EventStreamError) => {
+      const foreign = error.code === 'bad_response';
+      if (error.fatal || error.code === 'handler' || error.code === 'bad_event' || (foreign && !toldForeign))
+        console.error(error);
+      toldForeign ||= foreign;
+    });
   const backoff = { initialMs: 1000, maxMs: 30_000, factor: 2, ...options.backoff };
   const fallback =
     options.fallback === false
@@ -98,6 +103,7 @@ export function createEventStream(url: string | URL, options: EventStreamOptions
   let retest = false; // polling after afterFailures: probe SSE right after the first good poll
   let refresh = false; // the one credential refresh after a 401 is in progress
   let retryAfter = 0;
+  let foreign = 0; // consecutive 200 answers that were neither SSE nor the long-poll JSON
   let ctl: AbortController | undefined; // the one connection or poll in flight (never two)
   // One timer at a time: the watchdog while a request is in flight, the backoff sleep between.
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -133,9 +139,10 @@ export function createEventStream(url: string | URL, options: EventStreamOptions
     for (const sink of sinks) sink(item);
   };
 
-  const onMessage = (message: EventSourceMessage) => {
+  const onMessage = (message: SseMessage) => {
     // WHATWG: the last event id persists across events; an empty `id:` clears it.
-    if (message.id !== undefined) cursor = message.id;
+    cursor = message.id;
+    if (message.data === undefined) return;
     let data: { type?: unknown } | undefined;
     try {
       data = JSON.parse(message.data);
@@ -171,14 +178,18 @@ export function createEventStream(url: string | URL, options: EventStreamOptions
       throw new EventStreamError('headers', false, 0, '', { cause });
     }
     headers.set('Accept', accept);
-    if (cursor && accept[0] === 't') headers.set('Last-Event-ID', cursor);
+    // A header value is a ByteString: send the id's UTF-8 bytes, as EventSource does.
+    if (cursor && accept[0] === 't')
+      headers.set('Last-Event-ID', String.fromCharCode(...new TextEncoder().encode(cursor)));
     const res = await fetchFn(target, {
       headers,
       signal: c.signal,
       credentials: options.credentials,
+      cache: 'no-store',
     });
     const status = res.status;
-    if (res.ok && status !== 204) {
+    // Only a 200 carries a stream (or a poll answer); 204 and any other 2xx stop, as in EventSource.
+    if (status === 200) {
       refresh = false;
       return res;
     }
@@ -209,19 +220,24 @@ export function createEventStream(url: string | URL, options: EventStreamOptions
       const res = await request(c, href, 'text/event-stream');
       if (!/^text\/event-stream/i.test(res.headers.get('content-type')!)) {
         res.body?.cancel().catch(() => {});
-        if (!fallback) throw new EventStreamError('bad_response', true, res.status);
+        const type = `not text/event-stream but ${res.headers.get('content-type')}`;
+        if (!fallback || ++foreign >= fallback.afterFailures)
+          throw new EventStreamError('bad_response', true, 200, type);
+        report(new EventStreamError('bad_response', false, 200, type));
         pollingSince = Date.now();
         return;
       }
-      const parser = createParser({
-        onRetry: (ms) => {
-          base = ms;
-        },
-        onEvent: (message) => {
+      foreign = 0;
+      const feed = createSseParser(
+        (message) => {
           events++;
           onMessage(message);
         },
-      });
+        (ms) => {
+          base = ms;
+        },
+        cursor,
+      );
       const reader = res.body!.getReader();
       const decoder = new TextDecoder(); // strips a leading BOM, decodes UTF-8 across chunks
       for (;;) {
@@ -234,7 +250,7 @@ export function createEventStream(url: string | URL, options: EventStreamOptions
           pollingSince = 0;
           setState('open');
         }
-        parser.feed(decoder.decode(value, { stream: true }));
+        feed(decoder.decode(value, { stream: true }));
       }
     } catch (error) {
       // Headers but no first byte within the probe window: a buffering proxy. Poll instead.
@@ -256,8 +272,11 @@ export function createEventStream(url: string | URL, options: EventStreamOptions
     watch(c, wait * 1000 + heartbeatTimeoutMs);
     const res = await request(c, `${target}`, 'application/json');
     const body: PollBody | undefined = await res.json().catch(() => undefined);
-    if (!Array.isArray(body?.events)) throw new EventStreamError('bad_response', false, res.status);
-    attempt = 0;
+    if (!Array.isArray(body?.events)) {
+      const fatal = ++foreign >= fallback!.afterFailures; // a URL that speaks neither transport
+      throw new EventStreamError('bad_response', fatal, 200, 'not the long-poll JSON');
+    }
+    attempt = foreign = 0;
     setState('polling');
     // The SSE failures may have been the server restarting, not SSE being blocked: retry it now.
     if (retest) {

@@ -95,14 +95,15 @@ describe('long-poll fallback', () => {
     expect(lastProbe?.lastEventId).toBe(got.items[2]?.position);
   });
 
-  it('a 200 that is not text/event-stream switches to long-poll at once', async () => {
+  it('a 200 that is not text/event-stream is reported, then switches to long-poll at once', async () => {
     const { server, proxy, url } = await setup('html');
     const { stream, got, errors } = open(url, { lastEventId: '0-0' });
     await server.publish(1, 2);
     await got.waitFor(2);
     expect(stream.state).toBe('polling');
     expect(sseRequests(proxy)).toHaveLength(1);
-    expect(errors).toEqual([]);
+    expect(errors.map((e) => [e.code, e.fatal, e.status])).toEqual([['bad_response', false, 200]]);
+    expect(errors[0]?.message).toContain('text/html');
   });
 
   it('switches to long-poll after afterFailures failed SSE attempts (and one quick SSE retest)', async () => {
