@@ -5,7 +5,7 @@ import { createEventStream } from './stream';
 import type { EventStream, EventStreamOptions, EventStreamState } from './types';
 
 /** Options of {@link createLiveResource}: the snapshot, the reducer, the stream and its options. */
-export interface LiveResourceOptions<S extends { position: string }>
+export interface LiveResourceOptions<S>
   extends Omit<EventStreamOptions, 'lastEventId' | 'onReset' | 'signal'> {
   /**
    * The event stream URL (the topic the snapshot belongs to).
@@ -13,12 +13,12 @@ export interface LiveResourceOptions<S extends { position: string }>
    */
   url: string | URL;
   /**
-   * Loads the snapshot. It must carry the topic head `position` it was read at: the stream starts
-   * from exactly there. Called again after a `reset`; `signal` aborts when the load is no longer
+   * Loads the snapshot (it becomes `data`). It must carry the topic head `position` it was read at:
+   * the stream starts from exactly there. Called again after a `reset`; `signal` aborts when the load is no longer
    * wanted (`close()`, `reload()`, another reset).
    * @example (signal) => fetch(`/api/repositories/${id}`, { signal }).then((res) => res.json())
    */
-  load(signal: AbortSignal): Promise<S>;
+  load(signal: AbortSignal): Promise<S & { position: string }>;
   /**
    * Applies one event to the state and returns the new state (do not mutate). Only events after
    * the snapshot's position reach it, in order, once; keep it idempotent anyway.
@@ -80,7 +80,7 @@ export interface LiveResource<S> {
  * repo.close();
  * ```
  */
-export function createLiveResource<S extends { position: string }>(
+export function createLiveResource<S>(
   options: LiveResourceOptions<S>,
 ): LiveResource<S> {
   const { url, load, apply, share, ...streamOptions } = options;
@@ -140,7 +140,7 @@ export function createLiveResource<S extends { position: string }>(
     const snapshot = await fetchSnapshot();
     if (!snapshot || !held) return;
     let { position } = snapshot;
-    let data = snapshot;
+    let data: S = snapshot;
     for (const [event, at] of held) {
       if (isAfter(at, position)) {
         data = apply(data, event, at);

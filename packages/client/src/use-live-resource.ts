@@ -41,7 +41,7 @@ const IDLE: LiveResourceValue<never> = {
  * }
  * ```
  */
-export function useLiveResource<S extends { position: string }>(
+export function useLiveResource<S>(
   options: LiveResourceOptions<S>,
 ): UseLiveResourceResult<S> {
   const latest = useRef(options);

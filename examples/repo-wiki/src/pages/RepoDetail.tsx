@@ -1,11 +1,12 @@
+import { useLiveResource } from '@repopulse/client/react';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../api';
+import { type ApiError, api, session } from '../api';
+import { recordApplied, useReportApplied } from '../applied';
 import { ConnectionIndicator } from '../components/ConnectionIndicator';
 import { ProgressBar } from '../components/ProgressBar';
 import { StatusBadge } from '../components/StatusBadge';
 import { clock, duration } from '../format';
-import { useLiveSnapshot } from '../hooks/useLiveSnapshot';
 import { Link, navigate } from '../router';
 import type { DocumentSummary, LogLine, Repository, Task } from '../types';
 
@@ -112,12 +113,20 @@ function LogPanel(props: { logs: LogLine[] }) {
 
 /** One repository: live tasks with progress and timings, documents, log, commands. */
 export function RepoDetail(props: { id: string }) {
-  const { data, error, connection } = useLiveSnapshot<RepoDetailState>({
-    snapshotUrl: `/api/repositories/${props.id}`,
-    streamUrl: `/api/repositories/${props.id}/events`,
-    read: (json) => ({ ...(json as Omit<RepoDetailState, 'deleted'>), deleted: false }),
-    apply: applyRepoEvent,
+  const live = useLiveResource({
+    url: `/api/repositories/${props.id}/events`,
+    load: async (signal) => {
+      type Snapshot = Omit<RepoDetailState, 'deleted'> & { position: string };
+      const snapshot = await api<Snapshot>(`/api/repositories/${props.id}`, { signal });
+      return { ...snapshot, deleted: false };
+    },
+    apply: recordApplied(applyRepoEvent),
+    fallback: { afterFailures: 5 },
+    share: { key: session.user },
   });
+  useReportApplied();
+  const { data, state: connection } = live;
+  const error = live.error as ApiError | undefined; // a load error, or the stream's fatal error (same fields)
   const [commandError, setCommandError] = useState('');
 
   const command =
