@@ -80,9 +80,7 @@ export interface LiveResource<S> {
  * repo.close();
  * ```
  */
-export function createLiveResource<S>(
-  options: LiveResourceOptions<S>,
-): LiveResource<S> {
+export function createLiveResource<S>(options: LiveResourceOptions<S>): LiveResource<S> {
   const { url, load, apply, share, ...streamOptions } = options;
   const listeners = new Set<() => void>();
   let value: LiveResourceValue<S> = {

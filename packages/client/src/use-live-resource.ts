@@ -41,9 +41,7 @@ const IDLE: LiveResourceValue<never> = {
  * }
  * ```
  */
-export function useLiveResource<S>(
-  options: LiveResourceOptions<S>,
-): UseLiveResourceResult<S> {
+export function useLiveResource<S>(options: LiveResourceOptions<S>): UseLiveResourceResult<S> {
   const latest = useRef(options);
   latest.current = options;
   const resource = useRef<LiveResource<S>>(undefined);
