@@ -6,8 +6,8 @@ import { findChromium, launchChromium, requirement } from '@repopulse/test-suppo
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bundleBrowserClient } from '../scripts/browser-bundle.mjs';
-import { type EventServer, startEventServer } from './helpers/event-server';
 import { range, realSleep, until } from './helpers/events';
+import { type SnapshotServer, startSnapshotServer } from './helpers/snapshot-server';
 
 const executablePath = findChromium();
 const mode = requirement('client', executablePath ? undefined : 'chromium not found', 'the tab-sharing test');
@@ -48,6 +48,22 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>share</title>
   window.__stream = stream;
 </script>`;
 
+// createLiveResource with `share: true`, from the client's own bundle (sharing loaded on demand).
+const LIVE_PAGE = `<!doctype html><meta charset="utf-8"><title>live</title>
+<script type="module">
+  const setup = JSON.parse(decodeURIComponent(location.hash.slice(1)) || '{}');
+  const { createLiveResource } = await import('/client.js');
+  window.__live = createLiveResource({
+    url: '/api/repositories/1/events',
+    load: (signal) => fetch('/api/repositories/1', { signal }).then((res) => res.json()),
+    apply: (state, event) =>
+      state.lines.includes(event.payload.message) ? state : { ...state, lines: [...state.lines, event.payload.message] },
+    headers: { Authorization: 'Bearer ' + setup.token },
+    backoff: { initialMs: 10 },
+    share: true,
+  });
+</script>`;
+
 type Seen = { id: string; position: string };
 declare global {
   interface Window {
@@ -56,6 +72,7 @@ declare global {
     __errors: string[];
     __resets: { reason: string; position: string }[];
     __stream: { close(): void; readonly state: string };
+    __live: { current: { state: string; data?: { lines: string[] } } };
   }
 }
 
@@ -67,20 +84,24 @@ const waitForOpen = (page: Page) =>
   page.waitForFunction(() => window.__stream?.state === 'open', undefined, { timeout: 15_000 });
 
 describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
-  let server: EventServer;
+  let server: SnapshotServer;
   let browser: Browser;
   let context: BrowserContext;
   let bundle: string;
+  let client: string;
 
   beforeAll(async () => {
     bundle = new TextDecoder().decode(await bundleBrowserClient('share'));
+    client = new TextDecoder().decode(await bundleBrowserClient());
     browser = await launchChromium(executablePath as string);
   }, 60_000);
 
   beforeEach(async () => {
-    server = await startEventServer({ tokenSecret: SECRET }, (app) => {
+    server = await startSnapshotServer({ tokenSecret: SECRET }, (app) => {
       app.get('/', (_req, res) => void res.type('html').send(PAGE));
+      app.get('/live', (_req, res) => void res.type('html').send(LIVE_PAGE));
       app.get('/share.js', (_req, res) => void res.type('text/javascript').send(bundle));
+      app.get('/client.js', (_req, res) => void res.type('text/javascript').send(client));
     });
     context = await browser.newContext(); // one context: one origin's locks and channels
   });
@@ -102,11 +123,11 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
   };
 
   /** Opens a page of the shared context running the shared stream with `setup`. */
-  async function open(setup: PageSetup = {}): Promise<Page> {
+  async function open(setup: PageSetup = {}, path = '/'): Promise<Page> {
     const page = await context.newPage();
     page.on('pageerror', (error) => console.error('[chromium page error]', error));
     const token = setup.user ? tokenOf(setup.user) : undefined;
-    await page.goto(`${server.origin}/#${encodeURIComponent(JSON.stringify({ ...setup, token }))}`);
+    await page.goto(`${server.origin}${path}#${encodeURIComponent(JSON.stringify({ ...setup, token }))}`);
     return page;
   }
 
@@ -152,6 +173,11 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
       await realSleep(100); // a duplicate would arrive now
       expect(await ids(page)).toEqual(range(1, 120));
     }
+    for (const page of followers) {
+      // The old leader's stream closing is not the followers' state: they never show `closed`.
+      expect(await page.evaluate(() => window.__states)).not.toContain('closed');
+      expect(await page.evaluate(() => window.__stream.state)).toBe('open');
+    }
     await until(() => server.handler.stats().streams === 1, 'one stream after the handover');
     const sse = sseRequests();
     expect(sse).toHaveLength(2);
@@ -175,6 +201,23 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
     await realSleep(100);
     expect(await ids(follower)).toEqual(range(1, 20));
     await until(() => sseRequests().length === 2, 'the follower to connect');
+  });
+
+  it('a leader that closes its stream (an SPA leaving the page) hands over; the others never show closed', async () => {
+    const leader = await open({ user: 'ann', options: { lastEventId: '0-0' } });
+    await waitForOpen(leader);
+    const follower = await open({ user: 'ann', options: { lastEventId: '0-0' } });
+    await waitForOpen(follower);
+    await server.publish(1, 5);
+    await waitForCount(follower, 5);
+    await leader.evaluate(() => window.__stream.close());
+    expect(await leader.evaluate(() => window.__stream.state)).toBe('closed');
+    await server.publish(6, 5);
+    await waitForCount(follower, 10);
+    expect(await ids(follower)).toEqual(range(1, 10));
+    expect(await follower.evaluate(() => window.__states)).not.toContain('closed');
+    expect(await ids(leader)).toEqual(range(1, 5)); // closed means closed
+    await until(() => sseRequests().length === 2 && server.handler.stats().streams === 1, 'the takeover');
   });
 
   it('a tab opened later joins: it catches up from its position, or starts live', async () => {
@@ -230,6 +273,36 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
     expect(sseRequests().map((r) => r.authorization)).toEqual(
       [tokenOf('ann'), tokenOf('bob'), tokenOf('ann')].map((t) => `Bearer ${t}`),
     );
+  });
+
+  it('createLiveResource with share: true: tabs share one stream and keep their state across a handover', async () => {
+    await server.write(1, 2);
+    const lines = (page: Page) => page.evaluate(() => window.__live.current.data?.lines ?? []);
+    const waitForLines = (page: Page, n: number) =>
+      page.waitForFunction((count) => (window.__live.current.data?.lines.length ?? 0) >= count, n, {
+        timeout: 15_000,
+      });
+    const first = await open({ user: 'ann' }, '/live');
+    await first.waitForFunction(() => window.__live?.current.state === 'open', undefined, {
+      timeout: 15_000,
+    });
+    const second = await open({ user: 'ann' }, '/live');
+    await second.waitForFunction(() => window.__live?.current.state === 'open', undefined, {
+      timeout: 15_000,
+    });
+    await server.write(3, 3);
+    for (const page of [first, second]) {
+      await waitForLines(page, 5);
+      expect(await lines(page)).toEqual(range(1, 5).map((id) => id.replace('evt-', 'line ')));
+    }
+    expect(server.handler.stats().streams).toBe(1);
+    await first.close();
+    await server.write(6, 3);
+    await waitForLines(second, 8);
+    await realSleep(100);
+    expect(await lines(second)).toEqual(range(1, 8).map((id) => id.replace('evt-', 'line ')));
+    await until(() => server.handler.stats().streams === 1, 'the second tab to take over');
+    expect(sseRequests()).toHaveLength(2);
   });
 
   it('without BroadcastChannel and Web Locks every tab falls back to its own stream', async () => {

@@ -114,7 +114,7 @@ export function createSharedEventStream(
   // What a tab joining after `after` needs: the frames it lacks, or a reset if they are gone.
   const answer = (after: string): Message =>
     !after || (start && !isAfter(start, after))
-      ? { p: last, e: history.filter(([position]) => isAfter(position, after)) }
+      ? { p: last, e: after ? history.filter(([position]) => isAfter(position, after)) : [] }
       : { p: last || after, r: 1, e: [[last || after, resetFrame(last || after)]] };
 
   const join = () => post({ j: from, c: connection });
@@ -156,6 +156,8 @@ export function createSharedEventStream(
       ingest(frame, position);
     });
     const relayState = (next: EventStreamState) => {
+      // `closed` is the end of this leadership (or a fatal error, relayed as such): not the others'.
+      if (next === 'closed') return;
       post({ s: next });
       setState(next);
     };
@@ -213,12 +215,9 @@ export function createSharedEventStream(
       return new Response(
         new ReadableStream<Uint8Array>({
           start(controller) {
-            const end = () => {
-              if (sink === controller) sink = undefined;
-              synced = false;
-            };
             init.signal!.addEventListener('abort', () => {
-              end();
+              if (sink === controller) sink = undefined;
+              synced &&= !!sink;
               controller.error(init.signal!.reason);
             });
             sink = controller;
