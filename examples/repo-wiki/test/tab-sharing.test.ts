@@ -1,0 +1,103 @@
+// The app's live pages share one event stream between the tabs of one browser (the client's
+// `share` option, keyed by the logged-in user), in real headless Chromium against the real server.
+import { rmSync } from 'node:fs';
+import { findChromium, launchChromium, requirement } from '@repopulse/test-support';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningServer } from '../server/app';
+import { buildUi } from './support/build-ui';
+import { openLoggedIn, waitForConnection } from './support/page';
+import {
+  client,
+  login,
+  recordTopic,
+  repoStatusIs,
+  startTestServer,
+  tempDataDir,
+} from './support/test-server';
+
+const CHROMIUM_PATH = findChromium();
+const mode = requirement(
+  'repo-wiki tab sharing',
+  CHROMIUM_PATH ? undefined : 'Chromium not found (install it or set CHROMIUM_PATH)',
+  'the browser tests',
+);
+
+describe.skipIf(mode === 'skip')('repo-wiki tabs share one stream', () => {
+  let browser: Browser;
+  let s: RunningServer;
+  const cleanups: (() => unknown)[] = [];
+
+  beforeAll(async () => {
+    const staticDir = await buildUi();
+    cleanups.push(() => rmSync(staticDir, { recursive: true, force: true }));
+    const data = tempDataDir();
+    s = await startTestServer({ DATA_DIR: data.dir, STATIC_DIR: staticDir, SIM_SPEED: '10' });
+    cleanups.push(async () => {
+      await s.close(0);
+      data.remove();
+    });
+    browser = await launchChromium(CHROMIUM_PATH as string);
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const fn of cleanups.reverse()) await fn();
+  });
+
+  /** Open SSE streams of the list and repository handlers. */
+  const streams = () => s.streamStats() as { repo: { streams: number }; list: { streams: number } };
+
+  const statuses = (page: Page) =>
+    page
+      .locator('[data-testid="tasks"] tbody tr')
+      .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status') ?? ''));
+
+  it('three tabs of one user on a repository: one stream; the run reaches every tab, also after the leader closes', async () => {
+    const api = client(s.url, await login(s.url, 'demo'));
+    const res = await api.post('/api/repositories', { url: 'https://github.com/acme/shared-tabs' });
+    const id = res.json.repository.id as number;
+    const rec = await recordTopic(s, `repo:${id}`);
+    await rec.waitFor(repoStatusIs('ready'));
+
+    const { context, page: first } = await openLoggedIn(browser, s.url);
+    const tab = async (existing?: Page) => {
+      const page = existing ?? (await context.newPage());
+      await page.goto(`/repos/${id}`);
+      await waitForConnection(page, 'live');
+      return page;
+    };
+    const tabs = [await tab(first), await tab(), await tab()];
+    expect(streams().repo.streams).toBe(1);
+    expect(streams().list.streams).toBe(0);
+
+    await (tabs[0] as Page).close(); // the leader goes; another tab takes the stream over
+    await expect.poll(() => streams().repo.streams, { timeout: 10_000 }).toBe(1);
+    await (tabs[1] as Page).getByTestId('run-all').click();
+    await rec.waitFor(repoStatusIs('completed'));
+    for (const page of tabs.slice(1)) {
+      await expect.poll(() => statuses(page), { timeout: 10_000 }).toEqual(Array(5).fill('completed'));
+      // Every event of the topic applied exactly once in every tab.
+      const applied = await page.evaluate(() => (window.__repopulseApplied ?? []).map((a) => a.id));
+      expect(new Set(applied).size).toBe(applied.length);
+    }
+    expect(streams().repo.streams).toBe(1);
+    await context.close();
+  }, 90_000);
+
+  it('tabs of different users do not share (each context logs in as its own user)', async () => {
+    const contexts: BrowserContext[] = [];
+    for (const user of ['demo', 'guest']) {
+      const { context, page } = await openLoggedIn(browser, s.url, user);
+      contexts.push(context);
+      await page.goto('/');
+      await waitForConnection(page, 'live');
+      const second = await context.newPage();
+      await second.goto('/');
+      await waitForConnection(second, 'live');
+    }
+    // Two tabs per user, one stream per user.
+    expect(streams().list.streams).toBe(2);
+    for (const context of contexts) await context.close();
+  }, 60_000);
+});
