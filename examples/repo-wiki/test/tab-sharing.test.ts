@@ -2,7 +2,7 @@
 // `share` option, keyed by the logged-in user), in real headless Chromium against the real server.
 import { rmSync } from 'node:fs';
 import { findChromium, launchChromium, requirement } from '@repopulse/test-support';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../server/app';
 import { buildUi } from './support/build-ui';
@@ -85,19 +85,31 @@ describe.skipIf(mode === 'skip')('repo-wiki tabs share one stream', () => {
     await context.close();
   }, 90_000);
 
-  it('tabs of different users do not share (each context logs in as its own user)', async () => {
-    const contexts: BrowserContext[] = [];
-    for (const user of ['demo', 'guest']) {
-      const { context, page } = await openLoggedIn(browser, s.url, user);
-      contexts.push(context);
-      await page.goto('/');
-      await waitForConnection(page, 'live');
-      const second = await context.newPage();
-      await second.goto('/');
-      await waitForConnection(second, 'live');
-    }
-    // Two tabs per user, one stream per user.
-    expect(streams().list.streams).toBe(2);
-    for (const context of contexts) await context.close();
+  it("a tab that logged in as another user in the same browser never joins the first user's stream", async () => {
+    const { context, page: demoTab } = await openLoggedIn(browser, s.url, 'demo');
+    await demoTab.goto('/');
+    await waitForConnection(demoTab, 'live');
+    // The session cookie belongs to the whole browser: after this login, new tabs are guest's.
+    const relogin = await context.request.post('/api/login', {
+      data: { username: 'guest', password: 'guest' },
+    });
+    expect(relogin.ok()).toBe(true);
+    const guestTab = await context.newPage();
+    await guestTab.goto('/');
+    await waitForConnection(guestTab, 'live');
+    await expect.poll(() => guestTab.locator('nav.top').textContent()).toContain('guest');
+    expect(streams().list.streams).toBe(2); // one per user, not one for the browser
+    // demo adds a repository: demo's (admin) list shows it, the guest's list never does.
+    const api = client(s.url, await login(s.url, 'demo'));
+    const res = await api.post('/api/repositories', { url: 'https://github.com/acme/demo-only' });
+    const id = res.json.repository.id as number;
+    await demoTab.getByTestId(`repo-row-${id}`).waitFor({ timeout: 10_000 });
+    const rec = await recordTopic(s, `repo:${id}`);
+    await rec.waitFor(repoStatusIs('ready'));
+    await demoTab
+      .locator(`[data-testid="repo-status-${id}"][data-status="ready"]`)
+      .waitFor({ timeout: 10_000 });
+    expect(await guestTab.getByTestId(`repo-row-${id}`).count()).toBe(0);
+    await context.close();
   }, 60_000);
 });
