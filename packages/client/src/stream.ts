@@ -22,14 +22,15 @@ import type { EventHandler, EventStream, EventStreamOptions, EventStreamState, S
  * stream.close();
  * ```
  */
-export function createEventStream(url: string | URL, options: EventStreamOptions = {}): EventStream {
+export function createEventStream(input: string | URL, options: EventStreamOptions = {}): EventStream {
   let endpoint: URL;
   try {
-    endpoint = new URL(url, globalThis.location?.href);
+    endpoint = new URL(input, globalThis.location?.href);
   } catch {
-    throw new EventStreamError('invalid_argument', true, 0, `url ${url}`);
+    throw new EventStreamError('invalid_argument', true, 0, `url ${input}`);
   }
   const settings = resolveSettings(options);
+  const url = endpoint.origin + endpoint.pathname; // named in errors; the query may hold a token
   const doc = globalThis.document as Document | undefined; // undefined in Node
   let state: EventStreamState = 'connecting';
   let closed = false;
@@ -96,7 +97,7 @@ export function createEventStream(url: string | URL, options: EventStreamOptions
     },
     report,
     error: (code, fatal = false, status, detail, cause) =>
-      new EventStreamError(code, fatal, status, detail, cause ? { cause } : undefined),
+      new EventStreamError(code, fatal, status, detail, cause ? { cause, url } : { url }),
     fail(error) {
       failure = s.reason = error;
       report(error);
