@@ -136,6 +136,7 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
     s.ctl?.abort();
     wake?.();
     listen(false);
+    s.reason = failure; // closed for good: the fatal error, if any, is the only reason left
     s.enter('closed');
     for (const sink of sinks) sink();
   };
