@@ -190,19 +190,26 @@ describe('a 200 that is not an event stream (wrong URL, portal page)', () => {
       fallback: { waitSeconds: 0.02, upgradeIntervalMs: 50 },
     });
     cleanups.push(() => stream.close());
+    const seen: string[] = [];
+    stream.onState((state, reason) => seen.push(`${state}:${reason?.code}`));
     await waitForState(stream, 'polling');
+    expect(stream.reason).toMatchObject({ code: 'bad_response', status: 200 });
+    expect(seen[0]).toBe('polling:bad_response'); // the state says why
     // Upgrade probes meet the same page again: not logged again.
     await until(() => server.requests.filter((r) => r.accept === 'text/event-stream').length >= 3, 'probes');
     expect(logged).toHaveBeenCalledTimes(1);
     expect(logged.mock.calls[0]?.[0]).toMatchObject({ code: 'bad_response', fatal: false, status: 200 });
     expect(String(logged.mock.calls[0]?.[0])).toContain('text/html');
-    expect(stream.state).toBe('polling');
+    expect(['polling', 'probing']).toContain(stream.state);
+    stream.close();
+    expect(stream.reason).toBeUndefined(); // closed by the caller, not for an error
   });
 
   it('is fatal once afterFailures answers in a row were neither SSE nor the long-poll JSON', async () => {
     const server = await serve((res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end('<p>'));
     const { stream, errors } = open(`${server.origin}/events`, { fallback: { afterFailures: 3 } });
     await waitForState(stream, 'closed');
+    expect(stream.reason).toBe(stream.error);
     expect(errors.map((e) => [e.code, e.fatal])).toEqual([
       ['bad_response', false],
       ['bad_response', false],

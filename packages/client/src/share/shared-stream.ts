@@ -9,9 +9,22 @@ import type { SharedEventStreamOptions } from './types';
 /** One SSE frame (event or reset) with its position. */
 type Entry = [position: string, frame: string];
 
+/** An {@link EventStreamError} as it crosses the channel (structured clone drops its class). */
+type PackedError = [EventStreamError['code'], boolean, number | undefined, string, string | undefined];
+
+const pack = (error: EventStreamError | undefined): PackedError | undefined =>
+  error && [error.code, error.fatal, error.status, error.message, error.url];
+
+const unpack = (packed: PackedError | undefined) =>
+  packed &&
+  Object.assign(new EventStreamError(packed[0], packed[1], packed[2]), {
+    message: packed[3],
+    url: packed[4],
+  });
+
 /**
  * What tabs post on the channel: a frame (`f`, position `p`, `r` when a reset), the leader's state
- * `s` and error `x`, a join `j` (the joiner's position) from connection `c`, its answer `to` with
+ * `s` with its reason `w`, an error `x`, a join `j` (the joiner's position) from connection `c`, its answer `to` with
  * catch-up entries `e`, and `l` when a tab became leader.
  */
 interface Message {
@@ -19,7 +32,8 @@ interface Message {
   p?: string;
   r?: 1;
   s?: EventStreamState;
-  x?: [EventStreamError['code'], boolean, number | undefined, string];
+  w?: PackedError;
+  x?: PackedError;
   j?: string;
   c?: string;
   to?: string;
@@ -70,11 +84,12 @@ export function createSharedEventStream(
 
   const me = Math.random().toString(36).slice(2);
   const encoder = new TextEncoder();
-  const listeners = new Set<(state: EventStreamState) => void>();
+  const listeners = new Set<(state: EventStreamState, reason?: EventStreamError) => void>();
   const release = new AbortController(); // aborts the lock request, or ends the leadership
   let channel: BroadcastChannel | undefined;
   let uplink: EventStream | undefined; // the network stream, while this tab leads
   let state: EventStreamState = 'connecting';
+  let reason: EventStreamError | undefined;
   let failure: EventStreamError | undefined;
   let closed = false;
   // What this tab has seen: every frame after `start` up to `last`, at most `limit` of them.
@@ -91,10 +106,11 @@ export function createSharedEventStream(
   const post = (message: Message) => channel?.postMessage(message);
   const enqueue = (frame: string) => sink?.enqueue(encoder.encode(frame));
 
-  const setState = (next: EventStreamState) => {
-    if (state === next || closed) return;
+  const setState = (next: EventStreamState, why?: EventStreamError) => {
+    if (closed || (state === next && reason === why)) return;
     state = next;
-    for (const listener of listeners) listener(next);
+    reason = why;
+    for (const listener of listeners) listener(next, why);
   };
 
   // A frame from the leader (or this tab's own uplink): keep it once, hand it to the local stream.
@@ -120,7 +136,7 @@ export function createSharedEventStream(
   const join = () => post({ j: from, c: connection });
 
   const relayError = (error: EventStreamError) => {
-    post({ x: [error.code, error.fatal, error.status, error.message] });
+    post({ x: pack(error) });
     onError(error);
   };
   const onError = (error: EventStreamError) => {
@@ -155,13 +171,13 @@ export function createSharedEventStream(
       post({ f: frame, p: position });
       ingest(frame, position);
     });
-    const relayState = (next: EventStreamState) => {
+    const relayState = (next: EventStreamState, why?: EventStreamError) => {
       // `closed` is the end of this leadership (or a fatal error, relayed as such): not the others'.
       if (next === 'closed') return;
-      post({ s: next });
-      setState(next);
+      post({ s: next, w: pack(why) });
+      setState(next, why);
     };
-    relayState(stream.state);
+    relayState(stream.state, stream.reason);
     stream.onState(relayState);
     return new Promise<void>((resolve) => {
       release.signal.addEventListener('abort', () => {
@@ -172,13 +188,10 @@ export function createSharedEventStream(
   };
 
   const onMessage = ({ data: m }: MessageEvent<Message>) => {
-    if (m.s) setState(m.s);
-    if (m.x) {
-      const [code, fatal, status, message] = m.x;
-      onError(Object.assign(new EventStreamError(code, fatal, status), { message }));
-    }
+    if (m.s) setState(m.s, unpack(m.w));
+    if (m.x) onError(unpack(m.x)!);
     if (m.j !== undefined) {
-      if (uplink) post({ ...answer(m.j), to: m.c, s: state });
+      if (uplink) post({ ...answer(m.j), to: m.c, s: state, w: pack(reason) });
     } else if (m.to !== undefined) {
       if (m.to !== connection || synced) return;
       synced = true;
@@ -244,7 +257,8 @@ export function createSharedEventStream(
     channel?.close();
     signal?.removeEventListener('abort', close);
     state = 'closed';
-    for (const listener of listeners) listener('closed');
+    reason = failure;
+    for (const listener of listeners) listener('closed', failure);
   };
 
   if (signal?.aborted) close();
@@ -260,6 +274,9 @@ export function createSharedEventStream(
     },
     get state() {
       return state;
+    },
+    get reason() {
+      return reason;
     },
     get lastEventId() {
       return local.lastEventId;
