@@ -28,6 +28,7 @@ export interface LiveResourceOptions<S>
   /**
    * One connection for all tabs of this origin (see `@repopulse/client/share`); loaded on demand.
    * @default false
+   * @example { key: `user:${session.userId}` }
    */
   share?: ShareOptions | boolean;
 }

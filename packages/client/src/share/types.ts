@@ -20,6 +20,10 @@ export interface ShareOptions {
 
 /** Options of `createSharedEventStream`: the stream's options plus the tab-sharing settings. */
 export interface SharedEventStreamOptions extends EventStreamOptions {
-  /** Tab-sharing settings; `true` (or omitted) uses the defaults. */
+  /**
+   * Tab-sharing settings; `true` (or omitted) uses the defaults.
+   * @default true
+   * @example { key: `user:${session.userId}`, history: 1000 }
+   */
   share?: ShareOptions | boolean;
 }
