@@ -1,26 +1,13 @@
 // @vitest-environment happy-dom
 // useLiveResource rendered with react-dom/client against a real sse-express server and snapshot endpoint.
 import type { AnyEnvelope } from '@repopulse/events-core';
-import { act } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
 import { describe, expect, it } from 'vitest';
 import { useLiveResource } from '../src/react';
 import { cleanupAfterEach } from './helpers/cleanups';
 import { realSleep, until } from './helpers/events';
 import { setPageUrl } from './helpers/happy-dom';
+import { rootMounter, sync } from './helpers/react-root';
 import { type Snapshot, type SnapshotServer, startSnapshotServer } from './helpers/snapshot-server';
-
-const env = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
-
-/** Renders synchronously inside act(); network-driven updates are left to React's scheduler. */
-function sync(fn: () => void): void {
-  env.IS_REACT_ACT_ENVIRONMENT = true;
-  try {
-    act(fn);
-  } finally {
-    env.IS_REACT_ACT_ENVIRONMENT = false;
-  }
-}
 
 const cleanups = cleanupAfterEach();
 
@@ -31,16 +18,7 @@ async function server(): Promise<SnapshotServer> {
   return s;
 }
 
-function mount(): { root: Root; container: HTMLElement } {
-  const container = document.createElement('div');
-  document.body.append(container);
-  const root = createRoot(container);
-  cleanups.push(() => {
-    root.unmount();
-    container.remove();
-  });
-  return { root, container };
-}
+const mount = rootMounter(cleanups);
 
 const append = (state: Snapshot, event: AnyEnvelope): Snapshot =>
   event.type === 'log.append' && !state.lines.includes(event.payload.message)

@@ -1,7 +1,6 @@
 // @vitest-environment happy-dom
 // useEventStream rendered with react-dom/client against a real sse-express server.
-import { act, useEffect, useState } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
+import { useEffect, useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { EventStreamError } from '../src/index';
 import { useEventStream } from '../src/react';
@@ -9,33 +8,13 @@ import { cleanupAfterEach } from './helpers/cleanups';
 import { until } from './helpers/events';
 import { setPageUrl } from './helpers/happy-dom';
 import { serverStarter } from './helpers/harness';
-
-const env = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
-
-/** Renders synchronously inside act(); updates from network callbacks are left to React's scheduler, as in an app. */
-function sync(fn: () => void): void {
-  env.IS_REACT_ACT_ENVIRONMENT = true;
-  try {
-    act(fn);
-  } finally {
-    env.IS_REACT_ACT_ENVIRONMENT = false;
-  }
-}
+import { rootMounter, sync } from './helpers/react-root';
 
 const cleanups = cleanupAfterEach();
 
 const server = serverStarter(cleanups, (s) => setPageUrl(s.origin));
 
-function mount(): { root: Root; container: HTMLElement } {
-  const container = document.createElement('div');
-  document.body.append(container);
-  const root = createRoot(container);
-  cleanups.push(() => {
-    root.unmount();
-    container.remove();
-  });
-  return { root, container };
-}
+const mount = rootMounter(cleanups);
 
 function Log({ url, onError }: { url: string | null; onError?: (e: EventStreamError) => void }) {
   const [lines, setLines] = useState<string[]>([]);
