@@ -9,9 +9,25 @@ export interface RepoPulseErrorOptions {
   cause?: unknown;
 }
 
+/** Marks the prototype of every RepoPulse error class, in every copy of events-core. */
+const ERROR_BRAND = Symbol.for('repopulse.error');
+
+/** True when the prototype chain of `value` holds a class named `name` (from any copy of the package). */
+function chainHasClassNamed(value: object, name: string): boolean {
+  for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (Object.hasOwn(proto, 'constructor') && proto.constructor?.name === name) return true;
+  }
+  return false;
+}
+
 /**
  * Base class of every error thrown by RepoPulse packages. Always has a machine-readable
  * `code`; messages start with `[repopulse]` so they are easy to spot in logs.
+ *
+ * `instanceof` works across copies of the package (the ESM and the CJS build side by side, or two
+ * installed versions): an error made by another copy is an instance of a class here when it is
+ * branded as a RepoPulse error and its class chain holds a class of the same name. Errors from
+ * copies older than 0.2 carry no brand; {@link isRepoPulseError} recognises those too.
  *
  * @example
  * ```ts
@@ -29,6 +45,21 @@ export class RepoPulseError<Code extends string = RepoPulseErrorCode> extends Er
     this.name = new.target.name;
     this.code = code;
   }
+
+  static {
+    Object.defineProperty(this.prototype, ERROR_BRAND, { value: true });
+  }
+
+  /** `instanceof`, extended to RepoPulse errors made by another copy of the package. */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    return (
+      typeof value === 'object' &&
+      value !== null &&
+      (value as Record<symbol, unknown>)[ERROR_BRAND] === true &&
+      chainHasClassNamed(value, this.name)
+    );
+  }
 }
 
 /** Why an event, envelope or topic was refused. */
@@ -38,7 +69,9 @@ export type EventValidationErrorCode =
   | 'invalid_field'
   | 'invalid_payload'
   | 'too_large'
-  | 'already_registered';
+  | 'already_registered'
+  | 'async_schema'
+  | 'incompatible_registry';
 
 /**
  * Thrown when an event envelope, payload, topic or event type is invalid. The message names

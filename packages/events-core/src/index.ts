@@ -7,15 +7,16 @@ export * from './errors';
 export { newEventId } from './ids';
 export * from './options-check';
 export * from './position';
-export { isKnownEventType, registerEventType } from './registry';
+export { type EventSchema, isKnownEventType, type PayloadOf, registerEventType } from './registry';
 export {
   type FieldSpec,
+  type FieldsPayloadOf,
   field,
   type OptionalFieldSpec,
-  type PayloadOf,
   type PayloadSchema,
   type RequiredFieldSpec,
 } from './schema';
+export { isStandardSchema, type StandardSchemaV1 } from './standard-schema';
 export * from './sse-frame';
 export * from './status';
 export * from './status-tracker';
