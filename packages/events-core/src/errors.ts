@@ -12,10 +12,16 @@ export interface RepoPulseErrorOptions {
 /** Marks the prototype of every RepoPulse error class, in every copy of events-core. */
 const ERROR_BRAND = Symbol.for('repopulse.error');
 
-/** True when the prototype chain of `value` holds a class named `name` (from any copy of the package). */
-function chainHasClassNamed(value: object, name: string): boolean {
+/**
+ * `value instanceof type`, or `value` is a RepoPulse error from another copy of the package whose
+ * prototype chain holds a class of the same name as `type`.
+ */
+function isInstanceAcrossCopies(type: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(type, value)) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  if ((value as Record<symbol, unknown>)[ERROR_BRAND] !== true) return false;
   for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
-    if (Object.hasOwn(proto, 'constructor') && proto.constructor?.name === name) return true;
+    if (Object.hasOwn(proto, 'constructor') && proto.constructor?.name === type.name) return true;
   }
   return false;
 }
@@ -46,21 +52,17 @@ export class RepoPulseError<Code extends string = RepoPulseErrorCode> extends Er
     this.code = code;
   }
 
-  static {
-    Object.defineProperty(this.prototype, ERROR_BRAND, { value: true });
-  }
-
-  /** `instanceof`, extended to RepoPulse errors made by another copy of the package. */
+  /**
+   * `instanceof`, extended to RepoPulse errors made by another copy of the package. `this` is the
+   * class on the right of `instanceof` (a subclass inherits this method).
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    return (
-      typeof value === 'object' &&
-      value !== null &&
-      (value as Record<symbol, unknown>)[ERROR_BRAND] === true &&
-      chainHasClassNamed(value, this.name)
-    );
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class tested against, a subclass too.
+    return isInstanceAcrossCopies(this, value);
   }
 }
+// Outside the class body: a self-reference inside it makes esbuild rename the class (`_RepoPulseError`).
+Object.defineProperty(RepoPulseError.prototype, ERROR_BRAND, { value: true });
 
 /** Why an event, envelope or topic was refused. */
 export type EventValidationErrorCode =

@@ -16,7 +16,7 @@ export {
   type PayloadSchema,
   type RequiredFieldSpec,
 } from './schema';
-export { isStandardSchema, type StandardSchemaV1 } from './standard-schema';
 export * from './sse-frame';
+export { isStandardSchema, type StandardSchemaV1 } from './standard-schema';
 export * from './status';
 export * from './status-tracker';

@@ -117,12 +117,23 @@ function standardType(type: string, schema: StandardSchemaV1): RegisteredType {
       }
       const [first, ...more] = result.issues ?? [];
       if (first) {
-        const others = more.length === 0 ? '' : ` (and ${more.length} more issue${more.length > 1 ? 's' : ''})`;
-        return { ok: false, code: 'invalid_payload', path: issuePath(first), problem: `is invalid: ${first.message}${others}` };
+        const others =
+          more.length === 0 ? '' : ` (and ${more.length} more issue${more.length > 1 ? 's' : ''})`;
+        return {
+          ok: false,
+          code: 'invalid_payload',
+          path: issuePath(first),
+          problem: `is invalid: ${first.message}${others}`,
+        };
       }
       const value = (result as StandardSchemaV1.SuccessResult<unknown>).value;
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        return { ok: false, code: 'invalid_payload', path: '', problem: `is invalid: the schema of "${type}" must output an object` };
+        return {
+          ok: false,
+          code: 'invalid_payload',
+          path: '',
+          problem: `is invalid: the schema of "${type}" must output an object`,
+        };
       }
       return { ok: true, value: value as Record<string, unknown> };
     },

@@ -269,18 +269,34 @@ describe('parseEnvelope rejects', () => {
 
   it.each([
     ['task.progress', { percent: 3 }, 'payload.phase is required (a string)'],
-    ['task.progress', { phase: 'p', percent: 'x' }, 'payload.percent must be a number from 0 to 100, got "x"'],
-    ['task.progress', { phase: 'p', percent: 150 }, 'payload.percent must be a number from 0 to 100, got 150'],
+    [
+      'task.progress',
+      { phase: 'p', percent: 'x' },
+      'payload.percent must be a number from 0 to 100, got "x"',
+    ],
+    [
+      'task.progress',
+      { phase: 'p', percent: 150 },
+      'payload.percent must be a number from 0 to 100, got 150',
+    ],
     ['task.progress', { phase: null }, 'payload.phase must be a string, got null'],
     ['task.progress', { phase: ['p'] }, 'payload.phase must be a string, got an array'],
-    ['log.append', { level: 'info', message: { text: 'm' } }, 'payload.message must be a string, got an object'],
+    [
+      'log.append',
+      { level: 'info', message: { text: 'm' } },
+      'payload.message must be a string, got an object',
+    ],
     [
       'log.append',
       { level: 'fatal', message: 'm' },
       'payload.level must be one of debug, info, warn, error, got "fatal"',
     ],
     // A long value is shown cut at 40 characters.
-    ['task.status_changed', { from: 'running', to: 'x'.repeat(60) }, `payload.to must be one of pending, queued, running, completed, failed, canceled, got "${'x'.repeat(40)}…"`],
+    [
+      'task.status_changed',
+      { from: 'running', to: 'x'.repeat(60) },
+      `payload.to must be one of pending, queued, running, completed, failed, canceled, got "${'x'.repeat(40)}…"`,
+    ],
   ])('%s: the message reads naturally (%j)', (type, payload, message) => {
     expect(rejection(() => parseEnvelope(wire(type, payload))).message).toBe(`[repopulse] ${message}`);
   });
