@@ -1,6 +1,7 @@
 export * from './aggregate';
 export * from './bus';
 export * from './catalog';
+export * from './cloudevents';
 export * from './envelope';
 export * from './error-log';
 export * from './errors';
