@@ -7,7 +7,9 @@
 // - every source map embeds its sources (`sourcesContent`), which is why `src/` need not ship;
 // - `publint --strict` (package.json and files agree) and `attw` (types resolve for ESM, CJS,
 //   node10/16 and bundlers) are clean on the tarball itself;
-// - packing left the package's package.json as it was.
+// - packing left the package's package.json as it was;
+// - the API reference covers every entry point: each export's source file is a TypeDoc entry point
+//   (the package's own `typedoc.json`, else the root's `packageOptions.entryPoints`).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,6 +40,15 @@ function* filesUnder(dir) {
   }
 }
 
+const defaultDocEntries = readJson(join(root, 'typedoc.json')).packageOptions.entryPoints;
+
+/** The source files of a package's entry points, from the workspace `@repopulse/source` condition. */
+function entrySources(pkg) {
+  return Object.entries(pkg.exports ?? {})
+    .filter(([subpath]) => subpath !== './package.json')
+    .map(([subpath, target]) => [subpath, target?.[SOURCE_CONDITION]]);
+}
+
 const work = mkdtempSync(join(tmpdir(), 'repopulse-pack-'));
 try {
   for (const dir of packages) {
@@ -45,6 +56,18 @@ try {
     const pkg = JSON.parse(manifestBefore);
     const { name } = pkg;
     console.log(`\n== ${name}`);
+    const docConfig = join(dir, 'typedoc.json');
+    const docEntries =
+      (existsSync(docConfig) ? readJson(docConfig).entryPoints : undefined) ?? defaultDocEntries;
+    for (const [subpath, source] of entrySources(pkg)) {
+      if (typeof source !== 'string')
+        fail(name, `exports["${subpath}"] has no ${SOURCE_CONDITION} condition`);
+      else if (!docEntries.some((entry) => join(dir, entry) === join(dir, source)))
+        fail(
+          name,
+          `exports["${subpath}"] (${source}) is not a TypeDoc entry point; add it to ${relative(root, docConfig)}`,
+        );
+    }
     run('npm', ['run', 'build', '--silent'], dir);
 
     const out = join(work, name.replace('/', '+'));

@@ -104,7 +104,10 @@ export interface BuiltinEventMap {
 /** Every event type known to the type system (the catalog plus augmentations). */
 export type EventType = keyof EventMap & string;
 
-/** The built-in catalog's runtime schemas. */
+/**
+ * The built-in catalog's runtime schemas.
+ * @internal
+ */
 export const BUILTIN_SCHEMAS: Record<keyof BuiltinEventMap, PayloadSchema> = {
   'repo.status_changed': {
     from: field.oneOf(REPOSITORY_STATUSES),

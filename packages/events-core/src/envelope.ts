@@ -74,7 +74,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** UTF-8 byte length of a string, without allocating. */
+/**
+ * UTF-8 byte length of a string, without allocating.
+ * @internal
+ */
 export function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
