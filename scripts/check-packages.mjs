@@ -128,6 +128,22 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
+// Changesets: Markdown formatters can rewrite the front matter (`---` / `'pkg': minor` / `---`) into
+// a heading, after which `changeset version` refuses the file; check each one still parses.
+const published = new Set(packages.map((dir) => readJson(join(dir, 'package.json')).name));
+const changesetDir = join(root, '.changeset');
+for (const file of readdirSync(changesetDir).filter((f) => f.endsWith('.md') && f !== 'README.md')) {
+  const text = readFileSync(join(changesetDir, file), 'utf8');
+  const head = /^---\n((?:["'][^"'\n]+["']: (?:major|minor|patch)\n)+)---\n\s*\S/.exec(text);
+  if (!head)
+    fail(`.changeset/${file}`, "no front matter of `'<package>': major|minor|patch` lines, or no summary");
+  for (const line of head?.[1].trim().split('\n') ?? []) {
+    const pkg = line.slice(1, line.lastIndexOf(':') - 1);
+    if (process.argv.length <= 2 && !published.has(pkg))
+      fail(`.changeset/${file}`, `names ${pkg}, not a published package`);
+  }
+}
+
 if (problems.length > 0) {
   console.error(`\n${problems.length} packaging problem(s):\n${problems.map((p) => `- ${p}`).join('\n')}`);
   process.exit(1);

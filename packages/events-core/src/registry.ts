@@ -103,7 +103,18 @@ function issuePath(issue: StandardSchemaV1.Issue): string {
 function standardType(type: string, schema: StandardSchemaV1): RegisteredType {
   return {
     validate(payload) {
-      const result = schema['~standard'].validate(payload);
+      let result: StandardSchemaV1.Result<unknown> | Promise<StandardSchemaV1.Result<unknown>>;
+      try {
+        result = schema['~standard'].validate(payload);
+      } catch (cause) {
+        const reason = cause instanceof Error ? cause.message : String(cause);
+        throw new EventValidationError(
+          'invalid_payload',
+          `payload could not be validated: the schema of "${type}" threw (${reason})`,
+          'payload',
+          { cause },
+        );
+      }
       if (result instanceof Promise || typeof (result as { then?: unknown }).then === 'function') {
         Promise.resolve(result).then(undefined, () => {}); // nobody awaits it; its outcome is unused
         return {

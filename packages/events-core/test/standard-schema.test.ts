@@ -66,6 +66,7 @@ declare module '../src/index' {
     'test.async_schema': { id: string };
     'test.string_schema': Record<string, never>;
     'test.transform_to_string': Record<string, never>;
+    'test.throwing_schema': { n: number };
   }
 }
 
@@ -75,6 +76,16 @@ registerEventType('test.hand_written', handWritten);
 registerEventType('test.function_shaped', functionShaped);
 registerEventType('test.async_schema', asyncSchema);
 registerEventType('test.string_schema', z.string() as never);
+// zod turns a throwing refinement into an asynchronous retry, so this one is hand-written.
+registerEventType('test.throwing_schema', {
+  '~standard': {
+    version: 1,
+    vendor: 'test',
+    validate: () => {
+      throw new RangeError('refinement bug');
+    },
+  },
+});
 registerEventType('test.transform_to_string', z.object({}).transform(() => 'flat') as never);
 
 const wire = (type: string, payload: unknown) => ({ id: 'evt-1', type, ts: 1, payload });
@@ -182,6 +193,13 @@ describe('registerEventType with a Standard Schema', () => {
     const error = rejection(() => parseEnvelope(wire('test.transform_to_string', {})));
     expect(error).toMatchObject({ code: 'invalid_payload', field: 'payload' });
     expect(error.message).toContain('must output an object');
+  });
+
+  it('turns a schema that throws into invalid_payload, keeping the cause', () => {
+    const error = rejection(() => createEvent('test.throwing_schema', { n: 1 }));
+    expect(error).toMatchObject({ code: 'invalid_payload', field: 'payload' });
+    expect(error.message).toContain('"test.throwing_schema" threw (refinement bug)');
+    expect(error.cause).toBeInstanceOf(RangeError);
   });
 
   it('still checks the envelope and the payload shape before the schema', () => {
