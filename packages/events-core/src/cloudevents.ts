@@ -13,6 +13,12 @@ export const DEFAULT_CLOUDEVENT_SOURCE = '/repopulse';
  * A RepoPulse event as a CloudEvents 1.0 event in structured JSON mode. The envelope's `task_id`
  * is the `subject`; `request_id` and `repo_id` travel as the extension attributes `correlationid`
  * and `repoid` (extension names are lowercase letters and digits only).
+ *
+ * @example
+ * ```ts
+ * const ce: CloudEvent<'task.progress'> = toCloudEvent(event);
+ * ce.data.percent; // number | undefined
+ * ```
  */
 export interface CloudEvent<K extends EventType = EventType> {
   /** Always `1.0`. */

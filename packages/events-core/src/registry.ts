@@ -7,6 +7,12 @@ import { checkControlChars } from './text';
 /**
  * What a payload can be described with: a Standard Schema (zod, valibot, arktype, …) or a
  * {@link PayloadSchema} of `field.*()` builders.
+ *
+ * @example
+ * ```ts
+ * const withZod: EventSchema = z.object({ ok: z.boolean() });
+ * const withFields: EventSchema = { ok: field.boolean() };
+ * ```
  */
 export type EventSchema = StandardSchemaV1 | PayloadSchema;
 
@@ -225,7 +231,16 @@ export function registerEventType<K extends EventType>(
   );
 }
 
-/** True when `type` is in the catalog or was registered (through any copy of events-core). */
+/**
+ * True when `type` is in the catalog or was registered (through any copy of events-core). For a
+ * type outside the catalog it consults the shared registry, so it throws `incompatible_registry`
+ * when another, incompatible copy of events-core set that up.
+ *
+ * @example
+ * ```ts
+ * if (!isKnownEventType(body.type)) return res.status(400).json({ error: 'unknown event type' });
+ * ```
+ */
 export function isKnownEventType(type: unknown): type is EventType {
   return typeof type === 'string' && (builtins.has(type) || sharedRegistry().types.has(type));
 }

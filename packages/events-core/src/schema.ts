@@ -20,7 +20,15 @@ export interface FieldSpec<T = unknown> {
 /** A payload schema: field name → spec. Fields not listed are allowed (forward compatibility). */
 export type PayloadSchema = Record<string, FieldSpec>;
 
-/** The TypeScript payload type a {@link PayloadSchema} of `field.*()` builders describes. */
+/**
+ * The TypeScript payload type a {@link PayloadSchema} of `field.*()` builders describes
+ * ({@link PayloadOf} picks it for such a schema).
+ *
+ * @example
+ * ```ts
+ * type P = FieldsPayloadOf<{ ok: RequiredFieldSpec<boolean> }>; // { ok: boolean }
+ * ```
+ */
 export type FieldsPayloadOf<S extends PayloadSchema> = {
   [K in keyof S as S[K]['optional'] extends true ? never : K]: S[K] extends FieldSpec<infer T> ? T : never;
 } & {

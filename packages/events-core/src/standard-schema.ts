@@ -82,7 +82,15 @@ export declare namespace StandardSchemaV1 {
   >['output'];
 }
 
-/** True when `value` implements Standard Schema v1 (objects and functions, e.g. arktype types). */
+/**
+ * True when `value` implements Standard Schema v1 (objects and functions, e.g. arktype types).
+ *
+ * @example
+ * ```ts
+ * isStandardSchema(z.string()); // true
+ * isStandardSchema({ ok: field.boolean() }); // false: a field.*() schema
+ * ```
+ */
 export function isStandardSchema(value: unknown): value is StandardSchemaV1 {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
   const props = (value as { '~standard'?: unknown })['~standard'];
