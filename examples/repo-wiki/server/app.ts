@@ -152,7 +152,7 @@ export async function createApp(
   });
   app.get('/api/events', streams.listEvents);
   app.get('/api/repositories/:id/events', streams.repoEvents);
-  app.use('/api', createApiRouter({ bus, auth, repos, tasks, documents, publisher, log }));
+  app.use('/api', createApiRouter({ bus, auth, repos, tasks, documents, publisher, log, retention: config }));
   const indexHtml = join(config.staticDir, 'index.html');
   app.use(express.static(config.staticDir, { index: false, maxAge: '1h' }));
   app.get(/^\/(?!api\/).*/, (_req, res) => {

@@ -21,6 +21,8 @@ export interface RouteDeps {
   documents: DocumentService;
   publisher: EventPublisher;
   log: Logger;
+  /** The bus retention the app runs with. */
+  retention: { historyLimit: number; historyTtlMs?: number };
 }
 
 /** The list topic `user` subscribes to on `/api/events`. */
@@ -79,6 +81,14 @@ export function createApiRouter(deps: RouteDeps): express.Router {
 
   router.get('/me', (req, res) => {
     res.json({ user: userOf(req) });
+  });
+
+  // How far back each repository's record goes (the Activity panel says it).
+  router.get('/retention', (_req, res) => {
+    res.json({
+      history_limit: deps.retention.historyLimit,
+      history_ttl_ms: deps.retention.historyTtlMs ?? null,
+    });
   });
 
   router.get('/repositories', async (req, res) => {
