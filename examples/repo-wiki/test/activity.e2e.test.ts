@@ -145,7 +145,7 @@ describe.skipIf(chromiumMode === 'skip')('Activity panel and queue positions in 
   }, 90_000);
 
   it('a synthetic history of 5,000 events loads incrementally, renders a bounded DOM and stays interactive', async () => {
-    const { s } = await server();
+    const { s } = await server({ HISTORY_LIMIT: '6000' }); // the default 5,000 would trim this history
     const { id, rec } = await addRepo(s, 'https://github.com/acme/long-history');
     const topic = `repo:${id}`;
     for (let i = 0; i < 5000; i++) {
