@@ -37,7 +37,7 @@ export interface AppConfig {
   shutdownGraceMs: number;
   /**
    * Events retained per topic on the bus (the Activity panel and `repopulse replay` go back this
-   * far). A full run of a repository (clone + run-all) is about 124 events. @default 5000
+   * far). A full run of a repository (clone + run-all) is about 112 events. @default 5000
    */
   historyLimit: number;
   /** Drop retained events older than this (ms); unset: no age limit. @default unset */
@@ -50,7 +50,7 @@ const APP_DIR = resolve(import.meta.dirname, '..');
 
 /**
  * Retention per topic: a full run of a repository (clone + run-all of its 5 tasks) is about
- * 124 events, so 5,000 keeps the last ~40 full runs of every repository replayable, for about
+ * 112 events, so 5,000 keeps the last ~44 full runs of every repository replayable, for about
  * 1.5 MB per repository on Redis (~300 B per event) or 3.6 MB on the memory bus (~730 B).
  */
 export const DEFAULT_HISTORY_LIMIT = 5000;
