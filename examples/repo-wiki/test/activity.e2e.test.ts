@@ -1,61 +1,16 @@
-import { rmSync } from 'node:fs';
 import { createEvent } from '@repopulse/events-core';
-import { findChromium, launchChromium, requirement } from '@repopulse/test-support';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningServer } from '../server/app';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../server/db';
-import { buildUi } from './support/build-ui';
+import { browserSuite, chromiumMode } from './support/browser-suite';
 import { openLoggedIn, waitForConnection } from './support/page';
-import {
-  client,
-  login,
-  recordTopic,
-  repoStatusIs,
-  startTestServer,
-  tempDataDir,
-} from './support/test-server';
+import { repoStatusIs } from './support/test-server';
 
-const CHROMIUM_PATH = findChromium();
-const chromiumMode = requirement(
-  'repo-wiki Activity panel e2e',
-  CHROMIUM_PATH ? undefined : 'Chromium not found (install it or set CHROMIUM_PATH)',
-  'the Activity panel browser tests',
-);
+const mode = chromiumMode('repo-wiki Activity panel e2e', 'the Activity panel browser tests');
 
-describe.skipIf(chromiumMode === 'skip')('Activity panel and queue positions in headless Chromium', () => {
-  let browser: Browser;
-  let staticDir: string;
-  const cleanups: (() => unknown)[] = [];
-
-  beforeAll(async () => {
-    staticDir = await buildUi();
-    cleanups.push(() => rmSync(staticDir, { recursive: true, force: true }));
-    browser = await launchChromium(CHROMIUM_PATH as string);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    for (const fn of cleanups.reverse()) await fn();
-  });
-
-  async function server(env: Record<string, string> = {}) {
-    const data = tempDataDir();
-    const s = await startTestServer({ DATA_DIR: data.dir, STATIC_DIR: staticDir, SIM_SPEED: '10', ...env });
-    cleanups.push(async () => {
-      await s.close(0);
-      data.remove();
-    });
-    return { s, dataDir: data.dir };
-  }
-
-  async function addRepo(s: RunningServer, url: string) {
-    const api = client(s.url, await login(s.url, 'demo'));
-    const id = (await api.post('/api/repositories', { url })).json.repository.id as number;
-    const rec = await recordTopic(s, `repo:${id}`);
-    await rec.waitFor(repoStatusIs('ready'));
-    return { id, rec, api };
-  }
+describe.skipIf(mode === 'skip')('Activity panel and queue positions in headless Chromium', () => {
+  const suite = browserSuite();
+  const { server, addRepo } = suite;
 
   /** Opens the panel and waits until the retained history is replayed. */
   async function openActivity(page: Page) {
@@ -71,7 +26,7 @@ describe.skipIf(chromiumMode === 'skip')('Activity panel and queue positions in 
     const { id, rec, api } = await addRepo(s, 'https://github.com/acme/activity-run');
     const tasks = (await api.get(`/api/repositories/${id}/tasks`)).json.tasks as { id: number }[];
     const lastTask = tasks.at(-1)!.id;
-    const { page, context } = await openLoggedIn(browser, s.url);
+    const { page, context } = await openLoggedIn(suite.browser, s.url);
     await page.goto(`/repos/${id}`);
     await waitForConnection(page, 'live');
     await page.getByTestId('run-all').click();
@@ -158,7 +113,7 @@ describe.skipIf(chromiumMode === 'skip')('Activity panel and queue positions in 
     }
     const total = rec.events.length;
     expect(total).toBe(5004); // + the clone's events
-    const { page, context } = await openLoggedIn(browser, s.url);
+    const { page, context } = await openLoggedIn(suite.browser, s.url);
     await page.goto(`/repos/${id}`);
     await openActivity(page);
     expect(await page.getByTestId('activity-history').textContent()).toContain(
@@ -212,7 +167,7 @@ describe.skipIf(chromiumMode === 'skip')('Activity panel and queue positions in 
     await api.post(`/api/repositories/${id}/run-all`);
     await rec.waitFor(repoStatusIs('completed'));
     await s.idle();
-    const { page, context } = await openLoggedIn(browser, s.url);
+    const { page, context } = await openLoggedIn(suite.browser, s.url);
     await page.goto(`/repos/${id}`);
     await openActivity(page);
     const reset = page.getByTestId('activity-reset');
