@@ -1,3 +1,4 @@
+import { runCli } from '@repopulse/cli';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningServer, startServer } from '../server/app';
@@ -161,5 +162,40 @@ describe('request ids end to end', () => {
       );
       expect(mine.slice(started).some((e) => e.type === 'task.queue_changed')).toBe(false);
     });
+  });
+
+  it('repopulse replay --request-id prints exactly the events of that action (from the log line to the events)', async () => {
+    const { id, rec } = await addRepo('https://example.com/acme/cli.git');
+    await act('POST', `/api/repositories/${id}/run-all`, {}, 'from-a-log-line');
+    await server.idle();
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(
+      [
+        'replay',
+        `${server.url}/api/repositories/${id}/events`,
+        '--from-start',
+        '--request-id',
+        'from-a-log-line',
+        '--json',
+        '--token',
+        token,
+      ],
+      {
+        stdout: { write: (chunk: string) => out.push(chunk) },
+        stderr: { write: (chunk: string) => err.push(chunk) },
+        env: {},
+      },
+    );
+    expect([code, err.join('')]).toEqual([0, '']);
+    const printed = out
+      .join('')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).event.id);
+    expect(printed).toEqual(rec.events.filter((e) => e.request_id === 'from-a-log-line').map((e) => e.id));
+    expect(logLines.some((line) => line.request_id === 'from-a-log-line' && line.msg === 'action')).toBe(
+      true,
+    );
   });
 });
