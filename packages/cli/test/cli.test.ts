@@ -95,8 +95,7 @@ describe('tail', () => {
   it('starts at the head, prints new events as they come, stops on Ctrl-C with 130', async () => {
     await server.publish(['old']);
     const tail = start(['tail', server.url, '--json', '-H', `Authorization: Bearer ${TOKEN}`]);
-    // The stream is open once the server holds a subscription for it.
-    await until(() => server.bus.stats().subscriptions === 1);
+    await until(() => server.streams() === 1);
     const positions = await server.publish(['new1', 'new2']);
     await tail.stdout.until((out) => out.lines.length === 2);
     tail.stop();
@@ -139,7 +138,7 @@ describe('tail', () => {
 
   it('ends with exit 3 when its credentials stop being accepted mid-stream', async () => {
     const tail = start(['tail', server.url, '--json', ...auth]);
-    await until(() => server.bus.stats().subscriptions === 1);
+    await until(() => server.streams() === 1);
     server.revoke();
     server.dropConnections();
     expect(await tail.exit).toBe(3);
@@ -148,7 +147,7 @@ describe('tail', () => {
 
   it('gives up with exit 7 once --max-retries reconnects failed', async () => {
     const tail = start(['tail', server.url, '--max-retries', '1', ...auth]);
-    await until(() => server.bus.stats().subscriptions === 1);
+    await until(() => server.streams() === 1);
     await server.close();
     expect(await tail.exit).toBe(7);
     expect(tail.stderr.text).toContain('retries_exhausted');

@@ -19,6 +19,8 @@ export interface StreamServer {
   bus: EventBus;
   /** Publishes `task.progress` events with the given request ids on `repo:1`; resolves with their positions. */
   publish(requestIds: string[], type?: 'task.progress' | 'log.append'): Promise<StreamPosition[]>;
+  /** Open SSE streams (not counting long-polls). */
+  streams(): number;
   /** Stops accepting {@link TOKEN} (later requests with it get 401). */
   revoke(): void;
   /** Destroys every open socket (a dropped connection); the server keeps listening. */
@@ -92,6 +94,7 @@ export async function startStreamServer(): Promise<StreamServer> {
       }
       return positions;
     },
+    streams: () => handler.stats().streams,
     revoke() {
       revoked = true;
     },
