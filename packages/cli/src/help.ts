@@ -36,7 +36,9 @@ ${COMMON}
 Follows the stream and prints each event as it happens. Without --from-start or --after it
 starts at the current head (only new events). After a dropped connection it reconnects with
 backoff and resumes after the last event printed: no gap, no duplicate (it says so on stderr).
-If the server no longer retains that point it prints a reset line and goes on live.
+If the server no longer retains that point it prints a reset line and goes on live. The same
+holds for --from-start once the topic ever dropped events (limit or TTL): "from the start" is
+then no longer replayable.
 
   --from-start         replay the retained history first (resume after 0-0)
   --after <position>   replay what came after this position (e.g. one printed earlier)
