@@ -1,4 +1,4 @@
-// The root README's quick start (page side), kept compiling by the root typecheck;
+// The root README's quick start (page side), compiled by the root typecheck;
 // docs-snippets.test.ts checks the README shows exactly this.
 import { createEventStream } from '@repopulse/client';
 

@@ -1,4 +1,4 @@
-// The root README's quick start (server side), kept compiling by the root typecheck;
+// The root README's quick start (server side), compiled by the root typecheck;
 // docs-snippets.test.ts checks the README shows exactly this.
 import { createMemoryBus } from '@repopulse/bus-memory'; // or createRedisBus({ url }) from @repopulse/bus-redis
 import { createEvent } from '@repopulse/events-core';
