@@ -187,11 +187,13 @@ describe('examples/minimal from packed tarballs', () => {
   );
 
   it('fails at startup with a message naming REDIS_URL when it is malformed or unreachable', async () => {
-    const malformed = await failedStart(project.dir, { REDIS_URL: 'localhost:6379' });
+    const port = await freePort(); // nothing listens there
+    const [malformed, unreachable] = await Promise.all([
+      failedStart(project.dir, { REDIS_URL: 'localhost:6379' }),
+      failedStart(project.dir, { REDIS_URL: `redis://127.0.0.1:${port}` }),
+    ]);
     expect(malformed.code).not.toBe(0);
     expect(malformed.stderr).toContain('REDIS_URL must be a redis:// or rediss:// URL, got "localhost:6379"');
-    const port = await freePort(); // nothing listens there
-    const unreachable = await failedStart(project.dir, { REDIS_URL: `redis://127.0.0.1:${port}` });
     expect(unreachable.code).not.toBe(0);
     expect(unreachable.stderr).toContain(`cannot reach Redis at REDIS_URL (127.0.0.1:${port})`);
   }, 30_000);
@@ -222,13 +224,19 @@ describe('examples/minimal from packed tarballs', () => {
     });
 
     it('a task started on instance A streams from instance B', async () => {
-      const a = await startExampleServer(project.dir, { REDIS_URL: redisUrl });
-      const b = await startExampleServer(project.dir, { REDIS_URL: redisUrl });
+      const started = await Promise.allSettled([
+        startExampleServer(project.dir, { REDIS_URL: redisUrl }),
+        startExampleServer(project.dir, { REDIS_URL: redisUrl }),
+      ]);
+      const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       try {
+        const failed = started.find((r) => r.status === 'rejected');
+        if (failed) throw failed.reason;
+        const [a, b] = servers as [ExampleServer, ExampleServer];
         const events = await follow(`${b.url}/api/repositories/42/events`, completed, () => startTask(a.url));
         expect(summary(events)).toEqual(ONE_TASK);
       } finally {
-        await Promise.all([a.stop(), b.stop()]);
+        await Promise.all(servers.map((server) => server.stop()));
       }
     }, 30_000);
   });

@@ -19,7 +19,10 @@ export function startExampleServer(dir: string, env: Record<string, string> = {}
   const exited = new Promise<number | null>((ok) => child.on('exit', (code) => ok(code)));
   let output = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the example did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the example did not start:\n${output}`));
+    }, 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const port = /listening on http:\/\/localhost:(\d+)/.exec(output)?.[1];
