@@ -12,6 +12,7 @@ const EXAMPLE = resolve(import.meta.dirname, '..');
 /** The docs whose code must be checked (docs maintained elsewhere, e.g. the generated benchmarks, are not listed). */
 const DOCS = [
   'README.md',
+  'CONTRIBUTING.md',
   'docs/getting-started.md',
   'docs/protocol.md',
   'docs/delivery-guarantee.md',
