@@ -23,19 +23,11 @@ const THIRD_PARTY = {
   devDependencies: ['typescript', '@types/express', '@types/node'],
 };
 
-/** A package of `packages/` that npm would publish. */
-interface PublishedPackage {
-  name: string;
-  dir: string;
-}
-
-/** Every non-private package under `packages/`. */
-export function publishedPackages(): PublishedPackage[] {
+/** The directory of every non-private package under `packages/`: what npm would publish. */
+function publishedPackageDirs(): string[] {
   return readdirSync(join(ROOT, 'packages'))
     .map((name) => join(ROOT, 'packages', name))
-    .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
-    .filter(({ manifest }) => !manifest.private)
-    .map(({ dir, manifest }) => ({ name: manifest.name as string, dir }));
+    .filter((dir) => !JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).private);
 }
 
 /** npm without the `npm_*` settings an enclosing `npm test` exports (they would leak into the child). */
@@ -73,7 +65,7 @@ function oldestFileMtime(dir: string): number {
  * Builds a package with its own `npm run build` unless `dist/` is newer than everything it is built
  * from (`npm test` has just built every package in `check:packages`). `dist/` is git-ignored.
  */
-async function buildIfStale({ dir }: PublishedPackage): Promise<void> {
+async function buildIfStale(dir: string): Promise<void> {
   const dist = join(dir, 'dist');
   const inputs = ['src', 'package.json', 'tsup.config.ts']
     .map((entry) => join(dir, entry))
@@ -99,13 +91,13 @@ export interface TarballProject {
  * registry (the npm cache first), and copies in the example's `src`, `public` and `tsconfig.json`.
  */
 export async function createTarballProject(): Promise<TarballProject> {
-  const packages = publishedPackages();
-  for (const pkg of packages) await buildIfStale(pkg);
+  const packages = publishedPackageDirs();
+  for (const dir of packages) await buildIfStale(dir);
   const dir = mkdtempSync(join(tmpdir(), 'repopulse-minimal-'));
   const packDir = join(dir, 'tarballs');
   mkdirSync(packDir);
   const packed = JSON.parse(
-    await npm(['pack', '--json', '--pack-destination', packDir, ...packages.map((pkg) => pkg.dir)], ROOT),
+    await npm(['pack', '--json', '--pack-destination', packDir, ...packages], ROOT),
   ) as { name: string; filename: string }[];
   const tarballs = Object.fromEntries(packed.map((p) => [p.name, join(packDir, p.filename)]));
 
