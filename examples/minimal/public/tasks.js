@@ -25,7 +25,7 @@ const stream = createEventStream(`/api/repositories/${repoId}/events`, {
   onReset: () => location.reload(), // the position is too old: start again from a fresh snapshot
 });
 stream.on('task.status_changed', (event) => show(event.task_id, { status: event.payload.to }));
-stream.on('task.progress', (event) => show(event.task_id, { percent: String(event.payload.percent) }));
+stream.on('task.progress', (event) => show(event.task_id, { percent: String(event.payload.percent ?? 0) }));
 stream.onState((state) => {
   document.getElementById('connection').textContent = state;
 });
