@@ -65,8 +65,9 @@ export interface LiveResource<S> {
  * it loads the snapshot again while holding the events that arrive meanwhile, then applies those
  * after the new snapshot's position on top, so nothing is lost and nothing applied twice.
  *
- * A failed load stops the resource (`current.error`; the stream is closed): call `reload()` to
- * try again. `close()` at any time, mid-load included, leaves nothing running.
+ * Throws `EventStreamError('invalid_argument')` at once for a URL that does not parse or a bad
+ * stream option, like `createEventStream`. A failed load stops the resource (`current.error`; the
+ * stream is closed): call `reload()` to try again. `close()` at any time, mid-load included, leaves nothing running.
  *
  * @example
  * ```ts
@@ -83,6 +84,8 @@ export interface LiveResource<S> {
  */
 export function createLiveResource<S>(options: LiveResourceOptions<S>): LiveResource<S> {
   const { url, load, apply, share, ...streamOptions } = options;
+  // Checks the URL and the options now (a typed invalid_argument), without connecting.
+  createEventStream(url, { ...streamOptions, signal: AbortSignal.abort() });
   const listeners = new Set<() => void>();
   let value: LiveResourceValue<S> = {
     data: undefined,

@@ -137,6 +137,27 @@ describe('createLiveResource', () => {
     expect(resource.current.data?.lines).toEqual(lines(1, 11));
   });
 
+  it('refuses a bad URL or option at once with a typed error, before any request', async () => {
+    const s = await server();
+    let loads = 0;
+    const load = async () => {
+      loads++;
+      return { position: '0-0', lines: [] };
+    };
+    expect(() => createLiveResource({ url: '/relative/in/node', load, apply: (x) => x })).toThrow(
+      expect.objectContaining({ code: 'invalid_argument' }),
+    );
+    expect(() => createLiveResource({ url: s.url, load, apply: (x) => x, heartbeatTimeoutMs: -1 })).toThrow(
+      /heartbeatTimeoutMs/,
+    );
+    expect(() =>
+      createLiveResource({ url: s.url, load, apply: (x) => x, ...({ lastEventID: '1-0' } as object) }),
+    ).toThrow(/unknown option lastEventID/);
+    await realSleep(30);
+    expect(loads).toBe(0);
+    expect(s.requests).toHaveLength(0);
+  });
+
   it('a failed load stops it with the error and no stream; reload() starts again', async () => {
     const s = await server();
     await s.write(1);
