@@ -1,48 +1,20 @@
 // The app's live pages share one event stream between the tabs of one browser (the client's
 // `share` option, keyed by the logged-in user), in real headless Chromium against the real server.
-import { rmSync } from 'node:fs';
-import { findChromium, launchChromium, requirement } from '@repopulse/test-support';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../server/app';
-import { buildUi } from './support/build-ui';
+import { browserSuite, chromiumMode } from './support/browser-suite';
 import { openLoggedIn, waitForConnection } from './support/page';
-import {
-  client,
-  login,
-  recordTopic,
-  repoStatusIs,
-  startTestServer,
-  tempDataDir,
-} from './support/test-server';
+import { client, login, recordTopic, repoStatusIs } from './support/test-server';
 
-const CHROMIUM_PATH = findChromium();
-const mode = requirement(
-  'repo-wiki tab sharing',
-  CHROMIUM_PATH ? undefined : 'Chromium not found (install it or set CHROMIUM_PATH)',
-  'the browser tests',
-);
+const mode = chromiumMode('repo-wiki tab sharing', 'the tab-sharing browser tests');
 
 describe.skipIf(mode === 'skip')('repo-wiki tabs share one stream', () => {
-  let browser: Browser;
+  const suite = browserSuite();
   let s: RunningServer;
-  const cleanups: (() => unknown)[] = [];
 
   beforeAll(async () => {
-    const staticDir = await buildUi();
-    cleanups.push(() => rmSync(staticDir, { recursive: true, force: true }));
-    const data = tempDataDir();
-    s = await startTestServer({ DATA_DIR: data.dir, STATIC_DIR: staticDir, SIM_SPEED: '10' });
-    cleanups.push(async () => {
-      await s.close(0);
-      data.remove();
-    });
-    browser = await launchChromium(CHROMIUM_PATH as string);
-  }, 180_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    for (const fn of cleanups.reverse()) await fn();
+    s = (await suite.server()).s;
   });
 
   /** Open SSE streams of the list and repository handlers. */
@@ -54,13 +26,8 @@ describe.skipIf(mode === 'skip')('repo-wiki tabs share one stream', () => {
       .evaluateAll((rows) => rows.map((r) => r.getAttribute('data-status') ?? ''));
 
   it('three tabs of one user on a repository: one stream; the run reaches every tab, also after the leader closes', async () => {
-    const api = client(s.url, await login(s.url, 'demo'));
-    const res = await api.post('/api/repositories', { url: 'https://github.com/acme/shared-tabs' });
-    const id = res.json.repository.id as number;
-    const rec = await recordTopic(s, `repo:${id}`);
-    await rec.waitFor(repoStatusIs('ready'));
-
-    const { context, page: first } = await openLoggedIn(browser, s.url);
+    const { id, rec } = await suite.addRepo(s, 'https://github.com/acme/shared-tabs');
+    const { context, page: first } = await openLoggedIn(suite.browser, s.url);
     const tab = async (existing?: Page) => {
       const page = existing ?? (await context.newPage());
       await page.goto(`/repos/${id}`);
@@ -86,7 +53,7 @@ describe.skipIf(mode === 'skip')('repo-wiki tabs share one stream', () => {
   }, 90_000);
 
   it("a tab that logged in as another user in the same browser never joins the first user's stream", async () => {
-    const { context, page: demoTab } = await openLoggedIn(browser, s.url, 'demo');
+    const { context, page: demoTab } = await openLoggedIn(suite.browser, s.url, 'demo');
     await demoTab.goto('/');
     await waitForConnection(demoTab, 'live');
     // The session cookie belongs to the whole browser: after this login, new tabs are guest's.
