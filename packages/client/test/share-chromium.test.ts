@@ -131,18 +131,23 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
     return page;
   }
 
+  /** Opens `count` tabs of ann from the start of the topic; the first is open (the leader) before the others. */
+  async function openTabs(count: number): Promise<Page[]> {
+    const setup = { user: 'ann', options: { lastEventId: '0-0' } };
+    const first = await open(setup);
+    await waitForOpen(first);
+    const others: Page[] = [];
+    for (let i = 1; i < count; i++) others.push(await open(setup));
+    await Promise.all(others.map(waitForOpen));
+    return [first, ...others];
+  }
+
   const sseRequests = () => server.requests.filter((r) => r.accept === 'text/event-stream');
 
   it('three tabs share one stream: the server sees one connection, every tab sees every event', async () => {
-    const first = await open({ user: 'ann', options: { lastEventId: '0-0' } });
-    await waitForOpen(first);
-    const others = [
-      await open({ user: 'ann', options: { lastEventId: '0-0' } }),
-      await open({ user: 'ann', options: { lastEventId: '0-0' } }),
-    ];
-    await Promise.all(others.map(waitForOpen));
+    const tabs = await openTabs(3);
     await server.publish(1, 30);
-    for (const page of [first, ...others]) {
+    for (const page of tabs) {
       await waitForCount(page, 30);
       expect(await ids(page)).toEqual(range(1, 30));
     }
@@ -152,13 +157,7 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
   });
 
   it('closing the leader mid-stream hands over with every tab exact: no gap, no duplicate', async () => {
-    const leader = await open({ user: 'ann', options: { lastEventId: '0-0' } });
-    await waitForOpen(leader);
-    const followers = [
-      await open({ user: 'ann', options: { lastEventId: '0-0' } }),
-      await open({ user: 'ann', options: { lastEventId: '0-0' } }),
-    ];
-    await Promise.all(followers.map(waitForOpen));
+    const [leader, ...followers] = (await openTabs(3)) as [Page, Page, Page];
     const publishing = (async () => {
       for (let n = 1; n <= 120; n++) {
         await server.publish(n);
@@ -187,10 +186,7 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
   });
 
   it('a leader that crashes hands over too', async () => {
-    const leader = await open({ user: 'ann', options: { lastEventId: '0-0' } });
-    await waitForOpen(leader);
-    const follower = await open({ user: 'ann', options: { lastEventId: '0-0' } });
-    await waitForOpen(follower);
+    const [leader, follower] = (await openTabs(2)) as [Page, Page];
     await server.publish(1, 10);
     await waitForCount(follower, 10);
     const cdp = await context.newCDPSession(leader);
@@ -204,10 +200,7 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
   });
 
   it('a leader that closes its stream (an SPA leaving the page) hands over; the others never show closed', async () => {
-    const leader = await open({ user: 'ann', options: { lastEventId: '0-0' } });
-    await waitForOpen(leader);
-    const follower = await open({ user: 'ann', options: { lastEventId: '0-0' } });
-    await waitForOpen(follower);
+    const [leader, follower] = (await openTabs(2)) as [Page, Page];
     await server.publish(1, 5);
     await waitForCount(follower, 5);
     await leader.evaluate(() => window.__stream.close());
