@@ -175,7 +175,8 @@ export function createLiveResource<S>(options: LiveResourceOptions<S>): LiveReso
     set({ state: current.state });
   };
 
-  void start();
+  const begin = () => void start().catch(stop); // e.g. invalid share options: the resource stops
+  begin();
 
   return {
     get current() {
@@ -188,7 +189,7 @@ export function createLiveResource<S>(options: LiveResourceOptions<S>): LiveReso
       };
     },
     reload() {
-      if (!closed) void start();
+      if (!closed) begin();
     },
     close() {
       if (closed) return;

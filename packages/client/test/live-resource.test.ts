@@ -158,6 +158,15 @@ describe('createLiveResource', () => {
     expect(s.requests).toHaveLength(0);
   });
 
+  it('bad share options stop it with the typed error once the snapshot is in, opening nothing', async () => {
+    const s = await server();
+    const { resource } = live({ url: s.url, load: loader(s.snapshotUrl), share: { histroy: 1 } as never });
+    await until(() => resource.current.state === 'closed', 'closed');
+    expect(resource.current.error).toMatchObject({ code: 'invalid_argument' });
+    expect(String(resource.current.error)).toContain('share.histroy');
+    expect(s.requests.filter((r) => r.accept === 'text/event-stream')).toHaveLength(0);
+  });
+
   it('a failed load stops it with the error and no stream; reload() starts again', async () => {
     const s = await server();
     await s.write(1);

@@ -1,6 +1,8 @@
 // The lock/channel name of a shared stream: equal only for the same URL and credentials, and free
-// of the credentials themselves. (Node has crypto.subtle and Headers, as browsers do.)
+// of the credentials themselves (Node has crypto.subtle and Headers, as browsers do); and the
+// share options checked before anything starts.
 import { describe, expect, it } from 'vitest';
+import { createSharedEventStream } from '../src/share';
 import { channelName } from '../src/share/channel-name';
 
 const URL_A = 'https://app.test/api/events';
@@ -70,5 +72,18 @@ describe('channelName', () => {
         {},
       ),
     ).rejects.toThrow('no token');
+  });
+});
+
+describe('share options', () => {
+  it.each([
+    [{ histroy: 10 }, 'share.histroy'],
+    [{ history: -1 }, 'share.history'],
+    [{ history: Number.NaN }, 'share.history'],
+  ])('refuses %j with a typed error naming it', (share, name) => {
+    expect(() => createSharedEventStream(URL_A, { share: share as never })).toThrow(
+      expect.objectContaining({ code: 'invalid_argument', fatal: true }),
+    );
+    expect(() => createSharedEventStream(URL_A, { share: share as never })).toThrow(name);
   });
 });

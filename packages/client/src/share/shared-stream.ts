@@ -71,6 +71,10 @@ export function createSharedEventStream(
   options: SharedEventStreamOptions = {},
 ): EventStream {
   const { share, signal, ...rest } = options;
+  const { history: limit = 500, ...settings } = share === true || !share ? {} : share;
+  const unknown = Object.keys(settings).find((name) => name !== 'key');
+  if (unknown || !(limit >= 0))
+    throw new EventStreamError('invalid_argument', true, 0, `share.${unknown ?? 'history'}`);
   const locks = globalThis.navigator?.locks;
   if (!locks || !globalThis.BroadcastChannel || !globalThis.crypto?.subtle)
     return createEventStream(url, { ...rest, signal });
@@ -80,7 +84,6 @@ export function createSharedEventStream(
   } catch {
     return createEventStream(url, rest); // throws its typed invalid_argument
   }
-  const { history: limit = 500, ...settings } = share === true || !share ? {} : share;
 
   const me = Math.random().toString(36).slice(2);
   const encoder = new TextEncoder();
