@@ -10,7 +10,8 @@ import type { Redis } from 'ioredis';
 import { ChannelHub } from './channel-hub';
 import { topicKey } from './keys';
 import { LuaScript } from './lua-script';
-import { PUBLISH_SCRIPT, READ_SCRIPT } from './lua-scripts';
+import { APPEND_SCRIPT, READ_SCRIPT } from './lua-scripts';
+import { PublishBatcher } from './publish-batch';
 import { PublishQueue } from './publish-queue';
 import { ReadyGate, withTimeout } from './ready-gate';
 import { decodeEnvelope, parseSnapshot } from './stream-snapshot';
@@ -30,12 +31,13 @@ export interface RedisTransportSettings {
   timeoutMs: number;
 }
 
-const publishScript = new LuaScript(PUBLISH_SCRIPT);
+const appendScript = new LuaScript(APPEND_SCRIPT);
 const readScript = new LuaScript(READ_SCRIPT);
 
 /**
- * The Redis bus's primitives over one Redis: `append` runs the publish script (XADD + trim +
- * PUBLISH) through a bounded {@link PublishQueue}; `read` runs the read script (a page after a
+ * The Redis bus's primitives over one Redis: `append` joins the publishes of a tick into append
+ * script calls (XADD + trim + one PUBLISH per topic, {@link PublishBatcher}) behind a bounded
+ * {@link PublishQueue}; `read` runs the read script (a page after a
  * cursor plus the retained range, one consistent snapshot); `head` is a read of the range only;
  * live notification is one Pub/Sub connection with reference-counted channels ({@link ChannelHub}),
  * whose drop and resubscribe are reported to the bus as `interrupted` / `recovered`.
@@ -63,6 +65,11 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   if (ownsClient) watchConnection(client, 'command');
   watchConnection(subscriber, 'subscriber');
 
+  const batcher = new PublishBatcher({
+    run: (keys, args) => appendScript.run(client, keys, args),
+    maxLength: historyLimit,
+    ttlMs: ttlArg,
+  });
   const queue = new PublishQueue({
     isReady: () => gate.ready,
     maxPending: settings.maxPendingPublishes,
@@ -76,18 +83,25 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     message(channel, payload) {
       const topic = topicOf(channel);
       if (!sink.wants(topic)) return;
-      const space = payload.indexOf(' ');
-      let delivery: EventDelivery;
-      try {
-        delivery = {
-          position: payload.slice(0, space) as StreamPosition,
-          event: decodeEnvelope(payload.slice(space + 1)),
-        };
-      } catch (error) {
-        sink.report(error, { topic, source: 'connection' });
-        return;
+      // One message per batch: lines `<position> <envelope JSON>`, in position order.
+      for (let start = 0; start < payload.length; ) {
+        let end = payload.indexOf('\n', start);
+        if (end < 0) end = payload.length;
+        const space = payload.indexOf(' ', start);
+        let delivery: EventDelivery;
+        try {
+          delivery = {
+            position: payload.slice(start, space) as StreamPosition,
+            event: decodeEnvelope(payload.slice(space + 1, end)),
+          };
+        } catch (error) {
+          sink.report(error, { topic, source: 'connection' });
+          start = end + 1;
+          continue;
+        }
+        sink.live(topic, delivery);
+        start = end + 1;
       }
-      sink.live(topic, delivery);
     },
     down: () => sink.interrupted(),
     resubscribed: () => sink.recovered(),
@@ -97,7 +111,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   const runRead = async (topic: Topic, cursor: StreamPosition, limit: number) => {
     await gate.wait(timeoutMs);
     const reply = await withTimeout(
-      readScript.run(client, topicKey(keyPrefix, topic), [cursor, limit, ttlArg]),
+      readScript.run(client, [topicKey(keyPrefix, topic)], [cursor, limit, ttlArg]),
       timeoutMs,
       () => new BusUnavailableError(`no reply from Redis within ${timeoutMs} ms`),
     );
@@ -105,14 +119,11 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   };
 
   const transport = {
-    async append(topic, event) {
+    append(topic, event) {
       const key = topicKey(keyPrefix, topic);
       const json = JSON.stringify(event);
       gate.poke();
-      return queue.run(async () => {
-        const id = await publishScript.run(client, key, [key, historyLimit, ttlArg, event.id, json]);
-        return String(id) as StreamPosition;
-      });
+      return queue.run(() => batcher.add(key, event.id, json));
     },
 
     async read(topic, cursor, limit): Promise<ReadResult> {
