@@ -9,6 +9,7 @@ import type { BusTransport, ReadResult, TransportSink } from '@repopulse/events-
 import type { Redis } from 'ioredis';
 import { ChannelHub } from './channel-hub';
 import { topicKey } from './keys';
+import { LocalEnvelopes } from './local-envelopes';
 import { LuaScript } from './lua-script';
 import { APPEND_SCRIPT, READ_SCRIPT } from './lua-scripts';
 import { PublishBatcher } from './publish-batch';
@@ -79,6 +80,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   client.on('ready', flushQueue);
 
   const topicOf = (channel: string): Topic => channel.slice(keyPrefix.length + 1, -1);
+  const local = new LocalEnvelopes();
   const hub = new ChannelHub(subscriber, {
     message(channel, payload) {
       const topic = topicOf(channel);
@@ -90,9 +92,10 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
         const space = payload.indexOf(' ', start);
         let delivery: EventDelivery;
         try {
+          const json = payload.slice(space + 1, end);
           delivery = {
             position: payload.slice(start, space) as StreamPosition,
-            event: decodeEnvelope(payload.slice(space + 1, end)),
+            event: local.take(json) ?? decodeEnvelope(json),
           };
         } catch (error) {
           sink.report(error, { topic, source: 'connection' });
@@ -122,6 +125,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     append(topic, event, json) {
       const key = topicKey(keyPrefix, topic);
       gate.poke();
+      if (sink.wants(topic)) local.add(json, event);
       return queue.run(() => batcher.add(key, event.id, json));
     },
 
@@ -169,6 +173,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
       if (closed) return;
       closed = true;
       queue.close();
+      local.clear();
       gate.close();
       client.off('ready', flushQueue);
       hub.close();
