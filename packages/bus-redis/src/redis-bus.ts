@@ -12,9 +12,10 @@ export interface RedisBusOptions extends BusOptions {
    */
   url?: string;
   /**
-   * An existing ioredis client to publish and read with; the bus duplicates it for its one
-   * Pub/Sub connection and never closes the client itself. Create it with
-   * `enableAutoPipelining: true` so concurrent publishes share round trips.
+   * An existing ioredis (5 or 6) client to publish and read with; the bus duplicates it for its one
+   * Pub/Sub connection and never closes the client itself. Publishes of one tick share one script
+   * call whatever its options; `enableAutoPipelining: true` also lets concurrent reads share round
+   * trips.
    */
   client?: Redis;
   /**
