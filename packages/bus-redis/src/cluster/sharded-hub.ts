@@ -1,0 +1,255 @@
+import type { Cluster, RedisOptions } from 'ioredis';
+import { keySlot } from './key-slot';
+import { ShardConnection } from './shard-connection';
+
+/** Callbacks of a {@link ShardedHub}. */
+export interface ShardedHubEvents {
+  /** A message arrived on a channel. */
+  message(channel: string, payload: string): void;
+  /** The channel's node connection dropped or lost the slot: messages may be missed until {@link ShardedHubEvents.resubscribed}. */
+  down(channel: string): void;
+  /** After a {@link ShardedHubEvents.down}, the channel is subscribed again on the node that owns its slot now: catch up from the store. */
+  resubscribed(channel: string): void;
+  /** A connection or subscribe error with no caller to reject (reported once per node outage). */
+  error(error: unknown): void;
+}
+
+interface Channel {
+  /** Subscriptions that want this channel. */
+  refs: number;
+  /** Its cluster slot. */
+  slot: number;
+  /** The connection it is subscribed on now. */
+  connection: ShardConnection | undefined;
+  /** True from a `down` until the matching `resubscribed`. */
+  lost: boolean;
+  /** Serializes the changes of this channel. */
+  chain: Promise<void>;
+  /** Steps queued on `chain` and not finished. */
+  ops: number;
+}
+
+/** Longest pause between two attempts to subscribe a channel whose node is unreachable. */
+const MAX_RETRY_DELAY_MS = 500;
+
+/**
+ * Sharded Pub/Sub for a Redis Cluster: one `SSUBSCRIBE` connection per node that owns the slot
+ * of at least one subscribed channel, with reference-counted channels (the first acquire
+ * subscribes, the last release unsubscribes; changes of one channel run one after another).
+ *
+ * A channel follows its slot. When its node connection drops (a node died), when that node
+ * gives the slot away (failover, migration: Redis then pushes `sunsubscribe`), when a
+ * subscribe is answered `MOVED`, or when the cluster's slot table names another owner, the
+ * channel is reported `down`, subscribed again on the current owner (retried with back-off
+ * while the shard has no reachable primary), and reported `resubscribed` only once that
+ * worked, so a catch-up read that follows cannot miss a message.
+ */
+export class ShardedHub {
+  private readonly channels = new Map<string, Channel>();
+  private readonly connections = new Map<string, ShardConnection>();
+  /** Nodes whose failure was reported and that have not been reachable since. */
+  private readonly reported = new Set<string>();
+  private refreshing: Promise<void> | undefined;
+  private closed = false;
+  private readonly onRefresh = () => this.followSlots();
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly events: ShardedHubEvents,
+  ) {
+    cluster.on('refresh', this.onRefresh);
+  }
+
+  /** Adds a reference to `channel`; resolves once it is subscribed on its slot's node. */
+  acquire(channel: string): Promise<void> {
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      entry = { refs: 0, slot: keySlot(channel), connection: undefined, lost: false, chain: Promise.resolve(), ops: 0 };
+      this.channels.set(channel, entry);
+    }
+    entry.refs++;
+    return this.sync(channel, entry);
+  }
+
+  /** Drops a reference to `channel`; the last one unsubscribes. */
+  release(channel: string): Promise<void> {
+    const entry = this.channels.get(channel);
+    if (!entry || entry.refs === 0) return Promise.resolve();
+    entry.refs--;
+    return this.sync(channel, entry);
+  }
+
+  /** False while `channel` is not subscribed on its slot's current owner: live messages may be missing. */
+  isUp(channel: string): boolean {
+    const entry = this.channels.get(channel);
+    return entry !== undefined && entry.connection !== undefined && !entry.lost;
+  }
+
+  /** Node connections open now (one per node with subscribed channels, plus ones being set up). */
+  get connectionCount(): number {
+    return this.connections.size;
+  }
+
+  /** Forgets every channel and ends every node connection. */
+  close(): void {
+    this.closed = true;
+    this.cluster.off('refresh', this.onRefresh);
+    this.channels.clear();
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+  }
+
+  private sync(channel: string, entry: Channel): Promise<void> {
+    entry.ops++;
+    const step = entry.chain.then(() => this.apply(channel, entry));
+    const settle = () => {
+      entry.ops--;
+      if (entry.ops === 0 && entry.refs === 0 && !entry.connection && this.channels.get(channel) === entry) {
+        this.channels.delete(channel);
+      }
+    };
+    entry.chain = step.then(settle, settle);
+    return step;
+  }
+
+  /** Makes the channel's subscription match its reference count and its slot's owner; retries until it does. */
+  private async apply(channel: string, entry: Channel): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      if (entry.refs === 0) {
+        this.leave(channel, entry);
+        entry.lost = false;
+        return;
+      }
+      const owner = this.owner(entry.slot);
+      if (entry.connection && !entry.connection.closed && entry.connection.nodeKey === owner) {
+        if (entry.lost) {
+          entry.lost = false;
+          this.events.resubscribed(channel);
+        }
+        return;
+      }
+      this.leave(channel, entry);
+      try {
+        if (owner === undefined) throw new Error(`no cluster node serves slot ${entry.slot} yet`);
+        const connection = this.connection(owner);
+        await connection.ready();
+        await connection.redis.ssubscribe(channel);
+        if (this.closed) return;
+        if (connection.closed) continue;
+        entry.connection = connection;
+        connection.channels.add(channel);
+        this.reported.delete(owner);
+      } catch (error) {
+        if (this.closed) return;
+        if (!isMoved(error)) {
+          if (owner === undefined || !this.reported.has(owner)) {
+            if (owner !== undefined) this.reported.add(owner);
+            this.events.error(error);
+          }
+          await sleep(Math.min(25 * 2 ** attempt, MAX_RETRY_DELAY_MS));
+        }
+        await this.refresh();
+      }
+    }
+  }
+
+  /** Unsubscribes the channel from its current connection (best effort: the connection may be gone). */
+  private leave(channel: string, entry: Channel): void {
+    const connection = entry.connection;
+    if (!connection) return;
+    entry.connection = undefined;
+    connection.channels.delete(channel);
+    if (connection.closed) return;
+    if (connection.channels.size === 0) {
+      this.dropConnection(connection);
+      return;
+    }
+    connection.redis.sunsubscribe(channel).catch(() => {});
+  }
+
+  /** The `host:port` that serves `slot` as primary, by the cluster's slot table. */
+  private owner(slot: number): string | undefined {
+    return this.cluster.slots[slot]?.[0];
+  }
+
+  private connection(nodeKey: string): ShardConnection {
+    const existing = this.connections.get(nodeKey);
+    if (existing && !existing.closed) return existing;
+    const connection = new ShardConnection(nodeKey, this.nodeOptions(), {
+      message: (channel, payload) => this.events.message(channel, payload),
+      lost: (lost) => this.onLost(lost),
+      error: (failed, error) => {
+        if (this.closed || this.reported.has(failed.nodeKey)) return;
+        this.reported.add(failed.nodeKey);
+        this.events.error(error);
+      },
+    });
+    this.connections.set(nodeKey, connection);
+    return connection;
+  }
+
+  private nodeOptions(): RedisOptions {
+    return { ...(this.cluster.options.redisOptions ?? {}) };
+  }
+
+  private dropConnection(connection: ShardConnection): void {
+    if (this.connections.get(connection.nodeKey) === connection) this.connections.delete(connection.nodeKey);
+    connection.close();
+  }
+
+  /** A node connection is gone: every channel on it goes down and is routed again. */
+  private onLost(connection: ShardConnection): void {
+    if (this.connections.get(connection.nodeKey) === connection) this.connections.delete(connection.nodeKey);
+    if (this.closed || connection.channels.size === 0) return;
+    const channels = [...connection.channels];
+    connection.channels.clear();
+    for (const channel of channels) {
+      const entry = this.channels.get(channel);
+      if (entry?.connection === connection) this.reroute(channel, entry);
+    }
+    void this.refresh();
+  }
+
+  /** The slot table changed: channels whose slot has a new owner move there. */
+  private followSlots(): void {
+    if (this.closed) return;
+    for (const [channel, entry] of this.channels) {
+      const connection = entry.connection;
+      if (connection && connection.nodeKey !== this.owner(entry.slot)) {
+        this.leave(channel, entry);
+        this.reroute(channel, entry);
+      }
+    }
+  }
+
+  private reroute(channel: string, entry: Channel): void {
+    entry.connection = undefined;
+    if (!entry.lost && entry.refs > 0) {
+      entry.lost = true;
+      this.events.down(channel);
+    }
+    void this.sync(channel, entry).catch(() => {});
+  }
+
+  /** Asks the cluster client to reload its slot table (one reload at a time, bounded). */
+  private refresh(): Promise<void> {
+    this.refreshing ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2000);
+      this.cluster.refreshSlotsCache(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    }).finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+}
+
+function isMoved(error: unknown): boolean {
+  return error instanceof Error && (error.message.startsWith('MOVED') || error.message.startsWith('ASK'));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
