@@ -17,13 +17,16 @@ import {
   type Subscription,
   type Topic,
 } from '@repopulse/events-core';
-import { Redis } from 'ioredis';
+import { Cluster, type ClusterNode, Redis } from 'ioredis';
 import { ChannelHub } from './channel-hub';
+import { ShardedHub } from './cluster/sharded-hub';
+import { SHARDED_PUBLISH_SCRIPT } from './cluster/sharded-publish-script';
 import { topicKey } from './keys';
 import { LuaScript } from './lua-script';
 import { PUBLISH_SCRIPT, READ_SCRIPT } from './lua-scripts';
 import { PublishQueue } from './publish-queue';
 import { ReadyGate, withTimeout } from './ready-gate';
+import { publishReplicated } from './replicated-publish';
 import { decodeEnvelope, parseSnapshot, type StreamSnapshot } from './stream-snapshot';
 import { type SubscriptionHost, TopicSubscription } from './topic-subscription';
 
@@ -40,7 +43,23 @@ export interface RedisBusOptions extends BusOptions {
    * Pub/Sub connection and never closes the client itself. Create it with
    * `enableAutoPipelining: true` so concurrent publishes share round trips.
    */
-  client?: Redis;
+  client?: Redis | Cluster;
+  /**
+   * Startup nodes of a Redis Cluster (any subset; the rest is discovered). The bus creates an
+   * ioredis `Cluster` with auto-pipelining and closes it in `close()`. Live delivery then uses
+   * sharded Pub/Sub (`SSUBSCRIBE`/`SPUBLISH`, one connection per node with subscribed topics).
+   * @example [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7000 }]
+   */
+  cluster?: ClusterNode[];
+  /**
+   * Replicas that must hold an event before `publish` resolves (`WAIT`, same node, right after
+   * the publish script). With 1, a primary that dies right after answering cannot take an
+   * acknowledged event with it when its replica takes over; a publish not confirmed in time
+   * rejects with `BusUnavailableError` (it may or may not survive). Set 0 for a cluster without
+   * replicas.
+   * @default 1 with a Redis Cluster, 0 otherwise
+   */
+  replicaAcks?: number;
   /**
    * Prefix of every key and channel; a topic `repo:42` lives at `<keyPrefix>{repo:42}`.
    * @default 'repopulse:'
@@ -68,6 +87,7 @@ export const DEFAULT_MAX_PENDING_PUBLISHES = 1000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
 
 const publishScript = new LuaScript(PUBLISH_SCRIPT);
+const shardedPublishScript = new LuaScript(SHARDED_PUBLISH_SCRIPT);
 const readScript = new LuaScript(READ_SCRIPT);
 
 interface TopicEntry {
@@ -106,15 +126,14 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   const ttlArg = historyTtlMs === undefined ? 0 : Math.ceil(historyTtlMs);
 
   const ownsClient = options.client === undefined;
-  const client =
+  const client: Redis | Cluster =
     options.client ??
-    new Redis(options.url as string, { enableAutoPipelining: true, maxRetriesPerRequest: null });
-  const subscriber = client.duplicate({
-    enableAutoPipelining: false,
-    autoResubscribe: false,
-    maxRetriesPerRequest: null,
-    lazyConnect: false,
-  });
+    (options.cluster
+      ? new Cluster(options.cluster, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: null } })
+      : new Redis(options.url as string, { enableAutoPipelining: true, maxRetriesPerRequest: null }));
+  const clustered = client.isCluster;
+  const replicaAcks = options.replicaAcks ?? (clustered ? 1 : 0);
+  const script = clustered ? shardedPublishScript : publishScript;
 
   const topics = new Map<string, TopicEntry>();
   const releases = new Set<() => Promise<void>>();
@@ -143,15 +162,13 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       });
     });
   };
-  if (ownsClient) watchConnection(client, 'command');
-  watchConnection(subscriber, 'subscriber');
+  if (ownsClient) watchConnection(client as Redis, 'command');
 
   const queue = new PublishQueue({ isReady: () => gate.ready, maxPending: maxPendingPublishes, timeoutMs });
   const flushQueue = () => queue.flush();
   client.on('ready', flushQueue);
 
-  const hub = new ChannelHub(subscriber, {
-    message(channel, payload) {
+  const onMessage = (channel: string, payload: string) => {
       const entry = topics.get(channel);
       if (!entry || entry.subscriptions.size === 0) return;
       const space = payload.indexOf(' ');
@@ -166,17 +183,42 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
         return;
       }
       for (const subscription of entry.subscriptions) subscription.onLive(delivery);
-    },
-    down() {
-      for (const entry of topics.values()) for (const s of entry.subscriptions) s.pause();
-    },
-    resubscribed() {
-      for (const entry of topics.values()) for (const s of entry.subscriptions) s.catchUp();
-    },
-    error(error) {
-      report(error, { source: 'connection' });
-    },
-  });
+  };
+  const hub: { acquire(c: string): Promise<void>; release(c: string): Promise<void>; isUp(c: string): boolean; close(): void } = clustered
+    ? new ShardedHub(client as Cluster, {
+        message: onMessage,
+        down(channel) {
+          for (const s of topics.get(channel)?.subscriptions ?? []) s.pause();
+        },
+        resubscribed(channel) {
+          for (const s of topics.get(channel)?.subscriptions ?? []) s.catchUp();
+        },
+        error(error) {
+          report(error, { source: 'connection' });
+        },
+      })
+    : (() => {
+        const subscriber = (client as Redis).duplicate({
+          enableAutoPipelining: false,
+          autoResubscribe: false,
+          maxRetriesPerRequest: null,
+          lazyConnect: false,
+        });
+        watchConnection(subscriber, 'subscriber');
+        const single = new ChannelHub(subscriber, {
+          message: onMessage,
+          down() {
+            for (const entry of topics.values()) for (const s of entry.subscriptions) s.pause();
+          },
+          resubscribed() {
+            for (const entry of topics.values()) for (const s of entry.subscriptions) s.catchUp();
+          },
+          error(error) {
+            report(error, { source: 'connection' });
+          },
+        });
+        return Object.assign(single, { isUp: () => single.up });
+      })();
 
   const read = async (key: string, cursor: StreamPosition, count: number): Promise<StreamSnapshot> => {
     await gate.wait(timeoutMs);
@@ -214,7 +256,11 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       const key = topicKey(keyPrefix, topic);
       gate.poke();
       const position = await queue.run(async () => {
-        const id = await publishScript.run(client, key, [key, historyLimit, ttlArg, stored.id, json]);
+        const args = [key, historyLimit, ttlArg, stored.id, json];
+        const id =
+          replicaAcks > 0
+            ? await publishReplicated(client, script, key, args, replicaAcks, Math.max(1, Math.floor(timeoutMs / 2)))
+            : await script.run(client, key, args);
         return String(id) as StreamPosition;
       });
       return { position, event: stored as unknown as typeof event };
@@ -230,7 +276,7 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
         read: (cursor, count) => read(channel, cursor, count),
         deliver: (delivery) => call(handler, delivery, topic),
         replayFailed: (error) => report(error, { topic, source: 'replay' }),
-        connected: () => hub.up,
+        connected: () => hub.isUp(channel),
         retryDelay,
       };
       const subscription = new TopicSubscription(host, after);
@@ -323,8 +369,15 @@ function checkOptions(
   timeoutMs: number,
   keyPrefix: string,
 ): void {
-  if ((options.url === undefined) === (options.client === undefined)) {
-    throw new TypeError('[repopulse] createRedisBus needs exactly one of `url` and `client`');
+  const given = [options.url, options.client, options.cluster].filter((v) => v !== undefined).length;
+  if (given !== 1) {
+    throw new TypeError('[repopulse] createRedisBus needs exactly one of `url`, `client` and `cluster`');
+  }
+  if (options.cluster !== undefined && (!Array.isArray(options.cluster) || options.cluster.length === 0)) {
+    throw new TypeError('[repopulse] cluster must be a non-empty list of nodes');
+  }
+  if (options.replicaAcks !== undefined && !(Number.isInteger(options.replicaAcks) && options.replicaAcks >= 0)) {
+    throw new RangeError('[repopulse] replicaAcks must be a non-negative integer');
   }
   if (!Number.isInteger(historyLimit) || historyLimit < 1) {
     throw new RangeError('[repopulse] historyLimit must be a positive integer');

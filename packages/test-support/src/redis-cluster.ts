@@ -35,8 +35,14 @@ export interface RedisClusterOptions {
    * @default 1000
    */
   nodeTimeoutMs?: number;
-  /** Keep an append-only file per node, so a restarted node keeps its data. @default false */
+  /** Keep an append-only file per node (fsync always), so a restarted node keeps its data. @default false */
   appendonly?: boolean;
+  /**
+   * `cluster-require-full-coverage`: when false, the other shards keep serving while one shard
+   * has no primary (Redis's default, true, stops the whole cluster).
+   * @default true
+   */
+  requireFullCoverage?: boolean;
 }
 
 /** One `redis-server --cluster-enabled yes` process of a {@link RedisCluster}. */
@@ -164,6 +170,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     args.push('--save', '', '--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always');
     // Let a lone replica take over whatever its primary's last contact was (tests kill nodes).
     args.push('--cluster-replica-validity-factor', '0');
+    args.push('--cluster-require-full-coverage', options.requireFullCoverage === false ? 'no' : 'yes');
     // Replicas sync at once (the default waits 5 s for more replicas to share one transfer).
     args.push('--repl-diskless-sync', 'yes', '--repl-diskless-sync-delay', '0');
     const proc = await spawnRedis(state.port, args);

@@ -129,8 +129,13 @@ export class ShardedHub {
         return;
       }
       this.leave(channel, entry);
+      if (owner === undefined && this.cluster.status !== 'ready') {
+        // The slot table arrives with the cluster client's first `ready`.
+        await this.clusterReady();
+        continue;
+      }
       try {
-        if (owner === undefined) throw new Error(`no cluster node serves slot ${entry.slot} yet`);
+        if (owner === undefined) throw new Error(`no cluster node serves slot ${entry.slot}`);
         const connection = this.connection(owner);
         await connection.ready();
         await connection.redis.ssubscribe(channel);
@@ -229,6 +234,19 @@ export class ShardedHub {
       this.events.down(channel);
     }
     void this.sync(channel, entry).catch(() => {});
+  }
+
+  /** Resolves on the cluster client's next `ready`, or after a short while to look again. */
+  private clusterReady(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.cluster.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, MAX_RETRY_DELAY_MS);
+      this.cluster.once('ready', done);
+    });
   }
 
   /** Asks the cluster client to reload its slot table (one reload at a time, bounded). */
