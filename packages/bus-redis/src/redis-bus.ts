@@ -19,6 +19,7 @@ import {
 } from '@repopulse/events-core';
 import { Cluster, type ClusterNode, Redis } from 'ioredis';
 import { ChannelHub } from './channel-hub';
+import { publishOnCluster } from './cluster/cluster-publish';
 import { ShardedHub } from './cluster/sharded-hub';
 import { SHARDED_PUBLISH_SCRIPT } from './cluster/sharded-publish-script';
 import { topicKey } from './keys';
@@ -129,7 +130,10 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   const client: Redis | Cluster =
     options.client ??
     (options.cluster
-      ? new Cluster(options.cluster, { enableAutoPipelining: true, redisOptions: { maxRetriesPerRequest: null } })
+      ? new Cluster(options.cluster, {
+          enableAutoPipelining: true,
+          redisOptions: { maxRetriesPerRequest: null },
+        })
       : new Redis(options.url as string, { enableAutoPipelining: true, maxRetriesPerRequest: null }));
   const clustered = client.isCluster;
   const replicaAcks = options.replicaAcks ?? (clustered ? 1 : 0);
@@ -169,22 +173,27 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   client.on('ready', flushQueue);
 
   const onMessage = (channel: string, payload: string) => {
-      const entry = topics.get(channel);
-      if (!entry || entry.subscriptions.size === 0) return;
-      const space = payload.indexOf(' ');
-      let delivery: EventDelivery;
-      try {
-        delivery = {
-          position: payload.slice(0, space) as StreamPosition,
-          event: decodeEnvelope(payload.slice(space + 1)),
-        };
-      } catch (error) {
-        report(error, { topic: entry.topic, source: 'connection' });
-        return;
-      }
-      for (const subscription of entry.subscriptions) subscription.onLive(delivery);
+    const entry = topics.get(channel);
+    if (!entry || entry.subscriptions.size === 0) return;
+    const space = payload.indexOf(' ');
+    let delivery: EventDelivery;
+    try {
+      delivery = {
+        position: payload.slice(0, space) as StreamPosition,
+        event: decodeEnvelope(payload.slice(space + 1)),
+      };
+    } catch (error) {
+      report(error, { topic: entry.topic, source: 'connection' });
+      return;
+    }
+    for (const subscription of entry.subscriptions) subscription.onLive(delivery);
   };
-  const hub: { acquire(c: string): Promise<void>; release(c: string): Promise<void>; isUp(c: string): boolean; close(): void } = clustered
+  const hub: {
+    acquire(c: string): Promise<void>;
+    release(c: string): Promise<void>;
+    isUp(c: string): boolean;
+    close(): void;
+  } = clustered
     ? new ShardedHub(client as Cluster, {
         message: onMessage,
         down(channel) {
@@ -257,9 +266,15 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
       gate.poke();
       const position = await queue.run(async () => {
         const args = [key, historyLimit, ttlArg, stored.id, json];
-        const id =
-          replicaAcks > 0
-            ? await publishReplicated(client, script, key, args, replicaAcks, Math.max(1, Math.floor(timeoutMs / 2)))
+        const waitMs = Math.max(1, Math.floor(timeoutMs / 2));
+        const id = clustered
+          ? await publishOnCluster(client as Cluster, script, key, args, {
+              replicaAcks,
+              waitMs,
+              deadline: Date.now() + timeoutMs,
+            })
+          : replicaAcks > 0
+            ? await publishReplicated(client, script, key, args, replicaAcks, waitMs)
             : await script.run(client, key, args);
         return String(id) as StreamPosition;
       });
@@ -376,7 +391,10 @@ function checkOptions(
   if (options.cluster !== undefined && (!Array.isArray(options.cluster) || options.cluster.length === 0)) {
     throw new TypeError('[repopulse] cluster must be a non-empty list of nodes');
   }
-  if (options.replicaAcks !== undefined && !(Number.isInteger(options.replicaAcks) && options.replicaAcks >= 0)) {
+  if (
+    options.replicaAcks !== undefined &&
+    !(Number.isInteger(options.replicaAcks) && options.replicaAcks >= 0)
+  ) {
     throw new RangeError('[repopulse] replicaAcks must be a non-negative integer');
   }
   if (!Number.isInteger(historyLimit) || historyLimit < 1) {

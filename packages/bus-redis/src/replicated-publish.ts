@@ -20,9 +20,17 @@ export async function publishReplicated(
   replicas: number,
   waitMs: number,
 ): Promise<unknown> {
-  let results = await client.pipeline().evalsha(script.sha, 1, key, ...args).wait(replicas, waitMs).exec();
+  let results = await client
+    .pipeline()
+    .evalsha(script.sha, 1, key, ...args)
+    .wait(replicas, waitMs)
+    .exec();
   if (isNoScript(results?.[0]?.[0])) {
-    results = await client.pipeline().eval(script.source, 1, key, ...args).wait(replicas, waitMs).exec();
+    results = await client
+      .pipeline()
+      .eval(script.source, 1, key, ...args)
+      .wait(replicas, waitMs)
+      .exec();
   }
   const [stored, confirmed] = results ?? [];
   if (!stored || stored[0]) throw stored?.[0] ?? new Error('the publish pipeline got no reply');

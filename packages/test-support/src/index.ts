@@ -1,7 +1,6 @@
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
 export { freePort } from './port';
 export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl } from './redis';
-export { isCI, requirement } from './requirement';
 export {
   type ClusterNode,
   type ClusterNodeRole,
@@ -11,3 +10,4 @@ export {
   startRedisCluster,
 } from './redis-cluster';
 export { ping, type RedisProcess, spawnRedis } from './redis-process';
+export { isCI, requirement } from './requirement';

@@ -19,7 +19,8 @@ const run = promisify(execFile);
  */
 export function redisClusterMissing(): string | undefined {
   if (!hasRedisServer()) return 'no redis-server binary on PATH (install redis-server 7+)';
-  if (spawnSync('redis-cli', ['--version']).status !== 0) return 'no redis-cli binary on PATH (install redis-tools 7+)';
+  if (spawnSync('redis-cli', ['--version']).status !== 0)
+    return 'no redis-cli binary on PATH (install redis-tools 7+)';
   return undefined;
 }
 
@@ -285,7 +286,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       await waitUntilHealthy(Math.max(0, deadline - Date.now()));
     },
     roles,
-    slotOf: (key) => command<number>(states.find((s) => s.process)?.port ?? states[0]!.port, 'CLUSTER', 'KEYSLOT', key),
+    slotOf: (key) =>
+      command<number>(states.find((s) => s.process)?.port ?? states[0]!.port, 'CLUSTER', 'KEYSLOT', key),
     primaryOf,
     async replicasOf(slot) {
       const primary = await primaryOf(slot);
@@ -360,7 +362,8 @@ async function unhealthy(
       let covered = 0;
       const view: string[] = [];
       for (const [from, to, [, primaryPort]] of slots) {
-        if (!running.some((s) => s.port === primaryPort)) return `node ${state.port}: primary ${primaryPort} is down`;
+        if (!running.some((s) => s.port === primaryPort))
+          return `node ${state.port}: primary ${primaryPort} is down`;
         covered += to - from + 1;
         view.push(`${from}-${to}@${primaryPort}`);
       }

@@ -64,7 +64,14 @@ export class ShardedHub {
   acquire(channel: string): Promise<void> {
     let entry = this.channels.get(channel);
     if (!entry) {
-      entry = { refs: 0, slot: keySlot(channel), connection: undefined, lost: false, chain: Promise.resolve(), ops: 0 };
+      entry = {
+        refs: 0,
+        slot: keySlot(channel),
+        connection: undefined,
+        lost: false,
+        chain: Promise.resolve(),
+        ops: 0,
+      };
       this.channels.set(channel, entry);
     }
     entry.refs++;
