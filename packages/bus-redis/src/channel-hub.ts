@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { LiveHub, LiveHubEvents } from './live-hub';
 
 interface Channel {
   /** Subscriptions that want this channel. */
@@ -11,18 +12,6 @@ interface Channel {
   ops: number;
 }
 
-/** Callbacks of a {@link ChannelHub}. */
-export interface ChannelHubEvents {
-  /** A message arrived on a channel. */
-  message(channel: string, payload: string): void;
-  /** The connection dropped: messages may be lost until {@link ChannelHubEvents.resubscribed}. */
-  down(): void;
-  /** After a reconnect, every wanted channel is subscribed again; catch up from the store now. */
-  resubscribed(): void;
-  /** A connection or resubscribe error with no caller to reject. */
-  error(error: unknown): void;
-}
-
 /**
  * One Pub/Sub connection shared by all subscriptions of a bus, with reference-counted channels:
  * the first acquire of a channel subscribes, the last release unsubscribes. Changes of one
@@ -30,7 +19,7 @@ export interface ChannelHubEvents {
  * state. After a reconnect it resubscribes every wanted channel itself and only then reports
  * `resubscribed`, so a catch-up read that follows cannot miss a message.
  */
-export class ChannelHub {
+export class ChannelHub implements LiveHub {
   private readonly channels = new Map<string, Channel>();
   private wasDown = false;
   private readyWaiters: (() => void)[] = [];
@@ -43,7 +32,7 @@ export class ChannelHub {
 
   constructor(
     private readonly connection: Redis,
-    private readonly events: ChannelHubEvents,
+    private readonly events: LiveHubEvents,
   ) {
     connection.on('message', this.onMessage);
     connection.on('close', this.onCloseListener);
@@ -120,6 +109,11 @@ export class ChannelHub {
    */
   get up(): boolean {
     return !this.wasDown && !this.resubscribing;
+  }
+
+  /** {@link ChannelHub.up}: one connection carries every channel. */
+  isUp(_channel: string): boolean {
+    return this.up;
   }
 
   private onClose(): void {

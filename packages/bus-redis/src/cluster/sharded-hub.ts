@@ -1,18 +1,7 @@
 import type { Cluster, RedisOptions } from 'ioredis';
+import type { LiveHub, LiveHubEvents } from '../live-hub';
 import { keySlot } from './key-slot';
 import { ShardConnection } from './shard-connection';
-
-/** Callbacks of a {@link ShardedHub}. */
-export interface ShardedHubEvents {
-  /** A message arrived on a channel. */
-  message(channel: string, payload: string): void;
-  /** The channel's node connection dropped or lost the slot: messages may be missed until {@link ShardedHubEvents.resubscribed}. */
-  down(channel: string): void;
-  /** After a {@link ShardedHubEvents.down}, the channel is subscribed again on the node that owns its slot now: catch up from the store. */
-  resubscribed(channel: string): void;
-  /** A connection or subscribe error with no caller to reject (reported once per node outage). */
-  error(error: unknown): void;
-}
 
 interface Channel {
   /** Subscriptions that want this channel. */
@@ -44,7 +33,7 @@ const MAX_RETRY_DELAY_MS = 500;
  * while the shard has no reachable primary), and reported `resubscribed` only once that
  * worked, so a catch-up read that follows cannot miss a message.
  */
-export class ShardedHub {
+export class ShardedHub implements LiveHub {
   private readonly channels = new Map<string, Channel>();
   private readonly connections = new Map<string, ShardConnection>();
   /** Nodes whose failure was reported and that have not been reachable since. */
@@ -55,7 +44,7 @@ export class ShardedHub {
 
   constructor(
     private readonly cluster: Cluster,
-    private readonly events: ShardedHubEvents,
+    private readonly events: LiveHubEvents,
   ) {
     cluster.on('refresh', this.onRefresh);
   }
@@ -131,7 +120,7 @@ export class ShardedHub {
       if (entry.connection && !entry.connection.closed && entry.connection.nodeKey === owner) {
         if (entry.lost) {
           entry.lost = false;
-          this.events.resubscribed(channel);
+          this.events.resubscribed([channel]);
         }
         return;
       }
@@ -238,7 +227,7 @@ export class ShardedHub {
     entry.connection = undefined;
     if (!entry.lost && entry.refs > 0) {
       entry.lost = true;
-      this.events.down(channel);
+      this.events.down([channel]);
     }
     void this.sync(channel, entry).catch(() => {});
   }

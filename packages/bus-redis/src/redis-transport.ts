@@ -1,0 +1,182 @@
+import {
+  BusClosedError,
+  BusUnavailableError,
+  type EventDelivery,
+  type StreamPosition,
+  type Topic,
+} from '@repopulse/events-core';
+import type { BusTransport, ReadResult, TransportSink } from '@repopulse/events-core/bus-kit';
+import type { Cluster, Redis } from 'ioredis';
+import { ChannelHub } from './channel-hub';
+import { ShardedHub } from './cluster/sharded-hub';
+import { topicKey } from './keys';
+import type { LiveHubEvents } from './live-hub';
+import { LuaScript } from './lua-script';
+import { READ_SCRIPT } from './lua-scripts';
+import { PublishQueue } from './publish-queue';
+import { ReadyGate, withTimeout } from './ready-gate';
+import { scriptPublisher } from './script-publisher';
+import { decodeEnvelope, parseSnapshot } from './stream-snapshot';
+
+/** What {@link redisTransport} works with: resolved options and the connections. */
+export interface RedisTransportSettings {
+  /** The command connection (auto-pipelined): one Redis, or a Redis Cluster. */
+  client: Redis | Cluster;
+  /**
+   * The Pub/Sub connection of a single Redis; the transport owns it and closes it. Undefined
+   * for a Cluster: live delivery then opens its own sharded Pub/Sub connection per node.
+   */
+  subscriber: Redis | undefined;
+  /** Replicas that must confirm each publish (0: none). */
+  replicaAcks: number;
+  /** True when the transport made `client` and closes it. */
+  ownsClient: boolean;
+  keyPrefix: string;
+  historyLimit: number;
+  historyTtlMs: number | undefined;
+  maxPendingPublishes: number;
+  timeoutMs: number;
+}
+
+const readScript = new LuaScript(READ_SCRIPT);
+
+/**
+ * The Redis bus's primitives over one Redis: `append` runs the publish script (XADD + trim +
+ * PUBLISH) through a bounded {@link PublishQueue}; `read` runs the read script (a page after a
+ * cursor plus the retained range, one consistent snapshot); `head` is a read of the range only;
+ * live notification is one Pub/Sub connection with reference-counted channels ({@link ChannelHub}),
+ * whose drop and resubscribe are reported to the bus as `interrupted` / `recovered`.
+ */
+export function redisTransport(settings: RedisTransportSettings, sink: TransportSink): BusTransport {
+  const { client, subscriber, ownsClient, keyPrefix, historyLimit, timeoutMs } = settings;
+  const ttlArg = settings.historyTtlMs === undefined ? 0 : Math.ceil(settings.historyTtlMs);
+  const gate = new ReadyGate(client);
+  let closed = false;
+
+  // Connection errors: reported once per outage and connection, not once per reconnect attempt.
+  const watchConnection = (connection: Redis | Cluster, name: string) => {
+    let reported = false;
+    connection.on('ready', () => {
+      reported = false;
+    });
+    connection.on('error', (error: unknown) => {
+      if (reported || closed) return;
+      reported = true;
+      sink.report(new BusUnavailableError(`Redis ${name} connection failed`, { cause: error }), {
+        source: 'connection',
+      });
+    });
+  };
+  if (ownsClient) watchConnection(client, 'command');
+  if (subscriber) watchConnection(subscriber, 'subscriber');
+
+  const queue = new PublishQueue({
+    isReady: () => gate.ready,
+    maxPending: settings.maxPendingPublishes,
+    timeoutMs,
+  });
+  const flushQueue = () => queue.flush();
+  client.on('ready', flushQueue);
+
+  const topicOf = (channel: string): Topic => channel.slice(keyPrefix.length + 1, -1);
+  const topicsOf = (channels: readonly string[] | undefined) => channels?.map(topicOf);
+  const events: LiveHubEvents = {
+    message(channel, payload) {
+      const topic = topicOf(channel);
+      if (!sink.wants(topic)) return;
+      const space = payload.indexOf(' ');
+      let delivery: EventDelivery;
+      try {
+        delivery = {
+          position: payload.slice(0, space) as StreamPosition,
+          event: decodeEnvelope(payload.slice(space + 1)),
+        };
+      } catch (error) {
+        sink.report(error, { topic, source: 'connection' });
+        return;
+      }
+      sink.live(topic, delivery);
+    },
+    down: (channels) => sink.interrupted(topicsOf(channels)),
+    resubscribed: (channels) => sink.recovered(topicsOf(channels)),
+    error: (error) => sink.report(error, { source: 'connection' }),
+  };
+  const hub = subscriber ? new ChannelHub(subscriber, events) : new ShardedHub(client as Cluster, events);
+  const publish = scriptPublisher(client, { replicaAcks: settings.replicaAcks, timeoutMs });
+
+  const runRead = async (topic: Topic, cursor: StreamPosition, limit: number) => {
+    await gate.wait(timeoutMs);
+    const reply = await withTimeout(
+      readScript.run(client, topicKey(keyPrefix, topic), [cursor, limit, ttlArg]),
+      timeoutMs,
+      () => new BusUnavailableError(`no reply from Redis within ${timeoutMs} ms`),
+    );
+    return parseSnapshot(reply);
+  };
+
+  const transport = {
+    async append(topic, event) {
+      const key = topicKey(keyPrefix, topic);
+      const json = JSON.stringify(event);
+      gate.poke();
+      return queue.run(async () => {
+        const id = await publish(key, [key, historyLimit, ttlArg, event.id, json]);
+        return String(id) as StreamPosition;
+      });
+    },
+
+    async read(topic, cursor, limit): Promise<ReadResult> {
+      const { entries, ...range } = await runRead(topic, cursor, limit);
+      const deliveries: EventDelivery[] = [];
+      for (const entry of entries) {
+        try {
+          deliveries.push({ position: entry.position, event: decodeEnvelope(entry.json) });
+        } catch (error) {
+          sink.report(error, { topic, source: 'replay' });
+        }
+      }
+      return { ...range, entries: deliveries };
+    },
+
+    async head(topic) {
+      return (await runRead(topic, '0-0', 0)).head;
+    },
+
+    listen(topic) {
+      return withTimeout(
+        hub.acquire(topicKey(keyPrefix, topic)),
+        timeoutMs,
+        () => new BusUnavailableError(`could not subscribe to ${topic} within ${timeoutMs} ms`),
+      ).then(() => {
+        if (closed) throw new BusClosedError();
+      });
+    },
+
+    async unlisten(topic) {
+      if (closed) return;
+      // Bounded: while Redis is down the UNSUBSCRIBE waits in the channel's queue and runs on
+      // reconnect; the subscription itself is already gone.
+      await withTimeout(hub.release(topicKey(keyPrefix, topic)), timeoutMs, () => new Error('pending')).catch(
+        () => {},
+      );
+    },
+
+    isLive: (topic) => hub.isUp(topicKey(keyPrefix, topic)),
+
+    whenReachable: () => gate.wait(timeoutMs),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      queue.close();
+      gate.close();
+      client.off('ready', flushQueue);
+      hub.close();
+      if (ownsClient) {
+        if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+        else client.disconnect();
+      }
+    },
+  } satisfies BusTransport;
+  return transport;
+}
