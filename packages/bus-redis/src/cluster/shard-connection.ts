@@ -1,10 +1,11 @@
 import { Redis, type RedisOptions } from 'ioredis';
 
 /**
- * ioredis's words when a reply arrives that no command waits for. On a sharded subscriber
+ * ioredis 5's words when a reply arrives that no command waits for. On a sharded subscriber
  * connection that is Redis pushing `sunsubscribe` by itself (the node lost the channel's slot
- * to a failover or migration): ioredis has no event for it, and its reply queue is out of step
- * from then on, so the connection is dropped and its channels are subscribed again elsewhere.
+ * to a failover or migration): ioredis 5 has no event for it, and its reply queue is out of
+ * step from then on, so the connection is dropped and its channels are subscribed again on the
+ * slot's new owner. (ioredis 6 emits `moved` for that push instead.)
  */
 const UNEXPECTED_REPLY = 'Command queue state error';
 
@@ -60,6 +61,9 @@ export class ShardConnection {
       if (error instanceof Error && error.message.startsWith(UNEXPECTED_REPLY)) this.redis.disconnect();
       else events.error(this, error);
     });
+    // `moved`: an SSUBSCRIBE answered MOVED (ioredis 5 then never settles the command) or, on
+    // ioredis 6, an unsolicited `sunsubscribe`. Either way the slot table changed: start over.
+    this.redis.on('moved', () => this.redis.disconnect());
     this.redis.once('close', () => {
       this.closed = true;
       events.lost(this);
