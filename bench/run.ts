@@ -1,4 +1,5 @@
 import { benchBusPublish } from './bus-publish';
+import { benchBusThroughput } from './bus-throughput';
 import { benchSseFanout } from './sse-fanout';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -7,3 +8,5 @@ const only = process.argv[2];
 console.log(`RepoPulse benchmarks — node ${process.version}; ratios are measured side by side in one run.`);
 if (!only || only === 'bus') await benchBusPublish(redisUrl);
 if (!only || only === 'sse') await benchSseFanout();
+if (!only || only === 'throughput')
+  console.log(await benchBusThroughput({ quick: process.argv.includes('--quick'), redisUrl }));

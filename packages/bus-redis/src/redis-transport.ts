@@ -7,15 +7,17 @@ import {
 } from '@repopulse/events-core';
 import type { BusTransport, ReadResult, TransportSink } from '@repopulse/events-core/bus-kit';
 import type { Cluster, Redis } from 'ioredis';
+import { appendRunner } from './append-runner';
 import { ChannelHub } from './channel-hub';
+import { keySlot } from './cluster/key-slot';
 import { ShardedHub } from './cluster/sharded-hub';
 import { topicKey } from './keys';
 import type { LiveHubEvents } from './live-hub';
 import { LuaScript } from './lua-script';
 import { READ_SCRIPT } from './lua-scripts';
+import { PublishBatcher } from './publish-batch';
 import { PublishQueue } from './publish-queue';
 import { ReadyGate, withTimeout } from './ready-gate';
-import { scriptPublisher } from './script-publisher';
 import { decodeEnvelope, parseSnapshot } from './stream-snapshot';
 
 /** What {@link redisTransport} works with: resolved options and the connections. */
@@ -41,8 +43,9 @@ export interface RedisTransportSettings {
 const readScript = new LuaScript(READ_SCRIPT);
 
 /**
- * The Redis bus's primitives over one Redis: `append` runs the publish script (XADD + trim +
- * PUBLISH) through a bounded {@link PublishQueue}; `read` runs the read script (a page after a
+ * The Redis bus's primitives over one Redis: `append` joins the publishes of a tick into append
+ * script calls (XADD + trim + one PUBLISH per topic, {@link PublishBatcher}) behind a bounded
+ * {@link PublishQueue}; `read` runs the read script (a page after a
  * cursor plus the retained range, one consistent snapshot); `head` is a read of the range only;
  * live notification is one Pub/Sub connection with reference-counted channels ({@link ChannelHub}),
  * whose drop and resubscribe are reported to the bus as `interrupted` / `recovered`.
@@ -70,6 +73,13 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   if (ownsClient) watchConnection(client, 'command');
   if (subscriber) watchConnection(subscriber, 'subscriber');
 
+  const batcher = new PublishBatcher({
+    run: appendRunner(client, { replicaAcks: settings.replicaAcks, timeoutMs }),
+    // A script call on a Cluster may only touch keys of one slot.
+    groupOf: client.isCluster ? (key) => String(keySlot(key)) : undefined,
+    maxLength: historyLimit,
+    ttlMs: ttlArg,
+  });
   const queue = new PublishQueue({
     isReady: () => gate.ready,
     maxPending: settings.maxPendingPublishes,
@@ -84,30 +94,36 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     message(channel, payload) {
       const topic = topicOf(channel);
       if (!sink.wants(topic)) return;
-      const space = payload.indexOf(' ');
-      let delivery: EventDelivery;
-      try {
-        delivery = {
-          position: payload.slice(0, space) as StreamPosition,
-          event: decodeEnvelope(payload.slice(space + 1)),
-        };
-      } catch (error) {
-        sink.report(error, { topic, source: 'connection' });
-        return;
+      // One message per batch: lines `<position> <envelope JSON>`, in position order.
+      for (let start = 0; start < payload.length; ) {
+        let end = payload.indexOf('\n', start);
+        if (end < 0) end = payload.length;
+        const space = payload.indexOf(' ', start);
+        let delivery: EventDelivery;
+        try {
+          delivery = {
+            position: payload.slice(start, space) as StreamPosition,
+            event: decodeEnvelope(payload.slice(space + 1, end)),
+          };
+        } catch (error) {
+          sink.report(error, { topic, source: 'connection' });
+          start = end + 1;
+          continue;
+        }
+        sink.live(topic, delivery);
+        start = end + 1;
       }
-      sink.live(topic, delivery);
     },
     down: (channels) => sink.interrupted(topicsOf(channels)),
     resubscribed: (channels) => sink.recovered(topicsOf(channels)),
     error: (error) => sink.report(error, { source: 'connection' }),
   };
   const hub = subscriber ? new ChannelHub(subscriber, events) : new ShardedHub(client as Cluster, events);
-  const publish = scriptPublisher(client, { replicaAcks: settings.replicaAcks, timeoutMs });
 
   const runRead = async (topic: Topic, cursor: StreamPosition, limit: number) => {
     await gate.wait(timeoutMs);
     const reply = await withTimeout(
-      readScript.run(client, topicKey(keyPrefix, topic), [cursor, limit, ttlArg]),
+      readScript.run(client, [topicKey(keyPrefix, topic)], [cursor, limit, ttlArg]),
       timeoutMs,
       () => new BusUnavailableError(`no reply from Redis within ${timeoutMs} ms`),
     );
@@ -115,14 +131,11 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   };
 
   const transport = {
-    async append(topic, event) {
+    append(topic, event) {
       const key = topicKey(keyPrefix, topic);
       const json = JSON.stringify(event);
       gate.poke();
-      return queue.run(async () => {
-        const id = await publish(key, [key, historyLimit, ttlArg, event.id, json]);
-        return String(id) as StreamPosition;
-      });
+      return queue.run(() => batcher.add(key, event.id, json));
     },
 
     async read(topic, cursor, limit): Promise<ReadResult> {
