@@ -217,6 +217,17 @@ export function clusterFaultsSuite(client: string, cluster: () => RedisCluster):
       );
       expect(isRepoPulseError(refused, 'bus_unavailable'), String(refused)).toBe(true);
       expect(Date.now() - started).toBeGreaterThanOrEqual(publishTimeoutMs - 50);
+      // Subscribing to and reading its topics fail the same typed way, within the bound.
+      for (const attempt of [
+        () => subscriberBus.subscribe(lostShard!.topic, () => {}),
+        () => subscriberBus.head(lostShard!.topic),
+      ]) {
+        const error = await attempt().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(isRepoPulseError(error, 'bus_unavailable'), String(error)).toBe(true);
+      }
       // The shard stays down for longer than the bound; the other shards are not affected.
       await publisher.publish(otherShard!.topic, numbered(0));
       await sleep(publishTimeoutMs);
