@@ -27,12 +27,23 @@ return id
 `;
 
 const IN_FLIGHT = 2000;
-/** Bursts of {@link IN_FLIGHT} publishes per bus round. */
-const BURSTS = 5;
+/** Events per bus round: bursts of {@link IN_FLIGHT}, or a window of {@link IN_FLIGHT} sliding over them. */
+const BUS_ROUND = 10_000;
+const BURSTS = BUS_ROUND / IN_FLIGHT;
 
 interface Row {
   name: string;
+  /** Events per second of each round. */
   samples: number[];
+  /** Events per CPU-second of each round: this process, redis-server and redis-benchmark together. */
+  efficiency: number[];
+}
+
+/** One measured run: events, wall seconds, CPU seconds of child processes (redis-benchmark). */
+interface Run {
+  events: number;
+  seconds: number;
+  childCpu: number;
 }
 
 /**
@@ -73,14 +84,47 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
   const port = new URL(url).port || '6379';
   const host = new URL(url).hostname;
 
-  const timed = async (run: () => Promise<void>, events: number) => {
+  const timed = async (run: () => Promise<void>, events: number): Promise<Run> => {
     const start = process.hrtime.bigint();
     await run();
-    return events / (Number(process.hrtime.bigint() - start) / 1e9);
+    return { events, seconds: Number(process.hrtime.bigint() - start) / 1e9, childCpu: 0 };
   };
-  const variants: { name: string; run: () => Promise<number> }[] = [
+  const redisCpu = async () => {
+    const info = await admin.info('cpu');
+    const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+    return read('used_cpu_user') + read('used_cpu_sys');
+  };
+  const measure = async (run: () => Promise<Run>) => {
+    const [ownBefore, redisBefore] = [process.cpuUsage(), await redisCpu()];
+    const result = await run();
+    const own = process.cpuUsage(ownBefore);
+    const cpu = (own.user + own.system) / 1e6 + ((await redisCpu()) - redisBefore) + result.childCpu;
+    return { rate: result.events / result.seconds, efficiency: result.events / cpu };
+  };
+  const variants: { name: string; run: () => Promise<Run> }[] = [
     {
-      name: '`@repopulse/bus-redis`, 2,000 publishes in flight',
+      name: '`@repopulse/bus-redis`, a window of 2,000 publishes in flight',
+      run: () =>
+        timed(async () => {
+          const start = received;
+          let issued = 0;
+          await new Promise<void>((resolve, reject) => {
+            let settled = 0;
+            const next = (): void => {
+              if (issued === BUS_ROUND) return;
+              issued++;
+              bus.publish('throughput', event).then(() => {
+                if (++settled === BUS_ROUND) resolve();
+                else next();
+              }, reject);
+            };
+            for (let i = 0; i < IN_FLIGHT; i++) next();
+          });
+          await waitFor(start + BUS_ROUND);
+        }, BUS_ROUND),
+    },
+    {
+      name: '`@repopulse/bus-redis`, bursts of 2,000 concurrent publishes',
       run: () =>
         timed(async () => {
           for (let burst = 0; burst < BURSTS; burst++) {
@@ -88,7 +132,7 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
             await Promise.all(Array.from({ length: IN_FLIGHT }, () => bus.publish('throughput', event)));
             await waitFor(start + IN_FLIGHT);
           }
-        }, IN_FLIGHT * BURSTS),
+        }, BUS_ROUND),
     },
     {
       name: 'naive: `await XADD; await PUBLISH` per event',
@@ -118,11 +162,15 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
         ]),
     },
   ];
-  const rows: Row[] = variants.map((v) => ({ name: v.name, samples: [] }));
+  const rows: Row[] = variants.map((v) => ({ name: v.name, samples: [], efficiency: [] }));
   try {
     for (const variant of variants) await variant.run(); // warm-up
     for (let round = 0; round < rounds; round++) {
-      for (const [i, variant] of variants.entries()) rows[i]!.samples.push(await variant.run());
+      for (const [i, variant] of variants.entries()) {
+        const { rate, efficiency } = await measure(variant.run);
+        rows[i]!.samples.push(rate);
+        rows[i]!.efficiency.push(efficiency);
+      }
     }
   } finally {
     await busSubscription.unsubscribe();
@@ -148,36 +196,54 @@ function renderSection(
   rows: Row[],
   setting: { rounds: number; benchmarkOps: number; redis: string },
 ): string {
-  const [bus, naive, reference] = rows.map((row) => median(row.samples)) as [number, number, number];
-  const ratios = rows[0]!.samples.map((s, i) => s / rows[2]!.samples[i]!);
+  const [windowed, bursts, naive, reference] = rows as [Row, Row, Row, Row];
+  const perRound = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
+  const list = (values: number[]) => values.map((r) => r.toFixed(2)).join(', ');
+  const versus = (bus: Row, label: string) => {
+    const rate = perRound(bus.samples, reference.samples);
+    const cpu = perRound(bus.efficiency, reference.efficiency);
+    return `- ${label} ÷ redis-benchmark — events/s per round: ${list(rate)} (median **${median(rate).toFixed(2)}×**); events per CPU-second per round: ${list(cpu)} (median **${median(cpu).toFixed(2)}×**).`;
+  };
   const lines = [
     '## Bus publish throughput: publish → delivery to one subscriber',
     '',
-    `${setting.rounds} interleaved rounds on ${setting.redis}; a bus round is ${BURSTS} bursts of ${IN_FLIGHT.toLocaleString('en-US')} concurrent publishes, each waited for until delivered, a naive round ${IN_FLIGHT.toLocaleString('en-US')} events, a \`redis-benchmark\` round ${setting.benchmarkOps.toLocaleString('en-US')} calls. Median and min–max over rounds.`,
+    `${setting.rounds} interleaved rounds on ${setting.redis}; a bus round is ${BUS_ROUND.toLocaleString('en-US')} events — published with at most ${IN_FLIGHT.toLocaleString('en-US')} in flight (a new publish as each one resolves), or in bursts of ${IN_FLIGHT.toLocaleString('en-US')} concurrent publishes each waited for until delivered —, a naive round ${IN_FLIGHT.toLocaleString('en-US')} events, a \`redis-benchmark\` round ${setting.benchmarkOps.toLocaleString('en-US')} calls (one subscriber listening). Median and min–max over rounds. "Events per CPU-second" counts the CPU time of this process, redis-server and redis-benchmark together, so it depends much less on what else the machine runs than events/s.`,
     '',
-    '| variant | events/s (median) | min–max | bus-redis is |',
+    '| variant | events/s (median) | min–max | events per CPU-second (median) |',
     '| --- | ---: | ---: | ---: |',
-    ...rows.map((row) => {
-      const m = median(row.samples);
-      const spread = `${format(Math.min(...row.samples))}–${format(Math.max(...row.samples))}`;
-      return `| ${row.name} | ${format(m)} | ${spread} | ${row === rows[0] ? '—' : `${(bus / m).toFixed(2)}×`} |`;
-    }),
+    ...rows.map(
+      (row) =>
+        `| ${row.name} | ${format(median(row.samples))} | ${format(Math.min(...row.samples))}–${format(Math.max(...row.samples))} | ${format(median(row.efficiency))} |`,
+    ),
     '',
-    `bus-redis ÷ redis-benchmark per round: ${ratios.map((r) => r.toFixed(2)).join(', ')} (median ${median(ratios).toFixed(2)}×); ÷ naive: ${(bus / naive).toFixed(2)}×; redis-benchmark ÷ naive: ${(reference / naive).toFixed(1)}×.`,
+    versus(windowed, 'bus-redis, window of 2,000'),
+    versus(bursts, 'bus-redis, bursts of 2,000'),
+    `- bus-redis ÷ naive, events/s: window ${(median(windowed.samples) / median(naive.samples)).toFixed(2)}×, bursts ${(median(bursts.samples) / median(naive.samples)).toFixed(2)}×.`,
     '',
   ];
   return lines.join('\n');
 }
 
-/** Runs `redis-benchmark` once with `command` and returns its requests per second. */
-function redisBenchmark(host: string, port: string, ops: number, command: string[]): Promise<number> {
+/**
+ * Runs `redis-benchmark` once with `command` (through bash, whose `times` reports the CPU time the
+ * benchmark used) and returns the events it ran, its own throughput figure and its CPU seconds.
+ */
+function redisBenchmark(host: string, port: string, ops: number, command: string[]): Promise<Run> {
   const args = ['-h', host, '-p', port, '-P', '16', '-c', '50', '-n', String(ops), '-q', ...command];
+  const script = 'redis-benchmark "$@" && times';
   return new Promise((resolve, reject) => {
-    execFile('redis-benchmark', args, { maxBuffer: 1 << 20 }, (error, stdout) => {
+    execFile('bash', ['-c', script, 'bench', ...args], { maxBuffer: 1 << 20 }, (error, stdout) => {
       if (error) return reject(error);
-      const match = /([\d.]+) requests per second/.exec(stdout);
-      if (!match) return reject(new Error(`unexpected redis-benchmark output: ${stdout}`));
-      resolve(Number(match[1]));
+      const rate = /([\d.]+) requests per second/.exec(stdout);
+      // `times`: the shell's user/sys on one line, then its children's: `0m1.234s 0m0.567s`.
+      const children = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stdout.trim());
+      if (!rate || !children) return reject(new Error(`unexpected redis-benchmark output: ${stdout}`));
+      const [, um, us, sm, ss] = children.map(Number) as number[];
+      resolve({
+        events: ops,
+        seconds: ops / Number(rate[1]),
+        childCpu: um! * 60 + us! + sm! * 60 + ss!,
+      });
     });
   });
 }

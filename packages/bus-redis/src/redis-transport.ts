@@ -131,9 +131,8 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   };
 
   const transport = {
-    append(topic, event) {
+    append(topic, event, json) {
       const key = topicKey(keyPrefix, topic);
-      const json = JSON.stringify(event);
       gate.poke();
       return queue.run(() => batcher.add(key, event.id, json));
     },

@@ -1,4 +1,5 @@
 import type { EventMap, EventType } from './catalog';
+import { rememberEnvelopeJson } from './envelope-json';
 import { EventValidationError } from './errors';
 import { newEventId } from './ids';
 import { isKnownEventType, schemaOf } from './registry';
@@ -149,7 +150,9 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
       'envelope',
     );
   }
-  return JSON.parse(json) as AnyEnvelope;
+  const envelope = JSON.parse(json) as AnyEnvelope;
+  rememberEnvelopeJson(envelope, json);
+  return envelope;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { assertTopic, type BusStats, type EventBus, type Subscription, type Topic } from '../bus';
 import { parseEnvelope } from '../envelope';
+import { envelopeJson } from '../envelope-json';
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '../errors';
 import type { StreamPosition } from '../position';
 import type { ResolvedBusOptions } from './bus-options';
@@ -60,7 +61,7 @@ export function defineBus(
       if (closed) throw new BusClosedError();
       assertTopic(topic);
       const stored = parseEnvelope(event, { maxBytes: maxEventBytes });
-      const position = await transport.append(topic, stored);
+      const position = await transport.append(topic, stored, envelopeJson(stored));
       return { position, event: stored as unknown as typeof event };
     },
 

@@ -12,8 +12,9 @@ export interface BusTransport {
    * Stores `event` at the topic's next position and notifies live listeners (through
    * {@link TransportSink.live}, here or in any process sharing the store). Resolves with the position
    * once stored; rejects (e.g. `BusUnavailableError`) when it was not, or may not have been, stored.
+   * `json` is the envelope's JSON text, for a store that keeps text (the bus already made it).
    */
-  append(topic: Topic, event: AnyEnvelope): Promise<StreamPosition>;
+  append(topic: Topic, event: AnyEnvelope, json: string): Promise<StreamPosition>;
   /**
    * Reads up to `limit` retained events after `cursor` together with the retained range around it,
    * in one consistent view. `limit` 0 reads only the range.
