@@ -1,6 +1,6 @@
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
 export { freePort } from './port';
-export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl } from './redis';
+export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl, withRedis } from './redis';
 export {
   type ClusterNode,
   type ClusterNodeRole,

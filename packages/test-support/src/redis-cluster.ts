@@ -3,9 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Redis } from 'ioredis';
 import { freePort } from './port';
-import { hasRedisServer } from './redis';
+import { hasRedisServer, withRedis } from './redis';
 import { type RedisProcess, spawnRedis } from './redis-process';
 
 const run = promisify(execFile);
@@ -186,21 +185,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     return state;
   };
 
-  const command = async <T>(port: number, ...args: (string | number)[]): Promise<T> => {
-    const redis = new Redis(port, '127.0.0.1', {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 1000,
-      retryStrategy: () => null,
-    });
-    redis.on('error', () => {});
-    try {
-      await redis.connect();
-      return (await redis.call(String(args[0]), ...args.slice(1))) as T;
-    } finally {
-      redis.disconnect();
-    }
-  };
+  const command = <T>(port: number, ...args: (string | number)[]): Promise<T> =>
+    withRedis(port, async (redis) => (await redis.call(String(args[0]), ...args.slice(1))) as T);
 
   const roles = async (): Promise<ClusterNodeRole[]> => {
     let lastError: unknown;

@@ -1,21 +1,16 @@
 import type { Cluster, RedisOptions } from 'ioredis';
+import { type ChannelRef, ChannelRefs } from '../channel-refs';
 import type { LiveHub, LiveHubEvents } from '../live-hub';
 import { keySlot } from './key-slot';
 import { ShardConnection } from './shard-connection';
 
-interface Channel {
-  /** Subscriptions that want this channel. */
-  refs: number;
+interface Channel extends ChannelRef {
   /** Its cluster slot. */
   slot: number;
   /** The connection it is subscribed on now. */
   connection: ShardConnection | undefined;
   /** True from a `down` until the matching `resubscribed`. */
   lost: boolean;
-  /** Serializes the changes of this channel. */
-  chain: Promise<void>;
-  /** Steps queued on `chain` and not finished. */
-  ops: number;
 }
 
 /** Longest pause between two attempts to subscribe a channel whose node is unreachable. */
@@ -34,7 +29,19 @@ const MAX_RETRY_DELAY_MS = 500;
  * worked, so a catch-up read that follows cannot miss a message.
  */
 export class ShardedHub implements LiveHub {
-  private readonly channels = new Map<string, Channel>();
+  private readonly refs = new ChannelRefs<Channel>({
+    create: (channel) => ({
+      refs: 0,
+      slot: keySlot(channel),
+      connection: undefined,
+      lost: false,
+      chain: Promise.resolve(),
+      ops: 0,
+    }),
+    apply: (channel, entry) => this.apply(channel, entry),
+    idle: (entry) => !entry.connection,
+  });
+  private readonly channels = this.refs.entries;
   private readonly connections = new Map<string, ShardConnection>();
   /** Nodes whose failure was reported and that have not been reachable since. */
   private readonly reported = new Set<string>();
@@ -51,28 +58,12 @@ export class ShardedHub implements LiveHub {
 
   /** Adds a reference to `channel`; resolves once it is subscribed on its slot's node. */
   acquire(channel: string): Promise<void> {
-    let entry = this.channels.get(channel);
-    if (!entry) {
-      entry = {
-        refs: 0,
-        slot: keySlot(channel),
-        connection: undefined,
-        lost: false,
-        chain: Promise.resolve(),
-        ops: 0,
-      };
-      this.channels.set(channel, entry);
-    }
-    entry.refs++;
-    return this.sync(channel, entry);
+    return this.refs.acquire(channel);
   }
 
   /** Drops a reference to `channel`; the last one unsubscribes. */
   release(channel: string): Promise<void> {
-    const entry = this.channels.get(channel);
-    if (!entry || entry.refs === 0) return Promise.resolve();
-    entry.refs--;
-    return this.sync(channel, entry);
+    return this.refs.release(channel);
   }
 
   /** False while `channel` is not subscribed on its slot's current owner: live messages may be missing. */
@@ -93,19 +84,6 @@ export class ShardedHub implements LiveHub {
     this.channels.clear();
     for (const connection of this.connections.values()) connection.close();
     this.connections.clear();
-  }
-
-  private sync(channel: string, entry: Channel): Promise<void> {
-    entry.ops++;
-    const step = entry.chain.then(() => this.apply(channel, entry));
-    const settle = () => {
-      entry.ops--;
-      if (entry.ops === 0 && entry.refs === 0 && !entry.connection && this.channels.get(channel) === entry) {
-        this.channels.delete(channel);
-      }
-    };
-    entry.chain = step.then(settle, settle);
-    return step;
   }
 
   /** Makes the channel's subscription match its reference count and its slot's owner; retries until it does. */
@@ -229,7 +207,7 @@ export class ShardedHub implements LiveHub {
       entry.lost = true;
       this.events.down([channel]);
     }
-    void this.sync(channel, entry).catch(() => {});
+    void this.refs.sync(channel, entry).catch(() => {});
   }
 
   /** Resolves on the cluster client's next `ready`, or after a short while to look again. */
