@@ -2,6 +2,9 @@ import { BusUnavailableError } from '@repopulse/events-core';
 import type { Cluster, Redis } from 'ioredis';
 import type { LuaScript } from './lua-script';
 
+/** Scripts each client has run (so EVALSHA finds them). */
+const loaded = new WeakMap<object, Set<string>>();
+
 /**
  * Runs the append script and, in the same pipeline (so on the same node, right after it),
  * `WAIT replicas waitMs`: the reply is only handed back once `replicas` replicas have the
@@ -20,17 +23,21 @@ export async function runReplicated(
   replicas: number,
   waitMs: number,
 ): Promise<unknown> {
-  let results = await client
-    .pipeline()
-    .evalsha(script.sha, keys.length, ...keys, ...args)
-    .wait(replicas, waitMs)
-    .exec();
-  if (isNoScript(results?.[0]?.[0])) {
-    results = await client
-      .pipeline()
-      .eval(script.source, keys.length, ...keys, ...args)
-      .wait(replicas, waitMs)
-      .exec();
+  const pipeline = (byHash: boolean) => {
+    const batch = client.pipeline();
+    if (byHash) batch.evalsha(script.sha, keys.length, ...keys, ...args);
+    else batch.eval(script.source, keys.length, ...keys, ...args);
+    return batch.wait(replicas, waitMs).exec();
+  };
+  // The first call on a client sends the whole script: a NOSCRIPT answer would only come after
+  // the WAIT behind it timed out (when no replica has anything to confirm).
+  const cached = loaded.get(client)?.has(script.sha) ?? false;
+  let results = await pipeline(cached);
+  if (cached && isNoScript(results?.[0]?.[0])) results = await pipeline(false);
+  if (!results?.[0]?.[0]) {
+    const shas = loaded.get(client) ?? new Set<string>();
+    shas.add(script.sha);
+    loaded.set(client, shas);
   }
   const [stored, confirmed] = results ?? [];
   if (!stored || stored[0]) throw stored?.[0] ?? new Error('the append pipeline got no reply');

@@ -1,3 +1,4 @@
+import { BusUnavailableError } from '@repopulse/events-core';
 import type { Cluster, RedisOptions } from 'ioredis';
 import { type ChannelRef, ChannelRefs } from '../channel-refs';
 import type { LiveHub, LiveHubEvents } from '../live-hub';
@@ -123,7 +124,7 @@ export class ShardedHub implements LiveHub {
         if (!isMoved(error)) {
           if (owner === undefined || !this.reported.has(owner)) {
             if (owner !== undefined) this.reported.add(owner);
-            this.events.error(error);
+            this.events.error(this.unavailable(owner, error));
           }
           await sleep(Math.min(25 * 2 ** attempt, MAX_RETRY_DELAY_MS));
         }
@@ -160,11 +161,16 @@ export class ShardedHub implements LiveHub {
       error: (failed, error) => {
         if (this.closed || this.reported.has(failed.nodeKey)) return;
         this.reported.add(failed.nodeKey);
-        this.events.error(error);
+        this.events.error(this.unavailable(failed.nodeKey, error));
       },
     });
     this.connections.set(nodeKey, connection);
     return connection;
+  }
+
+  private unavailable(nodeKey: string | undefined, cause: unknown): BusUnavailableError {
+    const where = nodeKey === undefined ? 'a slot without a primary' : `cluster node ${nodeKey}`;
+    return new BusUnavailableError(`sharded Pub/Sub on ${where} failed; retrying`, { cause });
   }
 
   private nodeOptions(): RedisOptions {
