@@ -13,6 +13,7 @@ import { keySlot } from './cluster/key-slot';
 import { ShardedHub } from './cluster/sharded-hub';
 import { topicKey } from './keys';
 import type { LiveHubEvents } from './live-hub';
+import { LocalEnvelopes } from './local-envelopes';
 import { LuaScript } from './lua-script';
 import { READ_SCRIPT } from './lua-scripts';
 import { PublishBatcher } from './publish-batch';
@@ -90,6 +91,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
 
   const topicOf = (channel: string): Topic => channel.slice(keyPrefix.length + 1, -1);
   const topicsOf = (channels: readonly string[] | undefined) => channels?.map(topicOf);
+  const local = new LocalEnvelopes();
   const events: LiveHubEvents = {
     message(channel, payload) {
       const topic = topicOf(channel);
@@ -101,9 +103,10 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
         const space = payload.indexOf(' ', start);
         let delivery: EventDelivery;
         try {
+          const json = payload.slice(space + 1, end);
           delivery = {
             position: payload.slice(start, space) as StreamPosition,
-            event: decodeEnvelope(payload.slice(space + 1, end)),
+            event: local.take(json) ?? decodeEnvelope(json),
           };
         } catch (error) {
           sink.report(error, { topic, source: 'connection' });
@@ -134,6 +137,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     append(topic, event, json) {
       const key = topicKey(keyPrefix, topic);
       gate.poke();
+      if (sink.wants(topic)) local.add(json, event);
       return queue.run(() => batcher.add(key, event.id, json));
     },
 
@@ -181,6 +185,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
       if (closed) return;
       closed = true;
       queue.close();
+      local.clear();
       gate.close();
       client.off('ready', flushQueue);
       hub.close();

@@ -1,5 +1,6 @@
 import type { BusDelivery, EventDelivery, ResetReason } from '../bus';
-import { comparePositions, isPosition, type StreamPosition } from '../position';
+import { isPosition, type StreamPosition } from '../position';
+import { follows } from './position-order';
 import { type CursorOrigin, decideReplay, type RetainedRange } from './reset-decision';
 
 /** Events read per page while replaying: a replay is never one unbounded read. */
@@ -181,7 +182,7 @@ export class ReplayMerge {
 
   private forward(delivery: EventDelivery): void {
     if (!this.active) return;
-    if (this.last !== undefined && comparePositions(delivery.position, this.last) <= 0) return;
+    if (this.last !== undefined && !follows(delivery.position, this.last)) return;
     this.last = delivery.position;
     this.host.deliver(delivery);
   }

@@ -67,6 +67,14 @@ function scriptedHost() {
     loseHistory: () => {
       lost = true;
     },
+    /** A merge from `after` whose first catch-up has run to the end. */
+    async started(after: string | undefined) {
+      const merge = new ReplayMerge(host, after);
+      const start = merge.start();
+      await this.drain();
+      await start;
+      return merge;
+    },
     /** Answers pending reads until none is left (reads started by answers included). */
     async drain() {
       for (let i = 0; i < 100; i++) {
@@ -134,10 +142,7 @@ describe('ReplayMerge', () => {
   it('after an interruption it buffers, catches up from the last delivered position, then goes live', async () => {
     const h = scriptedHost();
     h.store(0);
-    const merge = new ReplayMerge(h.host, '0-0');
-    const started = merge.start();
-    await h.drain();
-    await started;
+    const merge = await h.started('0-0');
     merge.pause();
     h.setLive(false);
     h.store(1); // missed while down: only in the store
@@ -153,11 +158,8 @@ describe('ReplayMerge', () => {
 
   it('keeps buffering when live delivery is still down after a catch-up, until the next one', async () => {
     const h = scriptedHost();
-    const merge = new ReplayMerge(h.host, '0-0');
     h.setLive(false);
-    const started = merge.start();
-    await h.drain();
-    await started;
+    const merge = await h.started('0-0');
     merge.onLive(h.store(0));
     expect(h.delivered).toEqual([]);
     h.setLive(true);
@@ -183,10 +185,7 @@ describe('ReplayMerge', () => {
   it('a catch-up that finds its history gone is a history_lost reset at the new head', async () => {
     const h = scriptedHost();
     h.store(0);
-    const merge = new ReplayMerge(h.host, '0-0');
-    const started = merge.start();
-    await h.drain();
-    await started;
+    const merge = await h.started('0-0');
     merge.pause();
     h.loseHistory();
     merge.catchUp();
