@@ -41,7 +41,10 @@ export async function runReplicated(
   }
   const [stored, confirmed] = results ?? [];
   if (!stored || stored[0]) throw stored?.[0] ?? new Error('the append pipeline got no reply');
-  const acks = confirmed && !confirmed[0] ? Number(confirmed[1]) : 0;
+  // WAIT itself failed (e.g. UNBLOCKED: the node became a replica in a failover): the outcome
+  // is the caller's to find out (a cluster retry looks the events up on the new primary).
+  if (confirmed?.[0]) throw confirmed[0];
+  const acks = confirmed ? Number(confirmed[1]) : 0;
   if (acks < replicas) {
     throw new BusUnavailableError(
       `the event is on the primary but ${acks} of ${replicas} replicas confirmed it within ${waitMs} ms (replicaAcks); it may or may not survive a failover`,

@@ -86,6 +86,12 @@ export interface RedisCluster {
    * writes until the replica caught up) and waits until it is a primary and the cluster is ok.
    */
   failover(replica: ClusterNode): Promise<void>;
+  /**
+   * Moves `slot` with its keys to the primary `target` the way `redis-cli --cluster reshard`
+   * does (`SETSLOT IMPORTING/MIGRATING`, `MIGRATE` in batches, `SETSLOT NODE` on every primary)
+   * and waits until the cluster agrees.
+   */
+  migrateSlot(slot: number, target: ClusterNode): Promise<void>;
   /** Every running node's role, as the first running node sees it. */
   roles(): Promise<ClusterNodeRole[]>;
   /** The slot of `key` (`CLUSTER KEYSLOT`). */
@@ -270,6 +276,24 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         await new Promise((r) => setTimeout(r, 20));
       }
       await waitUntilHealthy(Math.max(0, deadline - Date.now()));
+    },
+    async migrateSlot(slot, target) {
+      const source = await primaryOf(slot);
+      const all = await roles();
+      const destination = all.find((r) => r.node === target && r.role === 'primary');
+      if (!destination) throw new Error(`port ${target.port} is not a primary`);
+      if (destination.id === source.id) return;
+      await command(target.port, 'CLUSTER', 'SETSLOT', slot, 'IMPORTING', source.id);
+      await command(source.node.port, 'CLUSTER', 'SETSLOT', slot, 'MIGRATING', destination.id);
+      for (;;) {
+        const keys = await command<string[]>(source.node.port, 'CLUSTER', 'GETKEYSINSLOT', slot, 100);
+        if (keys.length === 0) break;
+        await command(source.node.port, 'MIGRATE', '127.0.0.1', target.port, '', 0, 5000, 'KEYS', ...keys);
+      }
+      for (const primary of [destination, source, ...all.filter((r) => r.role === 'primary')]) {
+        await command(primary.node.port, 'CLUSTER', 'SETSLOT', slot, 'NODE', destination.id);
+      }
+      await waitUntilHealthy();
     },
     roles,
     slotOf: (key) =>

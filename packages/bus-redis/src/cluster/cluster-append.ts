@@ -15,6 +15,9 @@ const TRANSIENT = [
   'Failed to refresh slots cache',
   'connect ECONNREFUSED',
   'ERR WAIT cannot be used with replica instances',
+  // A WAIT cut short because its node turned into a replica (a failover): the retry finds the
+  // events on the new primary, which has them as the old one replicated to it.
+  'UNBLOCKED',
 ];
 
 /** Entries a retry looks back through for events an earlier attempt may have stored. */

@@ -32,6 +32,9 @@ export class ShardConnection {
   /** True once the connection is gone; it is never used again. */
   closed = false;
   private readonly whenReady: Promise<void>;
+  private readonly whenClosed: Promise<never>;
+  /** Why the connection was dropped on purpose (`MOVED …`), for the commands it leaves unanswered. */
+  private dropReason = '';
 
   constructor(
     /** `host:port` of the node, as the cluster's slot table names it. */
@@ -56,14 +59,21 @@ export class ShardConnection {
       this.redis.once('close', () => reject(new Error(`the connection to ${nodeKey} closed`)));
     });
     this.whenReady.catch(() => {});
+    this.whenClosed = new Promise<never>((_, reject) => {
+      this.redis.once('close', () =>
+        reject(new Error(this.dropReason || `Connection is closed (${nodeKey})`)),
+      );
+    });
+    this.whenClosed.catch(() => {});
     this.redis.on('smessage', (channel: string, payload: string) => events.message(channel, payload));
     this.redis.on('error', (error: unknown) => {
-      if (error instanceof Error && error.message.startsWith(UNEXPECTED_REPLY)) this.redis.disconnect();
-      else events.error(this, error);
+      if (error instanceof Error && error.message.startsWith(UNEXPECTED_REPLY)) {
+        this.drop('MOVED: the node gave a slot away');
+      } else events.error(this, error);
     });
     // `moved`: an SSUBSCRIBE answered MOVED (ioredis 5 then never settles the command) or, on
     // ioredis 6, an unsolicited `sunsubscribe`. Either way the slot table changed: start over.
-    this.redis.on('moved', () => this.redis.disconnect());
+    this.redis.on('moved', () => this.drop('MOVED: the slot has another owner now'));
     this.redis.once('close', () => {
       this.closed = true;
       events.lost(this);
@@ -73,6 +83,20 @@ export class ShardConnection {
   /** Resolves once the connection is ready for `SSUBSCRIBE`; rejects when it closed first. */
   ready(): Promise<void> {
     return this.whenReady;
+  }
+
+  /**
+   * `SSUBSCRIBE channel`; rejects when the connection closes first. (ioredis 5 never settles an
+   * `SSUBSCRIBE` answered `MOVED`: it emits `moved`, this connection drops itself, and the
+   * rejection carries the `MOVED` reason.)
+   */
+  async subscribe(channel: string): Promise<void> {
+    await Promise.race([this.redis.ssubscribe(channel), this.whenClosed]);
+  }
+
+  private drop(reason: string): void {
+    this.dropReason ||= reason;
+    this.redis.disconnect();
   }
 
   /** Ends the connection (no `SUNSUBSCRIBE` round trips needed). */

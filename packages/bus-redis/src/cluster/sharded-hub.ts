@@ -113,7 +113,7 @@ export class ShardedHub implements LiveHub {
         if (owner === undefined) throw new Error(`no cluster node serves slot ${entry.slot}`);
         const connection = this.connection(owner);
         await connection.ready();
-        await connection.redis.ssubscribe(channel);
+        await connection.subscribe(channel);
         if (this.closed) return;
         if (connection.closed) continue;
         entry.connection = connection;

@@ -192,7 +192,21 @@ export function clusterFaultsSuite(client: string, cluster: () => RedisCluster):
         const [replica] = await c.replicasOf(slot);
         await c.failover(replica!.node);
       });
-      expect(records.filter((r) => r.error)).toEqual([]);
+      expect(records.flatMap((r) => (r.error ? [String(r.error)] : []))).toEqual([]);
+      expect(resets).toBe(0);
+    });
+
+    it("a topic's slot migrated to another primary mid-stream: publishes follow it, subscribers follow it, nothing lost", async () => {
+      let target: ClusterNode | undefined;
+      const { records, resets } = await midStream('migrate', async (c, slot) => {
+        const owner = await c.primaryOf(slot);
+        target = (await c.roles()).find((r) => r.role === 'primary' && r.id !== owner.id)!.node;
+        await c.migrateSlot(slot, target);
+      });
+      expect(
+        (await cluster().primaryOf((await topicsOnEveryShard(cluster(), 'migrate'))[0]!.slot)).node,
+      ).toBe(target);
+      expect(records.flatMap((r) => (r.error ? [String(r.error)] : []))).toEqual([]);
       expect(resets).toBe(0);
     });
 
