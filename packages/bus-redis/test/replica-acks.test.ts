@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { collect, numbered } from '@repopulse/bus-contract';
 import { isRepoPulseError } from '@repopulse/events-core';
 import { freePort, type RedisProcess, spawnRedis } from '@repopulse/test-support';
@@ -18,16 +21,15 @@ describeWithRedis('bus-redis: replicaAcks on one Redis (WAIT after the append)',
   };
   const replicaOf = async (server: RedisServer): Promise<RedisProcess> => {
     const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'repopulse-replica-'));
     const replica = await spawnRedis(port, [
-      '--port',
-      String(port),
-      '--save',
-      '',
-      '--replicaof',
-      '127.0.0.1',
-      String(server.port),
+      ...['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''],
+      ...['--replicaof', '127.0.0.1', String(server.port)],
     ]);
-    cleanup.push(() => replica.stop('SIGKILL'));
+    cleanup.push(async () => {
+      await replica.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    });
     const redis = new Redis(port);
     await vi.waitFor(async () => {
       if (!(await redis.info('replication')).includes('master_link_status:up'))
