@@ -157,6 +157,9 @@ export function clusterFaultsSuite(client: string, cluster: () => RedisCluster):
         report[p.topic] = counts;
       }
       Object.assign(report, {
+        rejectedWith: [
+          ...new Set(publishers.flatMap((p) => p.records.flatMap((r) => (r.error ? [String(r.error)] : [])))),
+        ],
         publishStallMs: longestGap(acknowledgedAt),
         deliveryStallMs: longestGap(victimDeliveredAt),
         resets,
