@@ -12,11 +12,12 @@ export interface RedisBusOptions extends BusOptions {
    */
   url?: string;
   /**
-   * An existing ioredis client to publish and read with; the bus never closes it. A `Redis`
-   * client is duplicated for the bus's one Pub/Sub connection. A `Cluster` client switches the
-   * bus to cluster mode (see `cluster`); the bus opens its sharded Pub/Sub connections with the
-   * Cluster's `redisOptions`. Create either with `enableAutoPipelining: true` so concurrent
-   * publishes share round trips.
+   * An existing ioredis (5 or 6) client to publish and read with; the bus never closes it. A
+   * `Redis` client is duplicated for the bus's one Pub/Sub connection. A `Cluster` client switches
+   * the bus to cluster mode (see `cluster`); the bus opens its sharded Pub/Sub connections with
+   * the Cluster's `redisOptions`. Publishes of one tick share one script call (per slot on a
+   * Cluster) whatever its options; `enableAutoPipelining: true` also lets concurrent reads share
+   * round trips.
    * @example new Cluster([{ host: '10.0.0.1', port: 7000 }], { enableAutoPipelining: true })
    */
   client?: Redis | Cluster;

@@ -1,4 +1,4 @@
-import { useEventStream } from '@repopulse/client/react';
+import { type EventStreamState, useEventStream } from '@repopulse/client/react';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { ApiError, api } from '../api';
@@ -10,8 +10,8 @@ export interface LiveSnapshot<S> {
   data: S | undefined;
   /** Load error (e.g. 403, 404). */
   error: ApiError | undefined;
-  /** `connecting | open | polling | closed`. */
-  connection: 'connecting' | 'open' | 'polling' | 'closed';
+  /** `connecting | open | polling | probing | closed`. */
+  connection: EventStreamState;
   /** Replaces local state (e.g. after a command). */
   update(fn: (state: S) => S): void;
 }

@@ -1,8 +1,10 @@
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../api';
+import { ActivityPanel } from '../components/ActivityPanel';
 import { ConnectionIndicator } from '../components/ConnectionIndicator';
 import { ProgressBar } from '../components/ProgressBar';
+import { QueuePlace } from '../components/QueuePlace';
 import { StatusBadge } from '../components/StatusBadge';
 import { clock, duration } from '../format';
 import { useLiveSnapshot } from '../hooks/useLiveSnapshot';
@@ -51,6 +53,7 @@ export function applyRepoEvent(state: RepoDetailState, event: AnyEnvelope): Repo
           completed_at: p.completed_at ?? null,
           ...(p.to === 'pending' ? { percent: 0, phase: null } : {}),
           ...(p.to === 'completed' ? { percent: 100 } : {}),
+          ...(p.to === 'queued' ? {} : { queue_ahead: undefined }),
         })),
       };
     }
@@ -62,6 +65,13 @@ export function applyRepoEvent(state: RepoDetailState, event: AnyEnvelope): Repo
           phase: event.payload.phase,
           percent: event.payload.percent ?? t.percent,
         })),
+      };
+    case 'task.queue_changed':
+      return {
+        ...state,
+        tasks: patchTask(state.tasks, taskId, (t) =>
+          t.status === 'queued' ? { ...t, queue_ahead: event.payload.ahead } : t,
+        ),
       };
     case 'doc.created': {
       const id = Number(event.payload.doc_id);
@@ -203,6 +213,7 @@ export function RepoDetail(props: { id: string }) {
                 </td>
                 <td>
                   <StatusBadge status={t.status} testId={`task-status-${t.id}`} />
+                  {t.status === 'queued' && <QueuePlace task={t} tasks={tasks} />}
                 </td>
                 <td>
                   <ProgressBar percent={t.percent} phase={t.phase} />
@@ -250,6 +261,7 @@ export function RepoDetail(props: { id: string }) {
           <LogPanel logs={logs} />
         </section>
       </div>
+      <ActivityPanel repoId={repo.id} tasks={tasks} />
     </main>
   );
 }
