@@ -87,9 +87,10 @@ const OWN_OPTION_KEYS = [
  * subscriber on one resumes from positions delivered by another.
  *
  * Publishing runs one Lua script (XADD with `MAXLEN ~`, optional age trim, PUBLISH) so an event
- * is stored and announced atomically. On a Redis Cluster (`cluster` or a `Cluster` client) the
- * script runs on the topic's shard and announces with `SPUBLISH` (sharded Pub/Sub). Each bus holds one Pub/Sub connection with
- * reference-counted channels. Replay pages through the stream and merges with live messages by
+ * is stored and announced atomically. Each bus holds one Pub/Sub connection with
+ * reference-counted channels; on a Redis Cluster (`cluster`, or a `Cluster` as `client`) the
+ * script runs on the topic's shard and announces with `SPUBLISH`, and the bus holds one sharded
+ * Pub/Sub connection per node with subscribed topics. Replay pages through the stream and merges with live messages by
  * position; after a lost connection every active subscription catches up from its last
  * delivered position before live delivery continues, or gets a reset when Redis lost that
  * history. Needs Redis 7.0 or newer and ioredis 5.4+ or 6.

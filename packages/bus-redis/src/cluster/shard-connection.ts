@@ -29,6 +29,8 @@ export class ShardConnection {
   readonly redis: Redis;
   /** Channels subscribed on this connection. */
   readonly channels = new Set<string>();
+  /** Subscribes under way on this connection (it is not dropped while one is). */
+  pending = 0;
   /** True once the connection is gone; it is never used again. */
   closed = false;
   private readonly whenReady: Promise<void>;

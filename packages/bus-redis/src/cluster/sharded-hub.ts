@@ -112,8 +112,13 @@ export class ShardedHub implements LiveHub {
       try {
         if (owner === undefined) throw new Error(`no cluster node serves slot ${entry.slot}`);
         const connection = this.connection(owner);
-        await connection.ready();
-        await connection.subscribe(channel);
+        connection.pending++;
+        try {
+          await connection.ready();
+          await connection.subscribe(channel);
+        } finally {
+          connection.pending--;
+        }
         if (this.closed) return;
         if (connection.closed) continue;
         entry.connection = connection;
@@ -140,7 +145,7 @@ export class ShardedHub implements LiveHub {
     entry.connection = undefined;
     connection.channels.delete(channel);
     if (connection.closed) return;
-    if (connection.channels.size === 0) {
+    if (connection.channels.size === 0 && connection.pending === 0) {
       this.dropConnection(connection);
       return;
     }
