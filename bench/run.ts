@@ -1,3 +1,4 @@
+import { benchBusCluster } from './bus-cluster';
 import { benchBusPublish } from './bus-publish';
 import { benchBusThroughput } from './bus-throughput';
 import { benchSseFanout } from './sse-fanout';
@@ -10,3 +11,5 @@ if (!only || only === 'bus') await benchBusPublish(redisUrl);
 if (!only || only === 'sse') await benchSseFanout();
 if (!only || only === 'throughput')
   console.log(await benchBusThroughput({ quick: process.argv.includes('--quick'), redisUrl }));
+if (!only || only === 'cluster')
+  console.log(await benchBusCluster({ quick: process.argv.includes('--quick') }));
