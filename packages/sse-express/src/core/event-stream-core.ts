@@ -260,9 +260,12 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
 
   async function handle(req: Req, res: NodeResponse, onUnexpected?: UnexpectedErrorHandler): Promise<void> {
     let gone = false;
-    res.on('close', () => {
+    // Only while the request is being set up: an idle stream must not keep this frame (req, res,
+    // Express's `next`) alive through the listener.
+    const markGone = () => {
       gone = true;
-    });
+    };
+    res.on('close', markGone);
     try {
       if (closing && req.method !== 'HEAD' && transportOf(req) === 'sse') return drain(req, res);
       if (closing) throw shuttingDown();
@@ -317,6 +320,8 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
       }
       counters.rejected++;
       sendJsonError(res, toHttpError(error));
+    } finally {
+      res.removeListener('close', markGone);
     }
   }
 

@@ -73,7 +73,7 @@ export class LongPoll implements Flushable, Deadline, HubReader {
     readonly hub: TopicHub,
     private readonly host: LongPollHost,
   ) {
-    res.on('close', this.onResponseClose);
+    res.on('close', () => this.responseClosed());
   }
 
   /** {@link HubReader}: true once answered or abandoned. */
@@ -162,9 +162,9 @@ export class LongPoll implements Flushable, Deadline, HubReader {
     this.res.end(body);
   }
 
-  private readonly onResponseClose = (): void => {
+  private responseClosed(): void {
     if (this.done) return;
     this.done = true;
     this.host.longPollDone(this, 'client');
-  };
+  }
 }

@@ -60,6 +60,10 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     readonly hub: TopicHub,
     private readonly host: StreamHost,
   ) {
+    // Assigned here, not as class fields: a class-field arrow function carries its own `name`
+    // property (a ~256-byte property array per function, per connection).
+    this.onDrain = () => this.drained();
+    this.onResponseClose = () => this.responseClosed();
     res.on('close', this.onResponseClose);
   }
 
@@ -188,17 +192,20 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     return data;
   }
 
-  private readonly onDrain = (): void => {
+  private readonly onDrain: () => void;
+  private readonly onResponseClose: () => void;
+
+  private drained(): void {
     if (!this.blocked) return;
     this.blocked = false;
     this.blockedBytes = 0;
     if (!this.closed && this.chunks !== undefined) this.host.schedule(this);
-  };
+  }
 
-  private readonly onResponseClose = (): void => {
+  private responseClosed(): void {
     if (this.closed) return;
     this.finish('client');
-  };
+  }
 
   private finish(reason: StreamCloseReason): void {
     this.closed = true;
