@@ -83,7 +83,7 @@ const report = [
   '',
   `![ratios against targets](${chartFile.startsWith(join(root, 'docs')) ? 'img/benchmarks.svg' : chartFile})`,
   '',
-  ...sections.map((s) => s.markdown.trim() + '\n'),
+  ...sections.map((s) => `${s.markdown.trim()}\n`),
 ].join('\n');
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, report);

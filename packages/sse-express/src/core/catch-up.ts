@@ -60,6 +60,7 @@ export class CatchUp {
     if (delivery.reset) {
       this.reset = true;
       this.read.length = 0;
+      this.readBytes = 0;
       this.readFrom = delivery.position;
       const frame = Buffer.from(encodeSseReset(delivery.reason, delivery.position), 'utf8');
       this.keep((member) => {
