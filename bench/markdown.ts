@@ -1,11 +1,15 @@
 import os from 'node:os';
 
-/** A markdown table from rows of cells (first row: the header). */
+/** A markdown table from rows of cells (first row: the header), padded as the formatter wants it. */
 export function table(rows: readonly (readonly (string | number)[])[]): string {
-  const [head, ...body] = rows;
+  const [head] = rows;
   if (!head) return '';
-  const line = (cells: readonly (string | number)[]) => `| ${cells.join(' | ')} |`;
-  return [line(head), line(head.map(() => '---')), ...body.map(line)].join('\n');
+  const cells = rows.map((row) => head.map((_, i) => String(row[i] ?? '')));
+  const widths = head.map((_, i) => Math.max(3, ...cells.map((row) => (row[i] as string).length)));
+  const line = (row: readonly string[]) =>
+    `| ${row.map((cell, i) => cell.padEnd(widths[i] as number)).join(' | ')} |`;
+  const [header, ...rest] = cells as [string[], ...string[][]];
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rest.map(line)].join('\n');
 }
 
 /** `1234567` → `1,234,567`; fractions to `digits`. */

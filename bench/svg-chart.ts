@@ -38,6 +38,7 @@ export function ratioChart(title: string, bars: readonly ChartBar[]): string {
   });
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="10" y="22" font-size="14" font-weight="bold">${escapeXml(title)}</text>`,
     `<line x1="${x(1)}" x2="${x(1)}" y1="${top - 4}" y2="${height - 26}" stroke="#bbb"/>`,

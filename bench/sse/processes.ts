@@ -22,7 +22,9 @@ export interface Child {
  */
 export async function startChild(file: string, env: Record<string, string> = {}): Promise<Child> {
   const entry = join(here, file);
-  const node = `exec node --conditions=@repopulse/source --import tsx --expose-gc --max-old-space-size=2048 ${JSON.stringify(entry)}`;
+  // BENCH_NODE_FLAGS: extra flags for the children, e.g. `--cpu-prof --cpu-prof-dir=prof`.
+  const flags = process.env.BENCH_NODE_FLAGS ?? '';
+  const node = `exec node --conditions=@repopulse/source --import tsx --expose-gc --max-old-space-size=2048 ${flags} ${JSON.stringify(entry)}`;
   const child: ChildProcess = spawn(
     'bash',
     ['-c', `ulimit -n ${FD_LIMIT} 2>/dev/null || ulimit -n "$(ulimit -Hn)"; ${node}`],
@@ -56,8 +58,11 @@ export async function startChild(file: string, env: Record<string, string> = {})
   return {
     call,
     async stop() {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      // A clean exit first (so `--cpu-prof` writes its profile), then the hard way.
+      if (child.exitCode === null) child.send({ id: -1, cmd: 'exit' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 2000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
@@ -65,6 +70,7 @@ export async function startChild(file: string, env: Record<string, string> = {})
 /** Serves IPC requests in a child: `handlers[cmd](args)` answers each. */
 export function serve(handlers: Record<string, (args: Record<string, unknown>) => unknown>): void {
   process.on('message', async (message: { id: number; cmd: string } & Record<string, unknown>) => {
+    if (message.cmd === 'exit') process.exit(0);
     try {
       const handler = handlers[message.cmd];
       if (!handler) throw new Error(`unknown command ${message.cmd}`);

@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { isRepoPulseError, OptionsError } from '@repopulse/events-core';
-import { describe, expect, it } from 'vitest';
-import { createEventStreamHandler } from '../src/index';
+import { describe, expect, it, vi } from 'vitest';
+import { createEventStreamCore, createEventStreamHandler } from '../src/index';
+import { getJson } from './helpers/raw-stream';
 
 const bus = createMemoryBus();
 const thrown = (make: () => unknown): unknown => {
@@ -56,5 +59,35 @@ describe('handler options are checked at runtime (plain JavaScript too)', () => 
     expect(() =>
       createEventStreamHandler({ bus, topic: 't', windowEvents: 1, windowBytes: 100 }),
     ).not.toThrow();
+  });
+});
+
+describe('default error logging', () => {
+  it('is rate-limited per error kind: 5 failing requests print one line with its error', async () => {
+    const printed = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const core = createEventStreamCore({
+      bus,
+      topic: () => {
+        throw new TypeError('topic lookup failed');
+      },
+    });
+    const server = createServer((req, res) => void core.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    try {
+      for (let i = 0; i < 5; i++) {
+        expect(await getJson(url)).toMatchObject({
+          status: 500,
+          body: { error: { code: 'internal_error' } },
+        });
+      }
+      expect(printed).toHaveBeenCalledTimes(1);
+      expect(String(printed.mock.calls[0]?.[0])).toContain('[repopulse] sse-express error');
+      expect(printed.mock.calls[0]?.[1]).toBeInstanceOf(TypeError);
+    } finally {
+      printed.mockRestore();
+      await core.close();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

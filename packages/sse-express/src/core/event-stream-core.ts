@@ -267,7 +267,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     };
     res.on('close', markGone);
     try {
-      if (closing && req.method !== 'HEAD' && transportOf(req) === 'sse') return drain(req, res);
+      if (closing && (req.method ?? 'GET') === 'GET' && transportOf(req) === 'sse') return drain(req, res);
       if (closing) throw shuttingDown();
       const method = req.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') {

@@ -24,9 +24,10 @@ export interface HubReader {
   sendReset(reason: ResetReason, position: StreamPosition, frame: Buffer): void;
   /**
    * One tick of live items, shared by every in-step reader of the topic: `joined` is their frames
-   * joined once (the same bytes for every stream), `items` the same items one by one.
+   * joined once (the same bytes for every stream), `items` the same items one by one; `now` is the
+   * tick's clock reading.
    */
-  sendLive(joined: Buffer, items: readonly TickItem[]): void;
+  sendLive(joined: Buffer, items: readonly TickItem[], now: number): void;
 }
 
 /** A reset as one item of a tick. */

@@ -1,7 +1,7 @@
 import type { Deadline } from './deadline-queue';
 import type { ChunkJoiner, Flushable } from './flush-queue';
 import type { SerializedEvent } from './frame-window';
-import type { HubReader } from './hub-reader';
+import type { HubReader, TickItem } from './hub-reader';
 import type { NodeResponse } from './node-response';
 import type { TopicHub } from './topic-hub';
 
@@ -93,10 +93,10 @@ export class SseConnection implements Flushable, Deadline, HubReader {
   }
 
   /** {@link HubReader}: the tick's joined bytes, written now when nothing else waits. */
-  sendLive(joined: Buffer): void {
+  sendLive(joined: Buffer, _items: readonly TickItem[], now: number): void {
     if (this.closed) return;
     if (!this.opened || this.blocked || this.chunks !== undefined) this.enqueue(joined);
-    else this.write(joined, Date.now());
+    else this.write(joined, now);
   }
 
   /** Bytes accepted but not yet handed to the kernel: queued here plus buffered by Node. */

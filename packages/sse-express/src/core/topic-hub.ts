@@ -156,7 +156,7 @@ export class TopicHub implements Flushable, CatchUpHost {
   };
 
   /** @internal once per tick: live frames out, then catch-ups that met the window, then joiners. */
-  flush(): void {
+  flush(_joiner: unknown, now: number): void {
     if (this.closed || !this.window) return;
     const pending = this.pending;
     if (pending.length > 0) {
@@ -166,7 +166,7 @@ export class TopicHub implements Flushable, CatchUpHost {
           pending.length === 1
             ? (pending[0] as TickItem).frame
             : Buffer.concat(pending.map((item) => item.frame));
-        for (const reader of this.live) reader.sendLive(joined, pending);
+        for (const reader of this.live) reader.sendLive(joined, pending, now);
       }
     }
     if (this.catchUps.size > 0) this.mergeCatchUps();
