@@ -3,6 +3,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { busPublish } from './bus-publish';
+import { benchBusThroughput } from './bus-throughput';
 import { machine } from './markdown';
 import { memoryBusVsMitt } from './memory-bus';
 import type { BenchSection, ChartBar, Scenario } from './scenario';
@@ -22,6 +23,7 @@ const SCENARIOS: Record<string, Scenario> = {
   storm: reconnectStorm,
   'memory-bus': memoryBusVsMitt,
   'bus-publish': busPublish,
+  'bus-throughput': async (context) => ({ markdown: await benchBusThroughput(context) }),
 };
 
 const args = process.argv.slice(2);

@@ -1,4 +1,6 @@
 import { defineConfig } from 'tsup';
 import { packageConfig } from '../../tsup.config.base';
 
-export default defineConfig(packageConfig({ index: 'src/index.ts', react: 'src/react.tsx' }));
+export default defineConfig(
+  packageConfig({ index: 'src/index.ts', react: 'src/react.tsx', share: 'src/share.ts' }),
+);

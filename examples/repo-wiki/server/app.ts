@@ -8,6 +8,7 @@ import {
   type RepositoryStatusSnapshot,
 } from '@repopulse/events-core';
 import express from 'express';
+import { registerActionEvent } from './action-event';
 import { createAuthenticator } from './auth';
 import { createBus } from './bus';
 import type { AppConfig } from './config';
@@ -15,6 +16,7 @@ import { openDatabase, type RepositoryRow, type TaskRow } from './db';
 import { createEventPublisher } from './event-publisher';
 import { createEventRoutes } from './events';
 import { createLogger, type Logger } from './logger';
+import { currentAction, requestContext } from './request-context';
 import { createApiRouter, createErrorHandler } from './routes';
 import { DocumentService } from './services/document-service';
 import { RepositoryService } from './services/repository-service';
@@ -57,6 +59,7 @@ export async function createApp(
   config: AppConfig,
   log: Logger = createLogger(config.logLevel),
 ): Promise<RepoWikiApp> {
+  registerActionEvent();
   const db = openDatabase(config.dataDir);
   const bus = await createBus(config, log);
   const publisher = createEventPublisher(bus, log);
@@ -124,17 +127,22 @@ export async function createApp(
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  app.use(requestContext);
   app.use((req, res, next) => {
     metrics.total++;
     metrics.recent.push(`${req.method} ${req.originalUrl}`);
     if (metrics.recent.length > 50) metrics.recent.shift();
     const start = performance.now();
+    // Mutating requests are user actions: logged at info, with the request id of their events.
+    const mutating = req.method !== 'GET' && req.method !== 'HEAD';
+    const request_id = currentAction()?.requestId;
     res.on('finish', () => {
-      log.debug('request', {
+      log[mutating ? 'info' : 'debug']('request', {
         method: req.method,
         path: req.path,
         status: res.statusCode,
         ms: Math.round((performance.now() - start) * 10) / 10,
+        request_id,
       });
     });
     next();
@@ -144,7 +152,7 @@ export async function createApp(
   });
   app.get('/api/events', streams.listEvents);
   app.get('/api/repositories/:id/events', streams.repoEvents);
-  app.use('/api', createApiRouter({ bus, auth, repos, tasks, documents, log }));
+  app.use('/api', createApiRouter({ bus, auth, repos, tasks, documents, publisher, log, retention: config }));
   const indexHtml = join(config.staticDir, 'index.html');
   app.use(express.static(config.staticDir, { index: false, maxAge: '1h' }));
   app.get(/^\/(?!api\/).*/, (_req, res) => {

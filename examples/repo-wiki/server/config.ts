@@ -35,11 +35,25 @@ export interface AppConfig {
   staticDir: string;
   /** Grace period of SIGTERM: streams end spread over it. @default 2000 */
   shutdownGraceMs: number;
+  /**
+   * Events retained per topic on the bus (the Activity panel and `repopulse replay` go back this
+   * far). A full run of a repository (clone + run-all) is about 112 events. @default 5000
+   */
+  historyLimit: number;
+  /** Drop retained events older than this (ms); unset: no age limit. @default unset */
+  historyTtlMs?: number;
   /** Minimum log level. @default 'info' */
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
 const APP_DIR = resolve(import.meta.dirname, '..');
+
+/**
+ * Retention per topic: a full run of a repository (clone + run-all of its 5 tasks) is about
+ * 112 events, so 5,000 keeps the last ~44 full runs of every repository replayable, for about
+ * 1.5 MB per repository on Redis (~300 B per event) or 3.6 MB on the memory bus (~730 B).
+ */
+export const DEFAULT_HISTORY_LIMIT = 5000;
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
@@ -51,7 +65,7 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
 /**
  * Reads the configuration from environment variables: `PORT`, `DATA_DIR`, `REDIS_URL`,
  * `REDIS_PREFIX`, `SIM_SPEED`, `DEMO_USER`, `DEMO_PASSWORD`, `SESSION_SECRET`, `FAIL_TASKS`,
- * `INSTANCE_ID`, `STATIC_DIR`, `SHUTDOWN_GRACE_MS`, `LOG_LEVEL`.
+ * `INSTANCE_ID`, `STATIC_DIR`, `SHUTDOWN_GRACE_MS`, `HISTORY_LIMIT`, `HISTORY_TTL_MS`, `LOG_LEVEL`.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = positiveNumber('PORT', env.PORT, 3000);
@@ -73,8 +87,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     instanceId: env.INSTANCE_ID || `${hostname()}:${port}`,
     staticDir: resolve(env.STATIC_DIR || resolve(APP_DIR, 'dist/public')),
     shutdownGraceMs: positiveNumber('SHUTDOWN_GRACE_MS', env.SHUTDOWN_GRACE_MS, 2000),
+    historyLimit: Math.max(
+      1,
+      Math.floor(positiveNumber('HISTORY_LIMIT', env.HISTORY_LIMIT, DEFAULT_HISTORY_LIMIT)),
+    ),
     logLevel,
   };
   if (env.REDIS_URL) config.redisUrl = env.REDIS_URL;
+  const ttl = positiveNumber('HISTORY_TTL_MS', env.HISTORY_TTL_MS, 0);
+  if (ttl > 0) config.historyTtlMs = ttl;
   return config;
 }

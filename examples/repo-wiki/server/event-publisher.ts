@@ -7,6 +7,7 @@ import {
   type PublishResult,
 } from '@repopulse/events-core';
 import type { Logger } from './logger';
+import { currentAction } from './request-context';
 import { ALL_REPOS_TOPIC, ownerReposTopic, repoTopic } from './topics';
 
 /** The repository fields the publisher needs to route an event. */
@@ -34,9 +35,14 @@ export interface EventPublisher {
   publishEnvelope(repo: RepoRef, event: ReturnType<typeof createEvent>): Promise<PublishResult>;
 }
 
-/** Creates the publisher over `bus`. Publish failures are logged and rethrown. */
+/**
+ * Creates the publisher over `bus`. Publish failures are logged and rethrown. An event published
+ * while a user action runs carries that action's `request_id` (unless it names one already).
+ */
 export function createEventPublisher(bus: EventBus, log: Logger): EventPublisher {
-  async function publishEnvelope(repo: RepoRef, event: ReturnType<typeof createEvent>) {
+  async function publishEnvelope(repo: RepoRef, made: ReturnType<typeof createEvent>) {
+    const requestId = made.request_id ?? currentAction()?.requestId;
+    const event = requestId === made.request_id ? made : { ...made, request_id: requestId };
     const topics = [repoTopic(repo.id)];
     if (LIST_EVENTS.has(event.type)) topics.push(ALL_REPOS_TOPIC, ownerReposTopic(repo.owner));
     try {

@@ -1,3 +1,5 @@
+import { currentAction } from './request-context';
+
 /** Log levels, lowest first. */
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
 
@@ -14,6 +16,13 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+/** Where log lines go: by default stdout, and stderr for `warn` and `error`. */
+export type LogSink = (line: string, level: Exclude<LogLevelName, 'silent'>) => void;
+
+const writeToProcess: LogSink = (line, level) => {
+  (level === 'error' || level === 'warn' ? process.stderr : process.stdout).write(line);
+};
+
 function errorFields(value: unknown): unknown {
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
@@ -23,7 +32,8 @@ function errorFields(value: unknown): unknown {
 }
 
 /**
- * Creates a JSON-lines logger: `{"level":"info","time":"…","msg":"…",…fields}`.
+ * Creates a JSON-lines logger: `{"level":"info","time":"…","msg":"…",…fields}`, plus
+ * `request_id` on every line written on behalf of a user action.
  *
  * @example
  * ```ts
@@ -31,21 +41,26 @@ function errorFields(value: unknown): unknown {
  * log.info('listening', { url });
  * ```
  */
-export function createLogger(level: LogLevelName = 'info', base: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  level: LogLevelName = 'info',
+  base: Record<string, unknown> = {},
+  sink: LogSink = writeToProcess,
+): Logger {
   const min = LEVELS[level] ?? LEVELS.info;
   const write = (name: Exclude<LogLevelName, 'silent'>, msg: string, fields?: Record<string, unknown>) => {
     if (LEVELS[name] < min) return;
     const line: Record<string, unknown> = { level: name, time: new Date().toISOString(), msg, ...base };
+    // Every line written while an action runs (its request and its background work) names it.
+    const action = currentAction();
+    if (action) line.request_id = action.requestId;
     if (fields) for (const [k, v] of Object.entries(fields)) line[k] = errorFields(v);
-    (name === 'error' || name === 'warn' ? process.stderr : process.stdout).write(
-      `${JSON.stringify(line)}\n`,
-    );
+    sink(`${JSON.stringify(line)}\n`, name);
   };
   return {
     debug: (msg, fields) => write('debug', msg, fields),
     info: (msg, fields) => write('info', msg, fields),
     warn: (msg, fields) => write('warn', msg, fields),
     error: (msg, fields) => write('error', msg, fields),
-    child: (fields) => createLogger(level, { ...base, ...fields }),
+    child: (fields) => createLogger(level, { ...base, ...fields }, sink),
   };
 }

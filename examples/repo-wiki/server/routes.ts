@@ -1,8 +1,11 @@
 import { type EventBus, RepoPulseError } from '@repopulse/events-core';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import type { ActionName } from './action-event';
 import { AppError } from './app-error';
 import type { Authenticator } from './auth';
+import type { EventPublisher, RepoRef } from './event-publisher';
 import type { Logger } from './logger';
+import { currentAction } from './request-context';
 import { type AuthUser, assertCanSee } from './services/access';
 import type { DocumentService } from './services/document-service';
 import type { RepositoryService } from './services/repository-service';
@@ -16,7 +19,10 @@ export interface RouteDeps {
   repos: RepositoryService;
   tasks: TaskService;
   documents: DocumentService;
+  publisher: EventPublisher;
   log: Logger;
+  /** The bus retention the app runs with. */
+  retention: { historyLimit: number; historyTtlMs?: number };
 }
 
 /** The list topic `user` subscribes to on `/api/events`. */
@@ -33,15 +39,21 @@ function idParam(req: Request, name = 'id'): number {
   return id;
 }
 
-function requestId(req: Request): string | undefined {
-  const value = req.get('x-request-id');
-  return value && /^[\w.-]{1,128}$/.test(value) ? value : undefined;
+/** The request id of the action being served (see `request-context.ts`). */
+function requestId(): string | undefined {
+  return currentAction()?.requestId;
 }
 
 /** Builds the `/api` router: login, repositories, tasks, documents. */
 export function createApiRouter(deps: RouteDeps): express.Router {
-  const { bus, auth, repos, tasks, documents } = deps;
+  const { bus, auth, repos, tasks, documents, publisher, log } = deps;
   const router = express.Router();
+  /** Records a successful action on the repository topic (titles its group in the Activity panel). */
+  const started = async (req: Request, repo: RepoRef, action: ActionName) => {
+    const user = userOf(req).username;
+    log.info('action', { action, user, repo_id: repo.id });
+    await publisher.publish(repo, 'action.started', { action, user });
+  };
   router.use(express.json({ limit: '64kb' }));
 
   router.post('/login', (req, res) => {
@@ -71,6 +83,14 @@ export function createApiRouter(deps: RouteDeps): express.Router {
     res.json({ user: userOf(req) });
   });
 
+  // How far back each repository's record goes (the Activity panel says it).
+  router.get('/retention', (_req, res) => {
+    res.json({
+      history_limit: deps.retention.historyLimit,
+      history_ttl_ms: deps.retention.historyTtlMs ?? null,
+    });
+  });
+
   router.get('/repositories', async (req, res) => {
     const user = userOf(req);
     // Head first, then the rows: an event racing the read is replayed (the page applies it idempotently).
@@ -79,7 +99,8 @@ export function createApiRouter(deps: RouteDeps): express.Router {
   });
 
   router.post('/repositories', async (req, res) => {
-    const repo = await repos.create(userOf(req), req.body?.url, requestId(req));
+    const repo = await repos.create(userOf(req), req.body?.url, requestId());
+    await started(req, repo, 'create_repo');
     res.status(201).json({ repository: repo });
   });
 
@@ -117,13 +138,15 @@ export function createApiRouter(deps: RouteDeps): express.Router {
 
   router.delete('/repositories/:id', async (req, res) => {
     const repo = visibleRepo(req);
-    await repos.delete(repo.id, requestId(req));
+    await started(req, repo, 'delete_repo'); // before: `repo.deleted` is the topic's last event
+    await repos.delete(repo.id, requestId());
     res.status(204).end();
   });
 
   router.post('/repositories/:id/run-all', async (req, res) => {
     const repo = visibleRepo(req);
-    const queued = await tasks.runAll(repo.id, requestId(req));
+    const queued = await tasks.runAll(repo.id, requestId());
+    await started(req, repo, 'run_all');
     res.status(202).json({ queued: queued.map((t) => t.id) });
   });
 
@@ -134,16 +157,21 @@ export function createApiRouter(deps: RouteDeps): express.Router {
   };
 
   router.post('/tasks/:id/run', async (req, res) => {
-    const task = await tasks.run(visibleTask(req).id, requestId(req));
+    const task = await tasks.run(visibleTask(req).id, requestId());
+    await started(req, repos.get(task.repo_id), 'run_task');
     res.status(202).json({ task });
   });
 
   router.post('/tasks/:id/reset', async (req, res) => {
-    res.json({ task: await tasks.reset(visibleTask(req).id, requestId(req)) });
+    const task = await tasks.reset(visibleTask(req).id, requestId());
+    await started(req, repos.get(task.repo_id), 'reset_task');
+    res.json({ task });
   });
 
   router.post('/tasks/:id/force-reset', async (req, res) => {
-    res.json({ task: await tasks.forceReset(visibleTask(req).id, requestId(req)) });
+    const task = await tasks.forceReset(visibleTask(req).id, requestId());
+    await started(req, repos.get(task.repo_id), 'force_reset_task');
+    res.json({ task });
   });
 
   router.get('/documents/:id', (req, res) => {

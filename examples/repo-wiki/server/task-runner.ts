@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { RepositoryRow, TaskRow } from './db';
 import type { Logger } from './logger';
+import { type ActionContext, currentAction, runInAction } from './request-context';
 import type { DocumentService } from './services/document-service';
 import type { RepositoryService } from './services/repository-service';
 import type { TaskScheduler, TaskService } from './services/task-service';
@@ -50,7 +51,10 @@ export function shouldFail(
 }
 
 interface Worker {
+  /** Task ids waiting, in run order. */
   queue: number[];
+  /** The action each waiting or running task was queued by: its work runs as part of it. */
+  actions: Map<number, ActionContext | undefined>;
   current: number | undefined;
   abort: AbortController;
   done: Promise<void>;
@@ -59,7 +63,9 @@ interface Worker {
 /**
  * One worker per repository runs its queued tasks in order through `static_analysis → llm →
  * save_document`, publishing `task.progress` and `log.append` along the way, then recomputes the
- * repository status once more after the last task.
+ * repository status once more after the last task. Each task runs inside the action (request
+ * id) that queued it, so its events and log lines carry that action's `request_id`. Whenever the
+ * queue moves, each waiting task's place is published as `task.queue_changed`.
  */
 export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   const { tasks, repos, documents, log } = options;
@@ -93,42 +99,66 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     await tasks.setStatus(taskId, 'completed');
   }
 
+  /** Publishes the place of each waiting task from index `from` on (each as part of its own action). */
+  async function announceQueue(repoId: number, worker: Worker, from = 0): Promise<void> {
+    const repo = repos.find(repoId);
+    if (!repo) return;
+    const waiting = worker.queue.slice();
+    for (let ahead = from; ahead < waiting.length; ahead++) {
+      const taskId = waiting[ahead] as number;
+      await runInAction(worker.actions.get(taskId), () =>
+        tasks.queuePosition(repo, taskId, ahead, waiting.length),
+      ).catch((error) =>
+        log.error('queue position not published', { repo_id: repoId, task_id: taskId, error }),
+      );
+    }
+  }
+
   async function drain(repoId: number, worker: Worker): Promise<void> {
+    let last: ActionContext | undefined;
     for (;;) {
       const taskId = worker.queue.shift();
       if (taskId === undefined) break;
       worker.current = taskId;
+      last = worker.actions.get(taskId);
+      worker.actions.delete(taskId);
+      await announceQueue(repoId, worker);
       try {
-        await runTask(repoId, taskId, worker.abort.signal);
+        await runInAction(last, () => runTask(repoId, taskId, worker.abort.signal));
       } catch (error) {
         if (error instanceof TaskCanceled) {
           if (worker.abort.signal.aborted) break;
           continue;
         }
-        const message = error instanceof Error ? error.message : String(error);
-        log.warn('task failed', { repo_id: repoId, task_id: taskId, error });
-        const repo = repos.find(repoId);
-        try {
-          if (repo) await tasks.log(repo, taskId, 'error', message);
-          await tasks.setStatus(taskId, 'failed', { errorMsg: message });
-        } catch (inner) {
-          log.error('could not record task failure', { repo_id: repoId, task_id: taskId, error: inner });
-        }
+        await runInAction(last, () => recordFailure(repoId, taskId, error));
       } finally {
         worker.current = undefined;
       }
     }
     if (!worker.abort.signal.aborted) {
       // The run-all loop recomputes once more after its last task.
-      await tasks
-        .recompute(repoId)
-        .catch((error) => log.error('recompute failed', { repo_id: repoId, error }));
+      await runInAction(last, () => tasks.recompute(repoId)).catch((error) =>
+        runInAction(last, () => log.error('recompute failed', { repo_id: repoId, error })),
+      );
+    }
+  }
+
+  async function recordFailure(repoId: number, taskId: number, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    log.warn('task failed', { repo_id: repoId, task_id: taskId, error });
+    const repo = repos.find(repoId);
+    try {
+      if (repo) await tasks.log(repo, taskId, 'error', message);
+      await tasks.setStatus(taskId, 'failed', { errorMsg: message });
+    } catch (inner) {
+      log.error('could not record task failure', { repo_id: repoId, task_id: taskId, error: inner });
     }
   }
 
   function start(repoId: number, first: number): Worker {
     const worker: Worker = {
       queue: [first],
+      actions: new Map([[first, currentAction()]]),
       current: undefined,
       abort: new AbortController(),
       done: Promise.resolve(),
@@ -146,19 +176,27 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     enqueue(repoId, taskId) {
       if (closed) return;
       const worker = workers.get(repoId);
-      if (worker && !worker.abort.signal.aborted) worker.queue.push(taskId);
-      else start(repoId, taskId);
+      if (worker && !worker.abort.signal.aborted) {
+        worker.queue.push(taskId);
+        worker.actions.set(taskId, currentAction());
+        void announceQueue(repoId, worker, worker.queue.length - 1);
+      } else start(repoId, taskId);
     },
     async cancelTask(taskId) {
       for (const [repoId, worker] of workers) {
         const index = worker.queue.indexOf(taskId);
-        if (index >= 0) worker.queue.splice(index, 1);
+        if (index >= 0) {
+          worker.queue.splice(index, 1);
+          worker.actions.delete(taskId);
+          void announceQueue(repoId, worker, index);
+        }
         if (worker.current === taskId) {
-          // Restart the worker without the current task: abort it, keep the rest queued.
-          const rest = worker.queue.splice(0);
+          // Restart the worker without the current task: abort it, keep the rest queued (each
+          // still part of the action that queued it).
+          const rest = worker.queue.splice(0).map((id) => [id, worker.actions.get(id)] as const);
           worker.abort.abort();
           await worker.done;
-          for (const next of rest) this.enqueue(repoId, next);
+          for (const [next, action] of rest) runInAction(action, () => this.enqueue(repoId, next));
         }
       }
     },

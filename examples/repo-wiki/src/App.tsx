@@ -1,5 +1,5 @@
-import { useEffect, useState } from 'react';
-import { ApiError, api } from './api';
+import { useCallback, useEffect, useState } from 'react';
+import { ApiError, api, session } from './api';
 import { DocumentView } from './pages/DocumentView';
 import { Home } from './pages/Home';
 import { Login } from './pages/Login';
@@ -18,13 +18,17 @@ function Page(props: { path: string }) {
 /** Session gate, header and routes. */
 export function App() {
   const path = usePath();
-  const [user, setUser] = useState<User | null | undefined>(undefined);
+  const [user, setUserState] = useState<User | null | undefined>(undefined);
+  const setUser = useCallback((next: User | null) => {
+    session.user = next?.username ?? ''; // before the pages render: their streams' sharing key
+    setUserState(next);
+  }, []);
   useEffect(() => {
     api<{ user: User }>('/api/me').then(
       (json) => setUser(json.user),
       (e) => setUser(e instanceof ApiError && e.status === 401 ? null : null),
     );
-  }, []);
+  }, [setUser]);
   if (user === undefined) return null;
   if (user === null) return <Login onLogin={setUser} />;
   const logout = async () => {

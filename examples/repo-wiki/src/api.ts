@@ -9,10 +9,21 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * Who is logged in (set by the App). Live views pass it as their tab-sharing key: the session
+ * cookie is shared by all tabs, so tabs of one user share one event stream, and a tab that logged
+ * in as someone else never joins the previous user's stream.
+ */
+export const session = { user: '' };
+
 /** Calls the JSON API with the session cookie; throws {@link ApiError} on a non-2xx answer. */
-export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+export async function api<T>(
+  path: string,
+  init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
+): Promise<T> {
   const res = await fetch(path, {
     method: init.method ?? 'GET',
+    signal: init.signal,
     credentials: 'same-origin',
     headers:
       init.body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' },

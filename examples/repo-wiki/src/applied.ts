@@ -1,4 +1,5 @@
 import type { AnyEnvelope } from '@repopulse/events-core';
+import { useLayoutEffect } from 'react';
 
 /** One applied event, as the e2e tests read it from `window.__repopulseApplied`. */
 export interface AppliedRecord {
@@ -25,4 +26,21 @@ export function reportApplied(events: readonly AnyEnvelope[]): void {
   const appliedAt = performance.timeOrigin + performance.now();
   window.__repopulseApplied ??= [];
   for (const e of events) window.__repopulseApplied.push({ id: e.id, type: e.type, ts: e.ts, appliedAt });
+}
+
+const pending: AnyEnvelope[] = [];
+
+/** Wraps a reducer so that every event it applies is reported by {@link useReportApplied}. */
+export function recordApplied<S>(
+  apply: (state: S, event: AnyEnvelope) => S,
+): (state: S, event: AnyEnvelope) => S {
+  return (state, event) => {
+    pending.push(event);
+    return apply(state, event);
+  };
+}
+
+/** Reports the events applied so far once React committed the DOM that shows them. */
+export function useReportApplied(): void {
+  useLayoutEffect(() => reportApplied(pending.splice(0)));
 }

@@ -5,8 +5,11 @@ import type { DocumentRow, LogRow, RepositoryRow, TaskRow } from '../server/db';
 /** A repository as the API returns it (the server-internal clone bookkeeping left out). */
 export type Repository = Omit<RepositoryRow, 'instance_id' | 'updated_at'>;
 
-/** A task as the API returns it (the server-internal run bookkeeping left out). */
-export type Task = Omit<TaskRow, 'instance_id' | 'updated_at'>;
+/**
+ * A task as the API returns it (the server-internal run bookkeeping left out), plus its place
+ * in the run queue while `queued` (from `task.queue_changed` events: tasks that start before it).
+ */
+export type Task = Omit<TaskRow, 'instance_id' | 'updated_at'> & { queue_ahead?: number };
 
 /** A document summary (a document without its Markdown). */
 export type DocumentSummary = Omit<DocumentRow, 'content'>;

@@ -1,5 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import {
   deleteKeys,
@@ -33,7 +32,6 @@ const redisMode = requirement(
 );
 /** How long the idle test idles (`REPO_WIKI_IDLE_MS=60000` for the README's 60 s figure). */
 const IDLE_MS = Number(process.env.REPO_WIKI_IDLE_MS) || 10_000;
-const IMG_DIR = resolve(import.meta.dirname, '../../../docs/img');
 const CHROMIUM_PATH = findChromium();
 const chromiumMode = requirement(
   'repo-wiki e2e',
@@ -50,7 +48,6 @@ describe.skipIf(chromiumMode === 'skip')('repo-wiki in headless Chromium', () =>
     staticDir = await buildUi();
     cleanups.push(() => rmSync(staticDir, { recursive: true, force: true }));
     browser = await launchChromium(CHROMIUM_PATH as string);
-    mkdirSync(IMG_DIR, { recursive: true });
   }, 180_000);
 
   afterAll(async () => {
@@ -125,7 +122,7 @@ describe.skipIf(chromiumMode === 'skip')('repo-wiki in headless Chromium', () =>
     await context.close();
   }, 60_000);
 
-  it('screenshots of Home and RepoDetail mid-run (docs/img); the Home badges follow live', async () => {
+  it('Home and RepoDetail mid-run: the Home badges follow live (the scene `npm run screenshots` shoots)', async () => {
     const s = await server({ SIM_SPEED: '6' }); // ~1 s per task: time for mid-run screenshots
     await addRepo(s, 'https://github.com/acme/fail-clone', 'demo', 'error');
     const done = await addRepo(s, 'https://github.com/acme/docs-site');
@@ -146,11 +143,9 @@ describe.skipIf(chromiumMode === 'skip')('repo-wiki in headless Chromium', () =>
     await page.getByTestId('run-all').click();
     await home.locator(`[data-testid="repo-status-${id}"][data-status="analyzing"]`).waitFor();
     await home.bringToFront();
-    await home.screenshot({ path: resolve(IMG_DIR, 'home.png') });
     await page.bringToFront();
     await page.locator('[data-testid="tasks"] tr[data-status="completed"]').first().waitFor();
     await page.locator('[data-testid="tasks"] tr[data-status="running"]').first().waitFor();
-    await page.screenshot({ path: resolve(IMG_DIR, 'repo-detail.png'), fullPage: true });
     await rec.waitFor(repoStatusIs('completed'));
     await home.locator(`[data-testid="repo-status-${id}"][data-status="completed"]`).waitFor();
     // Deleting removes the row live.

@@ -1,2 +1,1 @@
 export { createMemoryBus, type MemoryBus, type MemoryBusOptions } from './memory-bus';
-export { RingBuffer } from './ring-buffer';

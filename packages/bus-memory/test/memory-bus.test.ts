@@ -35,9 +35,25 @@ describe('createMemoryBus', () => {
     expect(got).toEqual([{ reset: true, position: '15000-0', reason: 'expired' }]);
   });
 
-  it('refuses bad retention options with a RangeError', () => {
-    expect(() => createMemoryBus({ historyLimit: 0 })).toThrow(/historyLimit/);
-    expect(() => createMemoryBus({ historyTtlMs: -1 })).toThrow(/historyTtlMs/);
+  it.each([
+    [{ historyLimit: 0 }, 'historyLimit', /createMemoryBus: historyLimit must be a positive integer; got 0/],
+    [{ historyLimit: 1.5 }, 'historyLimit', /historyLimit/],
+    [{ historyTtlMs: -1 }, 'historyTtlMs', /historyTtlMs must be a positive number of milliseconds; got -1/],
+    [{ maxEventBytes: 0 }, 'maxEventBytes', /maxEventBytes/],
+    [{ onError: 'log' }, 'onError', /onError must be a function; got "log"/],
+  ])('refuses a bad value %# with a typed invalid_option', (options, option, message) => {
+    expect(() => createMemoryBus(options as never)).toThrow(message);
+    expect(() => createMemoryBus(options as never)).toThrow(
+      expect.objectContaining({ code: 'invalid_option', option, name: 'OptionsError' }),
+    );
+  });
+
+  it('refuses an unknown option key, naming the valid ones', () => {
+    const make = () => createMemoryBus({ historylimit: 5 } as never);
+    expect(make).toThrow(expect.objectContaining({ code: 'unknown_option', option: 'historylimit' }));
+    expect(make).toThrow(
+      /unknown option "historylimit" \(did you mean "historyLimit"\?\); valid options: historyLimit, historyTtlMs, onError, maxEventBytes, now/,
+    );
   });
 
   it('enforces maxEventBytes', async () => {

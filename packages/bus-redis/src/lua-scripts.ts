@@ -17,18 +17,36 @@ end
 `;
 
 /**
- * Appends one event and announces it, atomically: `XADD MAXLEN ~`, age trim, then `PUBLISH`
- * of `<position> <envelope JSON>` on the topic channel. Because both happen in one script, a
- * subscriber that reads the stream after its channel subscription is active misses nothing.
+ * Appends a batch of events and announces them, atomically: per event `XADD MAXLEN ~` (through
+ * `pcall`, so one refused event does not fail the others), then per topic the age trim and one
+ * `PUBLISH` of the topic's new events as lines `<position> <envelope JSON>` joined by `\n`
+ * (envelope JSON never holds a raw newline). Because storing and announcing happen in one script,
+ * a subscriber that reads the stream after its channel subscription is active misses nothing.
  *
- * KEYS[1] stream · ARGV[1] channel · ARGV[2] MAXLEN · ARGV[3] TTL ms (0 = none) ·
- * ARGV[4] event id · ARGV[5] envelope JSON. Returns the new position.
+ * KEYS: the batch's topic streams (each also its channel) · ARGV[1] MAXLEN · ARGV[2] TTL ms
+ * (0 = none) · then per event: index into KEYS, event id, envelope JSON. Returns one entry per
+ * event: its position, or `!<error>` when Redis refused it (nothing stored or announced for it).
  */
-export const PUBLISH_SCRIPT = `${TRIM_BY_AGE}
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'i', ARGV[4], 'e', ARGV[5])
-trim_by_age(KEYS[1], tonumber(ARGV[3]))
-redis.call('PUBLISH', ARGV[1], id .. ' ' .. ARGV[5])
-return id
+export const APPEND_SCRIPT = `${TRIM_BY_AGE}
+local maxlen, ttl = ARGV[1], tonumber(ARGV[2])
+local out, lines = {}, {}
+for a = 3, #ARGV, 3 do
+  local k = tonumber(ARGV[a])
+  local id = redis.pcall('XADD', KEYS[k], 'MAXLEN', '~', maxlen, '*', 'i', ARGV[a + 1], 'e', ARGV[a + 2])
+  if type(id) == 'table' then
+    out[#out + 1] = '!' .. tostring(id.err)
+  else
+    out[#out + 1] = id
+    local topic = lines[k]
+    if not topic then topic = {}; lines[k] = topic end
+    topic[#topic + 1] = id .. ' ' .. ARGV[a + 2]
+  end
+end
+for k, topic in pairs(lines) do
+  trim_by_age(KEYS[k], ttl)
+  redis.call('PUBLISH', KEYS[k], table.concat(topic, '\\n'))
+end
+return out
 `;
 
 /**

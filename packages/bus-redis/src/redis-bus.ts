@@ -1,31 +1,7 @@
-import {
-  assertTopic,
-  BusClosedError,
-  type BusDelivery,
-  BusError,
-  type BusErrorContext,
-  type BusErrorHandler,
-  type BusOptions,
-  BusUnavailableError,
-  DEFAULT_HISTORY_LIMIT,
-  type DeliveryHandler,
-  type EventBus,
-  type EventDelivery,
-  logBusError,
-  parseEnvelope,
-  type StreamPosition,
-  type Subscription,
-  type Topic,
-} from '@repopulse/events-core';
+import { type BusOptions, type EventBus, OptionsError } from '@repopulse/events-core';
+import { defineBus, requireOption, resolveBusOptions } from '@repopulse/events-core/bus-kit';
 import { Redis } from 'ioredis';
-import { ChannelHub } from './channel-hub';
-import { topicKey } from './keys';
-import { LuaScript } from './lua-script';
-import { PUBLISH_SCRIPT, READ_SCRIPT } from './lua-scripts';
-import { PublishQueue } from './publish-queue';
-import { ReadyGate, withTimeout } from './ready-gate';
-import { decodeEnvelope, parseSnapshot, type StreamSnapshot } from './stream-snapshot';
-import { type SubscriptionHost, TopicSubscription } from './topic-subscription';
+import { type RedisTransportSettings, redisTransport } from './redis-transport';
 
 /** Options of {@link createRedisBus}. Give exactly one of `url` and `client`. */
 export interface RedisBusOptions extends BusOptions {
@@ -36,9 +12,10 @@ export interface RedisBusOptions extends BusOptions {
    */
   url?: string;
   /**
-   * An existing ioredis client to publish and read with; the bus duplicates it for its one
-   * Pub/Sub connection and never closes the client itself. Create it with
-   * `enableAutoPipelining: true` so concurrent publishes share round trips.
+   * An existing ioredis (5 or 6) client to publish and read with; the bus duplicates it for its one
+   * Pub/Sub connection and never closes the client itself. Publishes of one tick share one script
+   * call whatever its options; `enableAutoPipelining: true` also lets concurrent reads share round
+   * trips.
    */
   client?: Redis;
   /**
@@ -67,13 +44,8 @@ export const DEFAULT_MAX_PENDING_PUBLISHES = 1000;
 /** Default {@link RedisBusOptions.publishTimeoutMs}. */
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
 
-const publishScript = new LuaScript(PUBLISH_SCRIPT);
-const readScript = new LuaScript(READ_SCRIPT);
-
-interface TopicEntry {
-  topic: Topic;
-  subscriptions: Set<TopicSubscription>;
-}
+const SCOPE = 'createRedisBus';
+const OWN_OPTION_KEYS = ['url', 'client', 'keyPrefix', 'maxPendingPublishes', 'publishTimeoutMs'];
 
 /**
  * A multi-process {@link EventBus} on Redis: each topic is a Redis Stream (history, positions)
@@ -85,7 +57,7 @@ interface TopicEntry {
  * reference-counted channels. Replay pages through the stream and merges with live messages by
  * position; after a lost connection every active subscription catches up from its last
  * delivered position before live delivery continues, or gets a reset when Redis lost that
- * history. Needs Redis 7.0 or newer.
+ * history. Needs Redis 7.0 or newer and ioredis 5.4+ or 6.
  *
  * @example
  * ```ts
@@ -95,252 +67,66 @@ interface TopicEntry {
  * ```
  */
 export function createRedisBus(options: RedisBusOptions): RedisBus {
-  const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-  const historyTtlMs = options.historyTtlMs;
-  const keyPrefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-  const maxPendingPublishes = options.maxPendingPublishes ?? DEFAULT_MAX_PENDING_PUBLISHES;
-  const timeoutMs = options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
-  const { maxEventBytes } = options;
-  checkOptions(options, historyLimit, maxPendingPublishes, timeoutMs, keyPrefix);
-  const onError: BusErrorHandler = options.onError ?? logBusError;
-  const ttlArg = historyTtlMs === undefined ? 0 : Math.ceil(historyTtlMs);
+  // Plain-JavaScript callers may pass nothing; that is the "neither url nor client" error below.
+  const given: RedisBusOptions = options ?? {};
+  const resolved = resolveBusOptions(SCOPE, given, { optional: OWN_OPTION_KEYS });
+  const keyPrefix = given.keyPrefix ?? DEFAULT_KEY_PREFIX;
+  const maxPendingPublishes = given.maxPendingPublishes ?? DEFAULT_MAX_PENDING_PUBLISHES;
+  const timeoutMs = given.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS;
+  checkOwnOptions(given, maxPendingPublishes, timeoutMs, keyPrefix);
 
-  const ownsClient = options.client === undefined;
+  const ownsClient = given.client === undefined;
   const client =
-    options.client ??
-    new Redis(options.url as string, { enableAutoPipelining: true, maxRetriesPerRequest: null });
+    given.client ??
+    new Redis(given.url as string, { enableAutoPipelining: true, maxRetriesPerRequest: null });
   const subscriber = client.duplicate({
     enableAutoPipelining: false,
     autoResubscribe: false,
     maxRetriesPerRequest: null,
     lazyConnect: false,
   });
-
-  const topics = new Map<string, TopicEntry>();
-  const releases = new Set<() => Promise<void>>();
-  const gate = new ReadyGate(client);
-  let closed = false;
-
-  const report = (error: unknown, context: BusErrorContext) => {
-    try {
-      onError(error, context);
-    } catch {
-      // an onError that throws must not break delivery
-    }
+  const settings: RedisTransportSettings = {
+    client,
+    subscriber,
+    ownsClient,
+    keyPrefix,
+    historyLimit: resolved.historyLimit,
+    historyTtlMs: resolved.historyTtlMs,
+    maxPendingPublishes,
+    timeoutMs,
   };
-
-  // Connection errors: reported once per outage and connection, not once per reconnect attempt.
-  const watchConnection = (connection: Redis, name: string) => {
-    let reported = false;
-    connection.on('ready', () => {
-      reported = false;
-    });
-    connection.on('error', (error: unknown) => {
-      if (reported || closed) return;
-      reported = true;
-      report(new BusUnavailableError(`Redis ${name} connection failed`, { cause: error }), {
-        source: 'connection',
-      });
-    });
-  };
-  if (ownsClient) watchConnection(client, 'command');
-  watchConnection(subscriber, 'subscriber');
-
-  const queue = new PublishQueue({ isReady: () => gate.ready, maxPending: maxPendingPublishes, timeoutMs });
-  const flushQueue = () => queue.flush();
-  client.on('ready', flushQueue);
-
-  const hub = new ChannelHub(subscriber, {
-    message(channel, payload) {
-      const entry = topics.get(channel);
-      if (!entry || entry.subscriptions.size === 0) return;
-      const space = payload.indexOf(' ');
-      let delivery: EventDelivery;
-      try {
-        delivery = {
-          position: payload.slice(0, space) as StreamPosition,
-          event: decodeEnvelope(payload.slice(space + 1)),
-        };
-      } catch (error) {
-        report(error, { topic: entry.topic, source: 'connection' });
-        return;
-      }
-      for (const subscription of entry.subscriptions) subscription.onLive(delivery);
-    },
-    down() {
-      for (const entry of topics.values()) for (const s of entry.subscriptions) s.pause();
-    },
-    resubscribed() {
-      for (const entry of topics.values()) for (const s of entry.subscriptions) s.catchUp();
-    },
-    error(error) {
-      report(error, { source: 'connection' });
-    },
-  });
-
-  const read = async (key: string, cursor: StreamPosition, count: number): Promise<StreamSnapshot> => {
-    await gate.wait(timeoutMs);
-    const reply = await withTimeout(
-      readScript.run(client, key, [cursor, count, ttlArg]),
-      timeoutMs,
-      () => new BusUnavailableError(`no reply from Redis within ${timeoutMs} ms`),
-    );
-    return parseSnapshot(reply);
-  };
-
-  const retryDelay = async (attempt: number) => {
-    if (closed) return;
-    await gate.wait(timeoutMs).catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 2000)));
-  };
-
-  const call = (handler: DeliveryHandler, delivery: BusDelivery, topic: Topic) => {
-    try {
-      const result = handler(delivery);
-      if (result && typeof result.then === 'function') {
-        result.then(undefined, (error: unknown) => report(error, { topic, source: 'handler' }));
-      }
-    } catch (error) {
-      report(error, { topic, source: 'handler' });
-    }
-  };
-
-  const bus = {
-    async publish(topic, event) {
-      if (closed) throw new BusClosedError();
-      assertTopic(topic);
-      const stored = parseEnvelope(event, { maxBytes: maxEventBytes });
-      const json = JSON.stringify(stored);
-      const key = topicKey(keyPrefix, topic);
-      gate.poke();
-      const position = await queue.run(async () => {
-        const id = await publishScript.run(client, key, [key, historyLimit, ttlArg, stored.id, json]);
-        return String(id) as StreamPosition;
-      });
-      return { position, event: stored as unknown as typeof event };
-    },
-
-    async subscribe(topic, handler, subscribeOptions = {}) {
-      if (closed) throw new BusClosedError();
-      assertTopic(topic);
-      const { after, signal } = subscribeOptions;
-      if (signal?.aborted) return { unsubscribe: async () => {} };
-      const channel = topicKey(keyPrefix, topic);
-      const host: SubscriptionHost = {
-        read: (cursor, count) => read(channel, cursor, count),
-        deliver: (delivery) => call(handler, delivery, topic),
-        replayFailed: (error) => report(error, { topic, source: 'replay' }),
-        connected: () => hub.up,
-        retryDelay,
-      };
-      const subscription = new TopicSubscription(host, after);
-      let entry = topics.get(channel);
-      if (!entry) {
-        entry = { topic, subscriptions: new Set() };
-        topics.set(channel, entry);
-      }
-      entry.subscriptions.add(subscription);
-
-      let released: Promise<void> | undefined;
-      const onAbort = () => void release();
-      const release = (): Promise<void> => {
-        released ??= (async () => {
-          subscription.active = false;
-          releases.delete(release);
-          signal?.removeEventListener('abort', onAbort);
-          const current = topics.get(channel);
-          if (current?.subscriptions.delete(subscription) && current.subscriptions.size === 0) {
-            topics.delete(channel);
-          }
-          if (closed) return;
-          // Bounded: while Redis is down the UNSUBSCRIBE waits in the channel's queue and runs on
-          // reconnect; the subscription itself is already gone.
-          await withTimeout(hub.release(channel), timeoutMs, () => new Error('unsubscribe pending')).catch(
-            () => {},
-          );
-        })();
-        return released;
-      };
-      releases.add(release);
-      signal?.addEventListener('abort', onAbort, { once: true });
-
-      try {
-        await withTimeout(
-          hub.acquire(channel),
-          timeoutMs,
-          () => new BusUnavailableError(`could not subscribe to ${topic} within ${timeoutMs} ms`),
-        );
-        if (closed) throw new BusClosedError();
-        if (subscription.active) await subscription.start();
-      } catch (error) {
-        void release();
-        if (error instanceof BusError) throw error;
-        throw new BusUnavailableError(`could not subscribe to ${topic}: ${messageOf(error)}`, {
-          cause: error,
-        });
-      }
-      const result: Subscription = { unsubscribe: release };
-      return result;
-    },
-
-    async head(topic): Promise<StreamPosition> {
-      if (closed) throw new BusClosedError();
-      assertTopic(topic);
-      return (await read(topicKey(keyPrefix, topic), '0-0', 0)).last;
-    },
-
-    stats() {
-      let subscriptions = 0;
-      for (const entry of topics.values()) subscriptions += entry.subscriptions.size;
-      return { topics: topics.size, subscriptions };
-    },
-
-    async close() {
-      if (closed) return;
-      closed = true;
-      await Promise.all([...releases].map((release) => release()));
-      topics.clear();
-      queue.close();
-      gate.close();
-      client.off('ready', flushQueue);
-      hub.close();
-      if (ownsClient) {
-        if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
-        else client.disconnect();
-      }
-    },
-  } satisfies EventBus;
-  return bus;
+  return defineBus(resolved, (sink) => redisTransport(settings, sink));
 }
 
 /** The bus {@link createRedisBus} returns: an {@link EventBus} shared by every process on the same Redis. */
 export type RedisBus = EventBus;
 
-function checkOptions(
+function checkOwnOptions(
   options: RedisBusOptions,
-  historyLimit: number,
   maxPendingPublishes: number,
   timeoutMs: number,
   keyPrefix: string,
 ): void {
   if ((options.url === undefined) === (options.client === undefined)) {
-    throw new TypeError('[repopulse] createRedisBus needs exactly one of `url` and `client`');
+    throw new OptionsError(
+      options.url === undefined ? 'missing_option' : 'invalid_option',
+      `${SCOPE} needs exactly one of \`url\` and \`client\``,
+      'url',
+    );
   }
-  if (!Number.isInteger(historyLimit) || historyLimit < 1) {
-    throw new RangeError('[repopulse] historyLimit must be a positive integer');
-  }
-  if (options.historyTtlMs !== undefined && !(options.historyTtlMs > 0)) {
-    throw new RangeError('[repopulse] historyTtlMs must be a positive number of milliseconds');
-  }
-  if (!Number.isInteger(maxPendingPublishes) || maxPendingPublishes < 0) {
-    throw new RangeError('[repopulse] maxPendingPublishes must be a non-negative integer');
-  }
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-    throw new RangeError('[repopulse] publishTimeoutMs must be a positive number of milliseconds');
-  }
-  if (typeof keyPrefix !== 'string') throw new TypeError('[repopulse] keyPrefix must be a string');
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  requireOption(
+    SCOPE,
+    'maxPendingPublishes',
+    Number.isInteger(maxPendingPublishes) && maxPendingPublishes >= 0,
+    'a non-negative integer',
+    maxPendingPublishes,
+  );
+  requireOption(
+    SCOPE,
+    'publishTimeoutMs',
+    timeoutMs > 0 && Number.isFinite(timeoutMs),
+    'a positive number of milliseconds',
+    timeoutMs,
+  );
+  requireOption(SCOPE, 'keyPrefix', typeof keyPrefix === 'string', 'a string', keyPrefix);
 }

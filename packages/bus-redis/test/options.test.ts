@@ -43,7 +43,15 @@ describeWithRedis('bus-redis: options', () => {
     [{ url: 'redis://x', historyTtlMs: -1 }, /historyTtlMs/],
     [{ url: 'redis://x', maxPendingPublishes: 1.5 }, /maxPendingPublishes/],
     [{ url: 'redis://x', publishTimeoutMs: 0 }, /publishTimeoutMs/],
-  ])('refuses bad options %# before connecting', (options, message) => {
+    [{ url: 'redis://x', keyPrefix: 7 as never }, /keyPrefix must be a string/],
+  ])('refuses bad options %# before connecting, with a typed OptionsError', (options, message) => {
     expect(() => createRedisBus(options)).toThrow(message);
+    expect(() => createRedisBus(options)).toThrow(expect.objectContaining({ name: 'OptionsError' }));
+  });
+
+  it('refuses an unknown option key, naming the valid ones', () => {
+    const make = () => createRedisBus({ url: 'redis://x', publishTimeoutMS: 5 } as never);
+    expect(make).toThrow(expect.objectContaining({ code: 'unknown_option', option: 'publishTimeoutMS' }));
+    expect(make).toThrow(/did you mean "publishTimeoutMs"\?\); valid options: historyLimit, .*keyPrefix/);
   });
 });

@@ -13,8 +13,9 @@
  * `no_content` (204: the server asks the client to stop), `bad_response` (a 200 that is not
  * `text/event-stream` while `fallback` is `false`), `retries_exhausted` (`maxRetries` reached).
  *
- * Thrown by `createEventStream` itself: `invalid_argument` (a URL that does not parse, or a
- * negative or non-numeric option; the message names it).
+ * Thrown by `createEventStream` itself: `invalid_argument` (a URL that does not parse, an
+ * unknown option name, or a negative or non-numeric option; the message names it, and for an
+ * unknown name lists the valid ones).
  */
 export type EventStreamErrorCode =
   | 'network'
@@ -53,21 +54,37 @@ export class EventStreamError extends Error {
   declare readonly fatal: boolean;
   /** The HTTP status that caused the error, when there was one. */
   declare readonly status: number | undefined;
+  /**
+   * The stream URL the error happened on, without its query (it may hold an access token);
+   * undefined for errors thrown by `createEventStream` itself.
+   */
+  declare readonly url: string | undefined;
 
+  /**
+   * @param detail Appended to the message (the server's error message, the option at fault).
+   * @param options `cause`: the underlying error; `url`: the stream URL, named in the message.
+   * @example
+   * ```ts
+   * new EventStreamError('not_found', true, 404, 'unknown repository', { url: 'https://x.test/api/events' }).message;
+   * // '[repopulse] GET https://x.test/api/events: not_found (HTTP 404): unknown repository'
+   * ```
+   */
   constructor(
     code: EventStreamErrorCode,
     fatal = false,
     status?: number,
     detail?: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; url?: string },
   ) {
+    const url = options?.url;
     super(
-      `[repopulse] event stream ${code}${status ? ` (HTTP ${status})` : ''}${detail ? `: ${detail}` : ''}`,
-      options,
+      `[repopulse] ${url ? `GET ${url}:` : 'event stream'} ${code}${status ? ` (HTTP ${status})` : ''}${detail ? `: ${detail}` : ''}`,
+      options && 'cause' in options ? { cause: options.cause } : undefined,
     );
     this.name = 'EventStreamError';
     this.code = code;
     this.fatal = fatal;
     this.status = status || undefined;
+    this.url = url;
   }
 }

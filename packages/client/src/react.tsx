@@ -1,8 +1,9 @@
 import type { AnyEnvelope, Envelope, EventType } from '@repopulse/events-core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventStreamError } from './errors';
+import type { SharedEventStreamOptions } from './share/types';
 import { createEventStream } from './stream';
-import type { EventHandler, EventStream, EventStreamOptions, EventStreamState } from './types';
+import type { EventHandler, EventStream, EventStreamState } from './types';
 
 /** The typed subscribe helper of {@link useEventStream}; stable for the component's lifetime. */
 export interface SubscribeFn {
@@ -28,7 +29,9 @@ export interface UseEventStreamResult {
 /**
  * Opens an event stream for the component's lifetime (closed on unmount or when `url` changes;
  * pass `null` to stay disconnected). Options are read when the stream opens, except the callbacks
- * (`onReset`, `onError`, `headers`), which always call the latest ones you passed.
+ * (`onReset`, `onError`, `headers`), which always call the latest ones you passed. With `share`,
+ * the tabs of this origin share one connection (`createSharedEventStream` of
+ * `@repopulse/client/share`, loaded on demand).
  *
  * @example
  * ```tsx
@@ -42,7 +45,7 @@ export interface UseEventStreamResult {
  */
 export function useEventStream(
   url: string | URL | null | undefined,
-  options: EventStreamOptions = {},
+  options: SharedEventStreamOptions = {},
 ): UseEventStreamResult {
   const latest = useRef(options);
   latest.current = options;
@@ -57,43 +60,56 @@ export function useEventStream(
       setState('closed');
       return;
     }
-    const { headers } = latest.current;
-    const current = createEventStream(href, {
-      ...latest.current,
-      headers:
-        typeof headers === 'function'
-          ? (context) => (latest.current.headers as typeof headers)(context)
-          : headers,
-      onReset: (reset) => latest.current.onReset?.(reset),
-      onError: (e) => {
-        setError(e);
-        latest.current.onError?.(e);
-      },
-    });
-    const offState = current.onState((next) => {
-      if (next === 'open' || next === 'polling') setError(undefined);
-      setState(next);
-    });
-    const offEvents = current.on('*', (event, position) => {
-      // Run every handler even if one throws; the stream reports the first throw as `handler`.
-      let thrown: { error: unknown } | undefined;
-      for (const key of [event.type, '*']) {
-        for (const handler of handlers.current.get(key) ?? []) {
-          try {
-            handler(event, position);
-          } catch (error) {
-            thrown ??= { error };
+    const { headers, share, ...rest } = latest.current;
+    let current: EventStream | undefined;
+    let offs: (() => void)[] = [];
+    let gone = false;
+    const open = (create: typeof createEventStream) => {
+      if (gone) return; // unmounted (or the URL changed) before the sharing code loaded
+      current = create(href, {
+        ...rest,
+        headers:
+          typeof headers === 'function'
+            ? (context) => (latest.current.headers as typeof headers)(context)
+            : headers,
+        onReset: (reset) => latest.current.onReset?.(reset),
+        onError: (e) => {
+          setError(e);
+          latest.current.onError?.(e);
+        },
+      });
+      const offState = current.onState((next) => {
+        if (next === 'open' || next === 'polling') setError(undefined);
+        setState(next);
+      });
+      const offEvents = current.on('*', (event, position) => {
+        // Run every handler even if one throws; the stream reports the first throw as `handler`.
+        let thrown: { error: unknown } | undefined;
+        for (const key of [event.type, '*']) {
+          for (const handler of handlers.current.get(key) ?? []) {
+            try {
+              handler(event, position);
+            } catch (error) {
+              thrown ??= { error };
+            }
           }
         }
-      }
-      if (thrown) throw thrown.error;
-    });
-    setStream(current);
-    setState(current.state);
+        if (thrown) throw thrown.error;
+      });
+      offs = [offState, offEvents];
+      setStream(current);
+      setState(current.state);
+    };
+    // `share`: one connection for all tabs; its code is loaded on demand.
+    if (share)
+      import('./share/shared-stream').then((m) =>
+        open((u, o) => m.createSharedEventStream(u, { ...o, share })),
+      );
+    else open(createEventStream);
     return () => {
-      offState();
-      offEvents();
-      current.close();
+      gone = true;
+      for (const off of offs) off();
+      current?.close();
       setStream(undefined);
     };
   }, [href]);
@@ -113,4 +129,6 @@ export function useEventStream(
   return { state, error, on, stream };
 }
 
+export type { LiveResourceOptions, LiveResourceValue } from './live-resource';
 export type { EventStreamOptions, EventStreamState } from './types';
+export { type UseLiveResourceResult, useLiveResource } from './use-live-resource';

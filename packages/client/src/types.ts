@@ -5,9 +5,11 @@ import type { EventStreamError } from './errors';
 /**
  * Connection state: `connecting` (no transport delivering right now: first connect, waiting to
  * reconnect, or paused while offline/hidden), `open` (SSE bytes flowing), `polling` (JSON
- * long-poll fallback working), `closed` (for good: `close()`, the signal, or a fatal error).
+ * long-poll fallback working), `probing` (polling, with one SSE attempt in flight to upgrade
+ * back), `closed` (for good: `close()`, the signal, or a fatal error). {@link EventStream.reason}
+ * says why the stream is not `open`.
  */
-export type EventStreamState = 'connecting' | 'open' | 'polling' | 'closed';
+export type EventStreamState = 'connecting' | 'open' | 'polling' | 'probing' | 'closed';
 
 /**
  * What the async iterator yields: an event with its position, or a reset (the resume point was
@@ -131,10 +133,24 @@ export interface EventStream extends AsyncIterable<StreamItem> {
   on<K extends EventType>(type: K, handler: EventHandler<Envelope<K>>): () => void;
   /** Calls `handler` for every event, whatever its type. Returns an unsubscribe function. */
   on(type: '*', handler: EventHandler<AnyEnvelope>): () => void;
-  /** Calls `listener` on every state change. Returns an unsubscribe function. */
-  onState(listener: (state: EventStreamState) => void): () => void;
+  /**
+   * Calls `listener` on every state change, with the new state and {@link EventStream.reason}.
+   * Returns an unsubscribe function.
+   * @example
+   * ```ts
+   * stream.onState((state, reason) => console.info(state, reason?.code));
+   * ```
+   */
+  onState(listener: (state: EventStreamState, reason?: EventStreamError) => void): () => void;
   /** The current state. */
   readonly state: EventStreamState;
+  /**
+   * Why the stream is in its current state, when that is not `open`: the error behind the wait
+   * in `connecting`, the cause of the fallback while `polling` or `probing` (e.g. `bad_response`
+   * for a 200 that is not an event stream, `heartbeat_timeout` for a buffering proxy), the fatal
+   * error once `closed`. `undefined` while `open` and before any failure.
+   */
+  readonly reason: EventStreamError | undefined;
   /** The resume position: the id of the last event received (`''` when none). */
   readonly lastEventId: string;
   /** The fatal error the stream closed on, if any. */

@@ -1,10 +1,12 @@
 // The esbuild-bundled client in real headless Chromium against a real sse-express server on
 // 127.0.0.1 (same origin as the page). Skips loudly without Chromium; fails under CI=true.
+import type { IncomingHttpHeaders } from 'node:http';
 import { findChromium, launchChromium, requirement } from '@repopulse/test-support';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleBrowserClient } from '../scripts/browser-bundle.mjs';
 import { type EventServer, startEventServer } from './helpers/event-server';
+import { envelope } from './helpers/events';
 import { startProxy } from './helpers/proxy';
 
 const executablePath = findChromium();
@@ -19,12 +21,15 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>client</title>
   import { createEventStream } from '/client.js';
   window.__events = [];
   window.__states = [];
-  const extra = location.hash ? JSON.parse(decodeURIComponent(location.hash.slice(1))) : {};
-  const stream = createEventStream('/api/repositories/1/events', { lastEventId: '0-0', backoff: { initialMs: 10 }, ...extra });
+  const { url = '/api/repositories/1/events', ...extra } = location.hash ? JSON.parse(decodeURIComponent(location.hash.slice(1))) : {};
+  const stream = createEventStream(url, { lastEventId: '0-0', backoff: { initialMs: 10 }, ...extra });
   stream.on('log.append', (event, position) => window.__events.push({ id: event.id, position, message: event.payload.message }));
   stream.onState((state) => window.__states.push(state));
   window.__stream = stream;
 </script>`;
+
+const UTF8_ID = 'pos-é…😀';
+const utf8Requests: IncomingHttpHeaders[] = [];
 
 describe.skipIf(mode === 'skip')('in headless Chromium', () => {
   let server: EventServer;
@@ -37,6 +42,15 @@ describe.skipIf(mode === 'skip')('in headless Chromium', () => {
     server = await startEventServer({}, (app) => {
       app.get('/', (_req, res) => void res.type('html').send(PAGE));
       app.get('/client.js', (_req, res) => void res.type('text/javascript').send(bundle));
+      // Hand-written SSE: a non-ASCII id, then (on the reconnect) the headers the browser sent.
+      app.get('/utf8/events', (req, res) => {
+        utf8Requests.push(req.headers);
+        res.writeHead(200, { 'Content-Type': 'text/event-stream' });
+        const n = utf8Requests.length;
+        const line = `event: log.append\ndata: ${JSON.stringify(envelope(n))}\n\n`;
+        if (n === 1) res.end(`id: ${UTF8_ID}\n${line}`);
+        else res.write(`id: ${n}-0\n${line}`);
+      });
     });
     browser = await launchChromium(executablePath as string);
     page = await browser.newPage();
@@ -99,6 +113,25 @@ describe.skipIf(mode === 'skip')('in headless Chromium', () => {
       await fresh.close();
     } finally {
       await proxy.close();
+    }
+  });
+  it('sends a non-ASCII id back UTF-8 encoded in Last-Event-ID, with cache mode no-store', async () => {
+    const fresh = await browser.newPage();
+    try {
+      await fresh.goto(`${server.origin}/#${encodeURIComponent(JSON.stringify({ url: '/utf8/events' }))}`);
+      await fresh.waitForFunction(() => (window as unknown as { __events: unknown[] }).__events.length === 2);
+      const events = await fresh.evaluate(
+        () => (window as unknown as { __events: { position: string }[] }).__events,
+      );
+      expect(events.map((e) => e.position)).toEqual([UTF8_ID, '2-0']);
+      const reconnect = utf8Requests[1] as IncomingHttpHeaders;
+      expect(Buffer.from(String(reconnect['last-event-id']), 'latin1').toString('utf8')).toBe(UTF8_ID);
+      expect(reconnect.accept).toBe('text/event-stream');
+      expect(reconnect['cache-control']).toBe('no-cache'); // what cache: 'no-store' makes Chromium send
+      const states = await fresh.evaluate(() => (window as unknown as { __states: string[] }).__states);
+      expect(states).not.toContain('polling');
+    } finally {
+      await fresh.close();
     }
   });
 });

@@ -18,6 +18,9 @@ const cleanups = cleanupAfterEach();
 async function setup(mode: SseMode): Promise<{ server: EventServer; proxy: TestProxy; url: string }> {
   const server = await startEventServer();
   cleanups.push(() => server.close());
+  // Node loads its fetch on first use: warm it up, so the first SSE attempt reaches the proxy
+  // within the short probe window these tests use.
+  await (await fetch(server.origin)).text();
   const proxy = await startProxy(server.origin, mode);
   cleanups.push(() => proxy.close());
   return { server, proxy, url: `${proxy.origin}/api/repositories/1/events` };
@@ -64,6 +67,7 @@ describe('long-poll fallback', () => {
         expect(got.items.some((i) => i.position === poll.query.get('after'))).toBe(true);
       }
       expect(stream.lastEventId).toBe(got.items.at(-1)?.position);
+      expect(stream.reason).toMatchObject({ code: 'heartbeat_timeout', fatal: false });
     },
   );
 
@@ -88,21 +92,24 @@ describe('long-poll fallback', () => {
     await server.publish(4, 2);
     await got.waitFor(5);
     expect(ids(got.items)).toEqual(range(1, 5));
-    expect(states.filter((s) => s !== 'connecting')).toEqual(['polling', 'open']);
+    // Each probe shows as `probing`, and a probe that gets no byte goes back to `polling` at once.
+    expect(states.join()).toMatch(/^(connecting,)?polling,probing,polling,(probing,polling,)*probing,open$/);
     expect(tracker.maxActive()).toBe(1);
     expect(tracker.active()).toBe(1);
+    expect(stream.reason).toBeUndefined(); // open again: nothing to explain
     const lastProbe = sseRequests(proxy).at(-1);
     expect(lastProbe?.lastEventId).toBe(got.items[2]?.position);
   });
 
-  it('a 200 that is not text/event-stream switches to long-poll at once', async () => {
+  it('a 200 that is not text/event-stream is reported, then switches to long-poll at once', async () => {
     const { server, proxy, url } = await setup('html');
     const { stream, got, errors } = open(url, { lastEventId: '0-0' });
     await server.publish(1, 2);
     await got.waitFor(2);
     expect(stream.state).toBe('polling');
     expect(sseRequests(proxy)).toHaveLength(1);
-    expect(errors).toEqual([]);
+    expect(errors.map((e) => [e.code, e.fatal, e.status])).toEqual([['bad_response', false, 200]]);
+    expect(errors[0]?.message).toContain('text/html');
   });
 
   it('switches to long-poll after afterFailures failed SSE attempts (and one quick SSE retest)', async () => {

@@ -1,4 +1,4 @@
-// WHATWG event-stream parsing as the client applies it (eventsource-parser v3 + TextDecoder),
+// WHATWG event-stream parsing as the client applies it (its own parser + a streaming TextDecoder),
 // over real sockets from servers that write exact bytes.
 import { describe, expect, it, vi } from 'vitest';
 import { createEventStream, type EventStream, type EventStreamError } from '../src/index';

@@ -1,45 +1,32 @@
 // @vitest-environment happy-dom
 // useEventStream rendered with react-dom/client against a real sse-express server.
-import { act, useEffect, useState } from 'react';
-import { createRoot, type Root } from 'react-dom/client';
+import { useEffect, useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { EventStreamError } from '../src/index';
 import { useEventStream } from '../src/react';
 import { cleanupAfterEach } from './helpers/cleanups';
-import { until } from './helpers/events';
+import { realSleep, until } from './helpers/events';
 import { setPageUrl } from './helpers/happy-dom';
 import { serverStarter } from './helpers/harness';
-
-const env = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
-
-/** Renders synchronously inside act(); updates from network callbacks are left to React's scheduler, as in an app. */
-function sync(fn: () => void): void {
-  env.IS_REACT_ACT_ENVIRONMENT = true;
-  try {
-    act(fn);
-  } finally {
-    env.IS_REACT_ACT_ENVIRONMENT = false;
-  }
-}
+import { rootMounter, sync } from './helpers/react-root';
 
 const cleanups = cleanupAfterEach();
 
 const server = serverStarter(cleanups, (s) => setPageUrl(s.origin));
 
-function mount(): { root: Root; container: HTMLElement } {
-  const container = document.createElement('div');
-  document.body.append(container);
-  const root = createRoot(container);
-  cleanups.push(() => {
-    root.unmount();
-    container.remove();
-  });
-  return { root, container };
-}
+const mount = rootMounter(cleanups);
 
-function Log({ url, onError }: { url: string | null; onError?: (e: EventStreamError) => void }) {
+function Log({
+  url,
+  onError,
+  share,
+}: {
+  url: string | null;
+  onError?: (e: EventStreamError) => void;
+  share?: boolean;
+}) {
   const [lines, setLines] = useState<string[]>([]);
-  const { state, on } = useEventStream(url, { lastEventId: '0-0', onError });
+  const { state, on } = useEventStream(url, { lastEventId: '0-0', onError, ...(share && { share }) });
   useEffect(() => on('log.append', (event) => setLines((all) => [...all, event.payload.message])), [on]);
   return (
     <p>
@@ -94,5 +81,28 @@ describe('useEventStream', () => {
     await until(() => text(container, 'b') === 'closed', 'closed');
     expect(seen).toEqual(['latest:forbidden']);
     expect(s.requests).toHaveLength(1);
+  });
+
+  it('accepts share (here without Web Locks: a stream of its own), loaded on demand', async () => {
+    const s = await server();
+    const { root, container } = mount();
+    sync(() => root.render(<Log url={s.url} share />));
+    await until(() => text(container, 'b') === 'open', 'open');
+    await s.publish(1, 2);
+    await until(() => text(container, 'i') === 'line 1|line 2', 'events in the DOM');
+    sync(() => root.unmount());
+    await until(() => s.handler.stats().streams === 0, 'the server to see the stream close');
+  });
+
+  it('with share, unmounting before the sharing code loaded opens nothing', async () => {
+    const s = await server();
+    const { root } = mount();
+    sync(() => {
+      root.render(<Log url={s.url} share />);
+    });
+    sync(() => root.unmount());
+    await import('../src/share/shared-stream'); // the hook's import has resolved by now too
+    await realSleep(50);
+    expect(s.requests).toHaveLength(0);
   });
 });

@@ -45,6 +45,18 @@ export interface TaskProgressPayload {
   message?: string;
 }
 
+/**
+ * Payload of `task.queue_changed`: the task (the envelope's `task_id`) is `queued` in a run and
+ * `ahead` tasks of the same run will start before it (`0`: it is next). Published for every
+ * still-queued task each time the run's queue moves, so a page shows "queued · 2 ahead" live.
+ */
+export interface TaskQueueChangedPayload {
+  /** Tasks that will start before this one (0 = next). */
+  ahead: number;
+  /** Tasks still queued in the run, this one included. */
+  queued?: number;
+}
+
 /** Log levels accepted by `log.append`. */
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 /** A `log.append` level. */
@@ -93,6 +105,8 @@ export interface BuiltinEventMap {
   'doc.created': DocCreatedPayload;
   /** A running task reports its phase and progress. */
   'task.progress': TaskProgressPayload;
+  /** A queued task's place in its run's queue changed. */
+  'task.queue_changed': TaskQueueChangedPayload;
   /** A log line of a repository's work. */
   'log.append': LogAppendPayload;
   /** A repository was added (list-level topic). */
@@ -104,7 +118,10 @@ export interface BuiltinEventMap {
 /** Every event type known to the type system (the catalog plus augmentations). */
 export type EventType = keyof EventMap & string;
 
-/** The built-in catalog's runtime schemas. */
+/**
+ * The built-in catalog's runtime schemas.
+ * @internal
+ */
 export const BUILTIN_SCHEMAS: Record<keyof BuiltinEventMap, PayloadSchema> = {
   'repo.status_changed': {
     from: field.oneOf(REPOSITORY_STATUSES),
@@ -124,6 +141,7 @@ export const BUILTIN_SCHEMAS: Record<keyof BuiltinEventMap, PayloadSchema> = {
     percent: field.optional(field.number(0, 100)),
     message: field.optional(field.string()),
   },
+  'task.queue_changed': { ahead: field.number(0), queued: field.optional(field.number(1)) },
   'log.append': { level: field.oneOf(LOG_LEVELS), message: field.string() },
   'repo.created': { name: field.string(), url: field.optional(field.string()) },
   'repo.deleted': {},

@@ -1,8 +1,8 @@
 import type { EventMap, EventType } from './catalog';
+import { rememberEnvelopeJson } from './envelope-json';
 import { EventValidationError } from './errors';
 import { newEventId } from './ids';
-import { isKnownEventType, schemaOf } from './registry';
-import { checkSchema } from './schema';
+import { isKnownEventType, registeredType } from './registry';
 import { checkControlChars } from './text';
 
 /**
@@ -62,7 +62,7 @@ const ID_FIELDS = ['id', 'repo_id', 'task_id', 'request_id'] as const;
 const MAX_ID_LENGTH = 256;
 
 function fail(
-  code: 'invalid_envelope' | 'invalid_field' | 'invalid_payload',
+  code: 'invalid_envelope' | 'invalid_field' | 'invalid_payload' | 'async_schema',
   field: string,
   message: string,
 ): never {
@@ -75,7 +75,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** UTF-8 byte length of a string, without allocating. */
+/**
+ * UTF-8 byte length of a string, without allocating.
+ * @internal
+ */
 export function utf8Length(text: string): number {
   let bytes = 0;
   for (let i = 0; i < text.length; i++) {
@@ -129,9 +132,9 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
     fail('invalid_field', 'ts', 'must be a non-negative finite number');
   out.ts = ts;
   if (!isPlainObject(payload)) fail('invalid_payload', 'payload', 'must be a JSON object');
-  const problem = checkSchema(schemaOf(type) ?? {}, payload);
-  if (problem) fail('invalid_payload', `payload.${problem.field}`, `must be ${problem.expected}`);
-  out.payload = payload;
+  const verdict = registeredType(type)?.validate(payload) ?? { ok: true, value: payload };
+  if (!verdict.ok) fail(verdict.code, verdict.path ? `payload.${verdict.path}` : 'payload', verdict.problem);
+  out.payload = verdict.value;
   let json: string;
   try {
     json = JSON.stringify(out);
@@ -149,7 +152,9 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
       'envelope',
     );
   }
-  return JSON.parse(json) as AnyEnvelope;
+  const envelope = JSON.parse(json) as AnyEnvelope;
+  rememberEnvelopeJson(envelope, json);
+  return envelope;
 }
 
 /**

@@ -9,9 +9,31 @@ export interface RepoPulseErrorOptions {
   cause?: unknown;
 }
 
+/** Marks the prototype of every RepoPulse error class, in every copy of events-core. */
+const ERROR_BRAND = Symbol.for('repopulse.error');
+
+/**
+ * `value instanceof type`, or `value` is a RepoPulse error from another copy of the package whose
+ * prototype chain holds a class of the same name as `type`.
+ */
+function isInstanceAcrossCopies(type: abstract new (...args: never[]) => unknown, value: unknown): boolean {
+  if (Function.prototype[Symbol.hasInstance].call(type, value)) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  if ((value as Record<symbol, unknown>)[ERROR_BRAND] !== true) return false;
+  for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
+    if (Object.hasOwn(proto, 'constructor') && proto.constructor?.name === type.name) return true;
+  }
+  return false;
+}
+
 /**
  * Base class of every error thrown by RepoPulse packages. Always has a machine-readable
  * `code`; messages start with `[repopulse]` so they are easy to spot in logs.
+ *
+ * `instanceof` works across copies of the package (the ESM and the CJS build side by side, or two
+ * installed versions): an error made by another copy is an instance of a class here when it is
+ * branded as a RepoPulse error and its class chain holds a class of the same name. Errors from
+ * copies older than 0.2 carry no brand; {@link isRepoPulseError} recognises those too.
  *
  * @example
  * ```ts
@@ -29,7 +51,18 @@ export class RepoPulseError<Code extends string = RepoPulseErrorCode> extends Er
     this.name = new.target.name;
     this.code = code;
   }
+
+  /**
+   * `instanceof`, extended to RepoPulse errors made by another copy of the package. `this` is the
+   * class on the right of `instanceof` (a subclass inherits this method).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class tested against, a subclass too.
+    return isInstanceAcrossCopies(this, value);
+  }
 }
+// Outside the class body: a self-reference inside it makes esbuild rename the class (`_RepoPulseError`).
+Object.defineProperty(RepoPulseError.prototype, ERROR_BRAND, { value: true });
 
 /** Why an event, envelope or topic was refused. */
 export type EventValidationErrorCode =
@@ -38,7 +71,9 @@ export type EventValidationErrorCode =
   | 'invalid_field'
   | 'invalid_payload'
   | 'too_large'
-  | 'already_registered';
+  | 'already_registered'
+  | 'async_schema'
+  | 'incompatible_registry';
 
 /**
  * Thrown when an event envelope, payload, topic or event type is invalid. The message names

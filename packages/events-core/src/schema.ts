@@ -1,3 +1,5 @@
+import { describeValue } from './describe-value';
+
 /**
  * A tiny payload schema language: enough to validate the event catalog and custom events
  * without a runtime dependency. A schema maps field names to {@link FieldSpec}s.
@@ -18,8 +20,16 @@ export interface FieldSpec<T = unknown> {
 /** A payload schema: field name → spec. Fields not listed are allowed (forward compatibility). */
 export type PayloadSchema = Record<string, FieldSpec>;
 
-/** The TypeScript payload type a {@link PayloadSchema} describes. */
-export type PayloadOf<S extends PayloadSchema> = {
+/**
+ * The TypeScript payload type a {@link PayloadSchema} of `field.*()` builders describes
+ * ({@link PayloadOf} picks it for such a schema).
+ *
+ * @example
+ * ```ts
+ * type P = FieldsPayloadOf<{ ok: RequiredFieldSpec<boolean> }>; // { ok: boolean }
+ * ```
+ */
+export type FieldsPayloadOf<S extends PayloadSchema> = {
   [K in keyof S as S[K]['optional'] extends true ? never : K]: S[K] extends FieldSpec<infer T> ? T : never;
 } & {
   [K in keyof S as S[K]['optional'] extends true ? K : never]?: S[K] extends FieldSpec<infer T> ? T : never;
@@ -68,18 +78,19 @@ export const field = {
 };
 
 /**
- * Checks `payload` against `schema`; returns the first failing field name and what was
- * expected, or `undefined` when valid.
+ * Checks `payload` against `schema`; returns the first failing field name and what is wrong with it
+ * (`is required (a string)`, `must be a number from 0 to 100, got "x"`), or `undefined` when valid.
  */
 export function checkSchema(
   schema: PayloadSchema,
   payload: Record<string, unknown>,
-): { field: string; expected: string } | undefined {
+): { field: string; problem: string } | undefined {
   for (const [name, fieldSpec] of Object.entries(schema)) {
     const value = payload[name];
     if (value === undefined && !fieldSpec.optional)
-      return { field: name, expected: `required: ${fieldSpec.describe}` };
-    if (!fieldSpec.check(value)) return { field: name, expected: fieldSpec.describe };
+      return { field: name, problem: `is required (${fieldSpec.describe})` };
+    if (!fieldSpec.check(value))
+      return { field: name, problem: `must be ${fieldSpec.describe}, got ${describeValue(value)}` };
   }
   return undefined;
 }

@@ -26,6 +26,7 @@ const VALID: Record<keyof BuiltinEventMap, Record<string, unknown>> = {
   'task.status_changed': { from: 'running', to: 'failed', error_msg: 'boom', started_at: 1, completed_at: 2 },
   'doc.created': { doc_id: 'd1', title: 'Overview', filename: 'overview.md' },
   'task.progress': { phase: 'llm', percent: 40, message: 'thinking' },
+  'task.queue_changed': { ahead: 2, queued: 3 },
   'log.append': { level: 'warn', message: 'slow' },
   'repo.created': { name: 'repopulse', url: 'https://example.com/r.git' },
   'repo.deleted': {},
@@ -229,6 +230,7 @@ describe('parseEnvelope rejects', () => {
     ['doc.created', { doc_id: 'd', filename: 'f' }, 'payload.title'],
     ['doc.created', { doc_id: 'd', title: 't' }, 'payload.filename'],
     ['task.progress', { percent: 3 }, 'payload.phase'],
+    ['task.queue_changed', { queued: 3 }, 'payload.ahead'],
     ['log.append', { message: 'm' }, 'payload.level'],
     ['log.append', { level: 'info' }, 'payload.message'],
     ['repo.created', { url: 'u' }, 'payload.name'],
@@ -246,6 +248,9 @@ describe('parseEnvelope rejects', () => {
     ['task.progress', { phase: 'p', percent: Number.NaN }, 'payload.percent'],
     ['task.progress', { phase: 'p', message: 5 }, 'payload.message'],
     ['task.progress', { phase: ['p'] }, 'payload.phase'],
+    ['task.queue_changed', { ahead: -1 }, 'payload.ahead'],
+    ['task.queue_changed', { ahead: '2' }, 'payload.ahead'],
+    ['task.queue_changed', { ahead: 0, queued: 0 }, 'payload.queued'],
     ['task.status_changed', { from: 'running', to: 'failed', error_msg: false }, 'payload.error_msg'],
     ['task.status_changed', { from: 'running', to: 'completed', started_at: '1' }, 'payload.started_at'],
     ['task.status_changed', { from: 'running', to: 'completed', completed_at: -5 }, 'payload.completed_at'],
@@ -265,6 +270,40 @@ describe('parseEnvelope rejects', () => {
   ])('%s with an unknown status/enum value (%j → %s)', (type, payload, fieldName) => {
     expectRejected(wire(type, payload), 'invalid_payload', fieldName);
     expect(rejection(() => parseEnvelope(wire(type, payload))).message).toContain('one of');
+  });
+
+  it.each([
+    ['task.progress', { percent: 3 }, 'payload.phase is required (a string)'],
+    [
+      'task.progress',
+      { phase: 'p', percent: 'x' },
+      'payload.percent must be a number from 0 to 100, got "x"',
+    ],
+    [
+      'task.progress',
+      { phase: 'p', percent: 150 },
+      'payload.percent must be a number from 0 to 100, got 150',
+    ],
+    ['task.progress', { phase: null }, 'payload.phase must be a string, got null'],
+    ['task.progress', { phase: ['p'] }, 'payload.phase must be a string, got an array'],
+    [
+      'log.append',
+      { level: 'info', message: { text: 'm' } },
+      'payload.message must be a string, got an object',
+    ],
+    [
+      'log.append',
+      { level: 'fatal', message: 'm' },
+      'payload.level must be one of debug, info, warn, error, got "fatal"',
+    ],
+    // A long value is shown cut at 40 characters.
+    [
+      'task.status_changed',
+      { from: 'running', to: 'x'.repeat(60) },
+      `payload.to must be one of pending, queued, running, completed, failed, canceled, got "${'x'.repeat(40)}…"`,
+    ],
+  ])('%s: the message reads naturally (%j)', (type, payload, message) => {
+    expect(rejection(() => parseEnvelope(wire(type, payload))).message).toBe(`[repopulse] ${message}`);
   });
 
   it('a payload that cannot be serialized, keeping the cause', () => {

@@ -121,6 +121,8 @@ describe('errors', () => {
       | 'invalid_payload'
       | 'too_large'
       | 'already_registered'
+      | 'async_schema'
+      | 'incompatible_registry'
     >();
     expect(new BusClosedError().code).toBe('bus_closed');
   });

@@ -161,6 +161,11 @@ export class TaskService {
     await this.#publisher.publish(repo, 'task.progress', payload, { task_id: taskId });
   }
 
+  /** Publishes a queued task's place in its run's queue (`ahead` tasks start before it). */
+  async queuePosition(repo: RepoRef, taskId: number, ahead: number, queued: number): Promise<void> {
+    await this.#publisher.publish(repo, 'task.queue_changed', { ahead, queued }, { task_id: taskId });
+  }
+
   /** Stores a log line (with its event id, so a page can de-duplicate), then publishes `log.append`. */
   async log(repo: RepoRef, taskId: number | null, level: LogLevel, message: string): Promise<void> {
     const event = createEvent(

@@ -1,12 +1,15 @@
+import type { EventStreamState } from '@repopulse/client';
+
 const LABELS: Record<string, string> = {
   open: 'live',
   connecting: 'reconnecting',
   polling: 'polling',
+  probing: 'polling',
   closed: 'offline',
 };
 
 /** Shows the event connection: live, reconnecting, polling or offline. */
-export function ConnectionIndicator(props: { state: 'connecting' | 'open' | 'polling' | 'closed' }) {
+export function ConnectionIndicator(props: { state: EventStreamState }) {
   const label = LABELS[props.state] ?? props.state;
   return (
     <span

@@ -1,9 +1,10 @@
+import { useLiveResource } from '@repopulse/client/react';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { type FormEvent, useState } from 'react';
-import { api } from '../api';
+import { api, session } from '../api';
+import { recordApplied, useReportApplied } from '../applied';
 import { ConnectionIndicator } from '../components/ConnectionIndicator';
 import { StatusBadge } from '../components/StatusBadge';
-import { useLiveSnapshot } from '../hooks/useLiveSnapshot';
 import { Link } from '../router';
 import type { Repository } from '../types';
 
@@ -35,14 +36,25 @@ export function applyListEvent(list: Repository[], event: AnyEnvelope): Reposito
   }
 }
 
+/** The list snapshot: the repositories and the topic head they were read at. */
+type RepositoryList = { position: string; repositories: Repository[] };
+
 /** The repository list: live badges, live appearance and removal, add form. */
 export function Home() {
-  const { data, error, connection } = useLiveSnapshot<Repository[]>({
-    snapshotUrl: '/api/repositories',
-    streamUrl: '/api/events',
-    read: (json) => (json as { repositories: Repository[] }).repositories,
-    apply: applyListEvent,
+  const live = useLiveResource({
+    url: '/api/events',
+    load: (signal) => api<RepositoryList>('/api/repositories', { signal }),
+    apply: recordApplied((list: RepositoryList, event) => ({
+      ...list,
+      repositories: applyListEvent(list.repositories, event),
+    })),
+    fallback: { afterFailures: 5 },
+    share: { key: session.user },
   });
+  useReportApplied();
+  const { state: connection } = live;
+  const error = live.error as Error | undefined;
+  const data = live.data?.repositories;
   const [url, setUrl] = useState('');
   const [formError, setFormError] = useState('');
 

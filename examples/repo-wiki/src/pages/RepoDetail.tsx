@@ -1,11 +1,14 @@
+import { useLiveResource } from '@repopulse/client/react';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { useEffect, useRef, useState } from 'react';
-import { api } from '../api';
+import { type ApiError, api, session } from '../api';
+import { recordApplied, useReportApplied } from '../applied';
+import { ActivityPanel } from '../components/ActivityPanel';
 import { ConnectionIndicator } from '../components/ConnectionIndicator';
 import { ProgressBar } from '../components/ProgressBar';
+import { QueuePlace } from '../components/QueuePlace';
 import { StatusBadge } from '../components/StatusBadge';
 import { clock, duration } from '../format';
-import { useLiveSnapshot } from '../hooks/useLiveSnapshot';
 import { Link, navigate } from '../router';
 import type { DocumentSummary, LogLine, Repository, Task } from '../types';
 
@@ -51,6 +54,7 @@ export function applyRepoEvent(state: RepoDetailState, event: AnyEnvelope): Repo
           completed_at: p.completed_at ?? null,
           ...(p.to === 'pending' ? { percent: 0, phase: null } : {}),
           ...(p.to === 'completed' ? { percent: 100 } : {}),
+          ...(p.to === 'queued' ? {} : { queue_ahead: undefined }),
         })),
       };
     }
@@ -62,6 +66,13 @@ export function applyRepoEvent(state: RepoDetailState, event: AnyEnvelope): Repo
           phase: event.payload.phase,
           percent: event.payload.percent ?? t.percent,
         })),
+      };
+    case 'task.queue_changed':
+      return {
+        ...state,
+        tasks: patchTask(state.tasks, taskId, (t) =>
+          t.status === 'queued' ? { ...t, queue_ahead: event.payload.ahead } : t,
+        ),
       };
     case 'doc.created': {
       const id = Number(event.payload.doc_id);
@@ -112,12 +123,20 @@ function LogPanel(props: { logs: LogLine[] }) {
 
 /** One repository: live tasks with progress and timings, documents, log, commands. */
 export function RepoDetail(props: { id: string }) {
-  const { data, error, connection } = useLiveSnapshot<RepoDetailState>({
-    snapshotUrl: `/api/repositories/${props.id}`,
-    streamUrl: `/api/repositories/${props.id}/events`,
-    read: (json) => ({ ...(json as Omit<RepoDetailState, 'deleted'>), deleted: false }),
-    apply: applyRepoEvent,
+  const live = useLiveResource({
+    url: `/api/repositories/${props.id}/events`,
+    load: async (signal) => {
+      type Snapshot = Omit<RepoDetailState, 'deleted'> & { position: string };
+      const snapshot = await api<Snapshot>(`/api/repositories/${props.id}`, { signal });
+      return { ...snapshot, deleted: false };
+    },
+    apply: recordApplied(applyRepoEvent),
+    fallback: { afterFailures: 5 },
+    share: { key: session.user },
   });
+  useReportApplied();
+  const { data, state: connection } = live;
+  const error = live.error as ApiError | undefined; // a load error, or the stream's fatal error (same fields)
   const [commandError, setCommandError] = useState('');
 
   const command =
@@ -203,6 +222,7 @@ export function RepoDetail(props: { id: string }) {
                 </td>
                 <td>
                   <StatusBadge status={t.status} testId={`task-status-${t.id}`} />
+                  {t.status === 'queued' && <QueuePlace task={t} tasks={tasks} />}
                 </td>
                 <td>
                   <ProgressBar percent={t.percent} phase={t.phase} />
@@ -250,6 +270,7 @@ export function RepoDetail(props: { id: string }) {
           <LogPanel logs={logs} />
         </section>
       </div>
+      <ActivityPanel repoId={repo.id} tasks={tasks} />
     </main>
   );
 }

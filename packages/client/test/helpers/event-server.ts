@@ -21,12 +21,12 @@ export interface EventServer extends TestServer {
   publish(from: number, count?: number): Promise<StreamPosition[]>;
 }
 
-/** Starts sse-express (Express 5) with a fresh memory bus; options override the handler's. */
+/** Starts sse-express (Express 5) with a fresh memory bus (or `options.bus`); options override the handler's. */
 export async function startEventServer(
   options: Partial<EventStreamOptions<ExpressLikeRequest>> = {},
   extra?: (app: express.Express) => void,
 ): Promise<EventServer> {
-  const bus = createMemoryBus({ onError: () => {} });
+  const bus = options.bus ?? createMemoryBus({ onError: () => {} });
   const handler = createEventStreamHandler({
     bus,
     topic: (req) => `repo:${req.params.id}`,

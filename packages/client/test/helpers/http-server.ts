@@ -1,4 +1,10 @@
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type RequestListener,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
 /** One request a test server received. */
@@ -13,6 +19,8 @@ export interface SeenRequest {
   authorization: string | undefined;
   /** Parsed query. */
   query: URLSearchParams;
+  /** Every request header (values as Node decodes them: latin1). */
+  headers: IncomingHttpHeaders;
 }
 
 /** A real HTTP server on 127.0.0.1 with request log and socket control. */
@@ -44,6 +52,7 @@ export async function startServer(handler: RequestListener): Promise<TestServer>
       lastEventId: req.headers['last-event-id'] as string | undefined,
       authorization: req.headers.authorization,
       query: new URL(url, 'http://x').searchParams,
+      headers: req.headers,
     };
     requests.push(seen);
     for (const waiter of [...waiters]) {

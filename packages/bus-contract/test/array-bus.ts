@@ -1,0 +1,68 @@
+import {
+  type AnyEnvelope,
+  type BusOptions,
+  type EventBus,
+  nextPosition,
+  type StreamPosition,
+  type Topic,
+  ZERO_POSITION,
+} from '@repopulse/events-core';
+import { type BusTransport, defineBus, resolveBusOptions } from '@repopulse/events-core/bus-kit';
+
+interface Stored {
+  position: StreamPosition;
+  event: AnyEnvelope;
+  at: number;
+}
+
+/** A whole bus in one process: each topic is an array. The bus-kit layer does everything else. */
+export function createArrayBus(options: BusOptions = {}): EventBus {
+  const resolved = resolveBusOptions('createArrayBus', options);
+  const { historyLimit, historyTtlMs } = resolved;
+  const topics = new Map<Topic, { events: Stored[]; head: StreamPosition; trimmed: boolean }>();
+
+  const topicOf = (topic: Topic) => {
+    const log = topics.get(topic) ?? { events: [], head: ZERO_POSITION, trimmed: false };
+    topics.set(topic, log);
+    // Retention: the count limit, and the age limit when there is one.
+    const oldest = historyTtlMs === undefined ? -1 : Date.now() - historyTtlMs;
+    while (log.events.length > historyLimit || (log.events[0] && log.events[0].at < oldest)) {
+      log.events.shift();
+      log.trimmed = true;
+    }
+    return log;
+  };
+
+  return defineBus(resolved, (sink) => {
+    const transport: BusTransport = {
+      async append(topic, event) {
+        const log = topicOf(topic);
+        const position = nextPosition(log.head === ZERO_POSITION ? undefined : log.head, Date.now());
+        log.events.push({ position, event, at: Date.now() });
+        log.head = position;
+        sink.live(topic, { position, event }); // live subscribers of this process
+        return position;
+      },
+      async read(topic, cursor, limit) {
+        const log = topicOf(topic);
+        const index = log.events.findIndex((stored) => stored.position === cursor);
+        const from = cursor === ZERO_POSITION ? 0 : index + 1;
+        const after = index >= 0 || cursor === ZERO_POSITION ? log.events.slice(from, from + limit) : [];
+        return {
+          head: log.head,
+          oldest: log.events[0]?.position,
+          trimmed: log.trimmed,
+          holdsCursor: index >= 0,
+          entries: after.map(({ position, event }) => ({ position, event })),
+        };
+      },
+      head: async (topic) => topicOf(topic).head,
+      // Delivery is a direct call in one process: nothing to subscribe, never interrupted.
+      listen: async () => {},
+      unlisten: async () => {},
+      isLive: () => true,
+      close: async () => topics.clear(),
+    };
+    return transport;
+  });
+}

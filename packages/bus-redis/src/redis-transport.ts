@@ -1,0 +1,187 @@
+import {
+  BusClosedError,
+  BusUnavailableError,
+  type EventDelivery,
+  type StreamPosition,
+  type Topic,
+} from '@repopulse/events-core';
+import type { BusTransport, ReadResult, TransportSink } from '@repopulse/events-core/bus-kit';
+import type { Redis } from 'ioredis';
+import { ChannelHub } from './channel-hub';
+import { topicKey } from './keys';
+import { LocalEnvelopes } from './local-envelopes';
+import { LuaScript } from './lua-script';
+import { APPEND_SCRIPT, READ_SCRIPT } from './lua-scripts';
+import { PublishBatcher } from './publish-batch';
+import { PublishQueue } from './publish-queue';
+import { ReadyGate, withTimeout } from './ready-gate';
+import { decodeEnvelope, parseSnapshot } from './stream-snapshot';
+
+/** What {@link redisTransport} works with: resolved options and the two connections. */
+export interface RedisTransportSettings {
+  /** The command connection (auto-pipelined). */
+  client: Redis;
+  /** The Pub/Sub connection; the transport owns it and closes it. */
+  subscriber: Redis;
+  /** True when the transport made `client` and closes it. */
+  ownsClient: boolean;
+  keyPrefix: string;
+  historyLimit: number;
+  historyTtlMs: number | undefined;
+  maxPendingPublishes: number;
+  timeoutMs: number;
+}
+
+const appendScript = new LuaScript(APPEND_SCRIPT);
+const readScript = new LuaScript(READ_SCRIPT);
+
+/**
+ * The Redis bus's primitives over one Redis: `append` joins the publishes of a tick into append
+ * script calls (XADD + trim + one PUBLISH per topic, {@link PublishBatcher}) behind a bounded
+ * {@link PublishQueue}; `read` runs the read script (a page after a
+ * cursor plus the retained range, one consistent snapshot); `head` is a read of the range only;
+ * live notification is one Pub/Sub connection with reference-counted channels ({@link ChannelHub}),
+ * whose drop and resubscribe are reported to the bus as `interrupted` / `recovered`.
+ */
+export function redisTransport(settings: RedisTransportSettings, sink: TransportSink): BusTransport {
+  const { client, subscriber, ownsClient, keyPrefix, historyLimit, timeoutMs } = settings;
+  const ttlArg = settings.historyTtlMs === undefined ? 0 : Math.ceil(settings.historyTtlMs);
+  const gate = new ReadyGate(client);
+  let closed = false;
+
+  // Connection errors: reported once per outage and connection, not once per reconnect attempt.
+  const watchConnection = (connection: Redis, name: string) => {
+    let reported = false;
+    connection.on('ready', () => {
+      reported = false;
+    });
+    connection.on('error', (error: unknown) => {
+      if (reported || closed) return;
+      reported = true;
+      sink.report(new BusUnavailableError(`Redis ${name} connection failed`, { cause: error }), {
+        source: 'connection',
+      });
+    });
+  };
+  if (ownsClient) watchConnection(client, 'command');
+  watchConnection(subscriber, 'subscriber');
+
+  const batcher = new PublishBatcher({
+    run: (keys, args) => appendScript.run(client, keys, args),
+    maxLength: historyLimit,
+    ttlMs: ttlArg,
+  });
+  const queue = new PublishQueue({
+    isReady: () => gate.ready,
+    maxPending: settings.maxPendingPublishes,
+    timeoutMs,
+  });
+  const flushQueue = () => queue.flush();
+  client.on('ready', flushQueue);
+
+  const topicOf = (channel: string): Topic => channel.slice(keyPrefix.length + 1, -1);
+  const local = new LocalEnvelopes();
+  const hub = new ChannelHub(subscriber, {
+    message(channel, payload) {
+      const topic = topicOf(channel);
+      if (!sink.wants(topic)) return;
+      // One message per batch: lines `<position> <envelope JSON>`, in position order.
+      for (let start = 0; start < payload.length; ) {
+        let end = payload.indexOf('\n', start);
+        if (end < 0) end = payload.length;
+        const space = payload.indexOf(' ', start);
+        let delivery: EventDelivery;
+        try {
+          const json = payload.slice(space + 1, end);
+          delivery = {
+            position: payload.slice(start, space) as StreamPosition,
+            event: local.take(json) ?? decodeEnvelope(json),
+          };
+        } catch (error) {
+          sink.report(error, { topic, source: 'connection' });
+          start = end + 1;
+          continue;
+        }
+        sink.live(topic, delivery);
+        start = end + 1;
+      }
+    },
+    down: () => sink.interrupted(),
+    resubscribed: () => sink.recovered(),
+    error: (error) => sink.report(error, { source: 'connection' }),
+  });
+
+  const runRead = async (topic: Topic, cursor: StreamPosition, limit: number) => {
+    await gate.wait(timeoutMs);
+    const reply = await withTimeout(
+      readScript.run(client, [topicKey(keyPrefix, topic)], [cursor, limit, ttlArg]),
+      timeoutMs,
+      () => new BusUnavailableError(`no reply from Redis within ${timeoutMs} ms`),
+    );
+    return parseSnapshot(reply);
+  };
+
+  const transport = {
+    append(topic, event, json) {
+      const key = topicKey(keyPrefix, topic);
+      gate.poke();
+      if (sink.wants(topic)) local.add(json, event);
+      return queue.run(() => batcher.add(key, event.id, json));
+    },
+
+    async read(topic, cursor, limit): Promise<ReadResult> {
+      const { entries, ...range } = await runRead(topic, cursor, limit);
+      const deliveries: EventDelivery[] = [];
+      for (const entry of entries) {
+        try {
+          deliveries.push({ position: entry.position, event: decodeEnvelope(entry.json) });
+        } catch (error) {
+          sink.report(error, { topic, source: 'replay' });
+        }
+      }
+      return { ...range, entries: deliveries };
+    },
+
+    async head(topic) {
+      return (await runRead(topic, '0-0', 0)).head;
+    },
+
+    listen(topic) {
+      return withTimeout(
+        hub.acquire(topicKey(keyPrefix, topic)),
+        timeoutMs,
+        () => new BusUnavailableError(`could not subscribe to ${topic} within ${timeoutMs} ms`),
+      ).then(() => {
+        if (closed) throw new BusClosedError();
+      });
+    },
+
+    async unlisten(topic) {
+      if (closed) return;
+      // Bounded: while Redis is down the UNSUBSCRIBE waits in the channel's queue and runs on
+      // reconnect; the subscription itself is already gone.
+      await withTimeout(hub.release(topicKey(keyPrefix, topic)), timeoutMs, () => new Error('pending')).catch(
+        () => {},
+      );
+    },
+
+    isLive: () => hub.up,
+
+    whenReachable: () => gate.wait(timeoutMs),
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      queue.close();
+      local.clear();
+      gate.close();
+      client.off('ready', flushQueue);
+      hub.close();
+      if (ownsClient) {
+        if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+        else client.disconnect();
+      }
+    },
+  } satisfies BusTransport;
+  return transport;
+}

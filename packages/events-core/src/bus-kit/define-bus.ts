@@ -1,0 +1,146 @@
+import { assertTopic, type BusStats, type EventBus, type Subscription, type Topic } from '../bus';
+import { parseEnvelope } from '../envelope';
+import { envelopeJson } from '../envelope-json';
+import { BusClosedError, BusUnavailableError, isRepoPulseError } from '../errors';
+import type { StreamPosition } from '../position';
+import type { ResolvedBusOptions } from './bus-options';
+import { isolateHandler } from './handler-isolation';
+import { ReplayMerge, type ReplayMergeHost } from './replay-merge';
+import type { BusTransport, TransportSink } from './transport';
+
+/**
+ * Builds an `EventBus` from a transport's primitives. The bus part is the same for every store:
+ * closed state, topic and envelope validation, handler isolation, the replay-then-live merge by
+ * position with its reset decisions, catch-up after an interruption, subscription bookkeeping,
+ * `stats()` and release on unsubscribe, abort and close.
+ *
+ * @param options - from {@link resolveBusOptions}.
+ * @param makeTransport - creates the transport; it receives the {@link TransportSink} to report to.
+ * @example
+ * ```ts
+ * export function createMyBus(options: MyBusOptions = {}): EventBus {
+ *   const resolved = resolveBusOptions('createMyBus', options);
+ *   return defineBus(resolved, (sink) => myTransport(resolved, sink));
+ * }
+ * ```
+ */
+export function defineBus(
+  options: ResolvedBusOptions,
+  makeTransport: (sink: TransportSink) => BusTransport,
+): EventBus {
+  const { report, maxEventBytes } = options;
+  const topics = new Map<Topic, Set<ReplayMerge>>();
+  const releases = new Set<() => Promise<void>>();
+  let closed = false;
+
+  const each = (only: Iterable<Topic> | undefined, action: (merge: ReplayMerge) => void) => {
+    const names = only ?? topics.keys();
+    for (const topic of names) for (const merge of topics.get(topic) ?? []) action(merge);
+  };
+
+  const sink: TransportSink = {
+    live(topic, delivery) {
+      const merges = topics.get(topic);
+      if (merges) for (const merge of merges) merge.onLive(delivery);
+    },
+    wants: (topic) => topics.has(topic),
+    interrupted: (only) => each(only && [...only], (merge) => merge.pause()),
+    recovered: (only) => each(only && [...only], (merge) => merge.catchUp()),
+    report,
+  };
+  const transport = makeTransport(sink);
+
+  const retryDelay = async (attempt: number) => {
+    if (closed) return;
+    await transport.whenReachable?.().catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 2000)));
+  };
+
+  const bus = {
+    async publish(topic, event) {
+      if (closed) throw new BusClosedError();
+      assertTopic(topic);
+      const stored = parseEnvelope(event, { maxBytes: maxEventBytes });
+      const position = await transport.append(topic, stored, envelopeJson(stored));
+      return { position, event: stored as unknown as typeof event };
+    },
+
+    async subscribe(topic, handler, subscribeOptions = {}) {
+      if (closed) throw new BusClosedError();
+      assertTopic(topic);
+      const { after, signal } = subscribeOptions;
+      if (signal?.aborted) return { unsubscribe: async () => {} };
+      const host: ReplayMergeHost = {
+        read: (cursor, limit) => transport.read(topic, cursor, limit),
+        head: () => transport.head(topic),
+        deliver: isolateHandler(handler, report, topic),
+        replayFailed: (error) => report(error, { topic, source: 'replay' }),
+        isLive: () => transport.isLive(topic),
+        retryDelay,
+      };
+      const merge = new ReplayMerge(host, after);
+      let merges = topics.get(topic);
+      if (!merges) {
+        merges = new Set();
+        topics.set(topic, merges);
+      }
+      merges.add(merge);
+
+      let released: Promise<void> | undefined;
+      const onAbort = () => void release();
+      const release = (): Promise<void> => {
+        released ??= (async () => {
+          merge.active = false;
+          releases.delete(release);
+          signal?.removeEventListener('abort', onAbort);
+          const current = topics.get(topic);
+          if (current?.delete(merge) && current.size === 0) topics.delete(topic);
+          if (closed) return;
+          await transport.unlisten(topic).catch(() => {});
+        })();
+        return released;
+      };
+      releases.add(release);
+      signal?.addEventListener('abort', onAbort, { once: true });
+
+      try {
+        await transport.listen(topic);
+        if (closed) throw new BusClosedError();
+        if (merge.active) await merge.start();
+      } catch (error) {
+        void release();
+        if (isRepoPulseError(error)) throw error;
+        throw new BusUnavailableError(`could not subscribe to ${topic}: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
+      const subscription: Subscription = { unsubscribe: release };
+      return subscription;
+    },
+
+    async head(topic): Promise<StreamPosition> {
+      if (closed) throw new BusClosedError();
+      assertTopic(topic);
+      return transport.head(topic);
+    },
+
+    stats(): BusStats {
+      let subscriptions = 0;
+      for (const merges of topics.values()) subscriptions += merges.size;
+      return { topics: topics.size, subscriptions };
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all([...releases].map((release) => release()));
+      topics.clear();
+      await transport.close();
+    },
+  } satisfies EventBus;
+  return bus;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
