@@ -17,17 +17,32 @@ export async function topicsOnEveryShard(
   label: string,
   perShard = 1,
 ): Promise<{ topic: string; slot: number; primary: ClusterNodeRole }[]> {
-  const primaries = (await cluster.roles()).filter((r) => r.role === 'primary');
-  const owner = (slot: number) => primaries.find((p) => p.slots.some(([a, b]) => slot >= a && slot <= b))!;
+  const primaries = await slotOwners(cluster);
+  const owner = (slot: number) => primaries.find((p) => p.slots.some(([a, b]) => slot >= a && slot <= b));
   const chosen: { topic: string; slot: number; primary: ClusterNodeRole }[] = [];
   for (let n = 0; chosen.length < primaries.length * perShard; n++) {
+    if (n > 100_000)
+      throw new Error(`no ${perShard} topic(s) found on each of ${primaries.length} primaries`);
     const topic = `${label}:${n}`;
     const slot = keySlot(topicKey(DEFAULT_KEY_PREFIX, topic));
     const primary = owner(slot);
-    if (chosen.filter((c) => c.primary.id === primary.id).length < perShard)
+    if (primary && chosen.filter((c) => c.primary.id === primary.id).length < perShard)
       chosen.push({ topic, slot, primary });
   }
   return chosen;
+}
+
+/**
+ * The primaries that own slots, once they cover all 16,384 (right after a fault the view can
+ * still list a primary without slots, or miss a promotion): waits up to 10 s for a whole view.
+ */
+async function slotOwners(cluster: RedisCluster): Promise<ClusterNodeRole[]> {
+  for (let attempt = 0; ; attempt++) {
+    const owners = (await cluster.roles()).filter((r) => r.role === 'primary' && r.slots.length > 0);
+    const covered = owners.reduce((sum, p) => sum + p.slots.reduce((n, [a, b]) => n + b - a + 1, 0), 0);
+    if (covered === 16_384 || attempt >= 100) return owners;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** One publish and how it ended. */
