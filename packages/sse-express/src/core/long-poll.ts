@@ -73,6 +73,7 @@ export class LongPoll implements Flushable, Deadline {
     if (this.done) return;
     if (delivery.reset) {
       this.reset = { reason: delivery.reason, position: delivery.position };
+      if (delivery.retainedAfter) this.reset.retained_after = delivery.retainedAfter;
       this.items.length = 0;
     } else {
       const { json } = this.group.cache.get(delivery);

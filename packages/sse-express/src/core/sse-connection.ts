@@ -58,7 +58,7 @@ export class SseConnection implements Flushable, Deadline {
     try {
       this.enqueue(
         delivery.reset
-          ? Buffer.from(encodeSseReset(delivery.reason, delivery.position), 'utf8')
+          ? Buffer.from(encodeSseReset(delivery.reason, delivery.position, delivery.retainedAfter), 'utf8')
           : this.group.cache.get(delivery).frame,
       );
     } catch (error) {
