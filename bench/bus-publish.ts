@@ -2,14 +2,16 @@ import { createMemoryBus } from '@repopulse/bus-memory';
 import { createRedisBus } from '@repopulse/bus-redis';
 import { createEvent, type EventBus } from '@repopulse/events-core';
 import { Redis } from 'ioredis';
-import { compare } from './harness';
+import { compare, resultsTable } from './harness';
+import { num } from './markdown';
+import type { BenchContext, BenchSection } from './scenario';
 
 /**
  * Publish throughput with one live subscriber per topic: the memory bus, the Redis bus (one Lua
  * script doing XADD + PUBLISH, auto-pipelined), and a naive Redis publisher that awaits XADD and
  * then PUBLISH for each event (two round trips, no pipelining) as the baseline.
  */
-export async function benchBusPublish(redisUrl: string): Promise<void> {
+export async function busPublish({ quick, redisUrl }: BenchContext): Promise<BenchSection> {
   const prefix = `bench:${process.pid}:${Date.now()}:`;
   const memory = createMemoryBus();
   const redis = createRedisBus({ url: redisUrl, keyPrefix: prefix });
@@ -34,8 +36,9 @@ export async function benchBusPublish(redisUrl: string): Promise<void> {
     await waitFor(start + ops);
   };
   try {
-    await compare(
-      'bus publish → delivery to one subscriber (concurrent publishes)',
+    const ops = quick ? 300 : 2000;
+    const rounds = quick ? 1 : 5;
+    const results = await compare(
       [
         {
           name: 'naive redis: await XADD, then PUBLISH',
@@ -50,8 +53,18 @@ export async function benchBusPublish(redisUrl: string): Promise<void> {
         { name: '@repopulse/bus-redis', run: (ops) => burst(redis, 'bench:redis', ops) },
         { name: '@repopulse/bus-memory', run: (ops) => burst(memory, 'bench:memory', ops) },
       ],
-      { ops: 2000, rounds: 5 },
+      { ops, rounds },
     );
+    return {
+      markdown: [
+        '## Bus publish → delivery to one subscriber',
+        '',
+        `${num(ops)} concurrent publishes per round, ${rounds} interleaved round(s), in one process; the`,
+        'baseline is a naive Redis publisher (`await XADD`, then `await PUBLISH`, per event).',
+        '',
+        resultsTable(results),
+      ].join('\n'),
+    };
   } finally {
     const keys = await naive.keys(`${prefix}*`);
     if (keys.length) await naive.del(...keys);

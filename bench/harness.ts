@@ -1,3 +1,5 @@
+import { median, num, ratio, spread, table } from './markdown';
+
 /**
  * Side-by-side comparison: variants run in interleaved rounds (A B C, A B C, …) in one process, so
  * machine noise hits them alike; the report gives each variant's median throughput over the rounds
@@ -27,19 +29,20 @@ export interface VariantResult {
   opsPerSecond: number;
   /** `opsPerSecond` divided by the baseline's. */
   ratio: number;
+  /** Every round's ops/s. */
+  samples: number[];
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-};
+/** The results as a markdown table: median ops/s, spread over the rounds, ratio to the baseline. */
+export function resultsTable(results: readonly VariantResult[]): string {
+  return table([
+    ['variant', 'ops/s (median)', 'spread over rounds', 'vs baseline'],
+    ...results.map((r) => [r.name, num(r.opsPerSecond), spread(r.samples), ratio(r.ratio)]),
+  ]);
+}
 
-/** Runs the variants interleaved and prints a table; the first variant is the baseline. */
-export async function compare(
-  title: string,
-  variants: Variant[],
-  options: CompareOptions,
-): Promise<VariantResult[]> {
+/** Runs the variants in-process, interleaved; the first variant is the baseline. */
+export async function compare(variants: Variant[], options: CompareOptions): Promise<VariantResult[]> {
   const rounds = options.rounds ?? 7;
   const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
   for (let round = 0; round < (options.warmupRounds ?? 1) + rounds; round++) {
@@ -51,17 +54,8 @@ export async function compare(
     }
   }
   const base = median(samples.get(variants[0]!.name)!);
-  const results = variants.map((v) => {
+  return variants.map((v) => {
     const opsPerSecond = median(samples.get(v.name)!);
-    return { name: v.name, opsPerSecond, ratio: opsPerSecond / base };
+    return { name: v.name, opsPerSecond, ratio: opsPerSecond / base, samples: samples.get(v.name)! };
   });
-  console.log(`\n## ${title}  (${options.ops} ops x ${rounds} interleaved rounds, median)`);
-  console.table(
-    results.map((r) => ({
-      variant: r.name,
-      'ops/s': Math.round(r.opsPerSecond).toLocaleString('en-US'),
-      'vs baseline': `${r.ratio.toFixed(2)}x`,
-    })),
-  );
-  return results;
 }

@@ -1,26 +1,10 @@
 import type { Redis } from 'ioredis';
+import { type ChannelRef, ChannelRefs } from './channel-refs';
+import type { LiveHub, LiveHubEvents } from './live-hub';
 
-interface Channel {
-  /** Subscriptions that want this channel. */
-  refs: number;
+interface Channel extends ChannelRef {
   /** True while the channel is subscribed on the current connection. */
   subscribed: boolean;
-  /** Serializes SUBSCRIBE/UNSUBSCRIBE of this channel. */
-  chain: Promise<void>;
-  /** Operations queued on `chain` and not yet finished. */
-  ops: number;
-}
-
-/** Callbacks of a {@link ChannelHub}. */
-export interface ChannelHubEvents {
-  /** A message arrived on a channel. */
-  message(channel: string, payload: string): void;
-  /** The connection dropped: messages may be lost until {@link ChannelHubEvents.resubscribed}. */
-  down(): void;
-  /** After a reconnect, every wanted channel is subscribed again; catch up from the store now. */
-  resubscribed(): void;
-  /** A connection or resubscribe error with no caller to reject. */
-  error(error: unknown): void;
 }
 
 /**
@@ -30,8 +14,13 @@ export interface ChannelHubEvents {
  * state. After a reconnect it resubscribes every wanted channel itself and only then reports
  * `resubscribed`, so a catch-up read that follows cannot miss a message.
  */
-export class ChannelHub {
-  private readonly channels = new Map<string, Channel>();
+export class ChannelHub implements LiveHub {
+  private readonly refs = new ChannelRefs<Channel>({
+    create: () => ({ refs: 0, subscribed: false, chain: Promise.resolve(), ops: 0 }),
+    apply: (channel, entry) => this.apply(channel, entry),
+    idle: (entry) => !entry.subscribed,
+  });
+  private readonly channels = this.refs.entries;
   private wasDown = false;
   private readyWaiters: (() => void)[] = [];
   private resubscribing = false;
@@ -43,7 +32,7 @@ export class ChannelHub {
 
   constructor(
     private readonly connection: Redis,
-    private readonly events: ChannelHubEvents,
+    private readonly events: LiveHubEvents,
   ) {
     connection.on('message', this.onMessage);
     connection.on('close', this.onCloseListener);
@@ -52,17 +41,12 @@ export class ChannelHub {
 
   /** Adds a reference to `channel`; resolves once it is subscribed. */
   acquire(channel: string): Promise<void> {
-    const entry = this.entry(channel);
-    entry.refs++;
-    return this.sync(channel, entry);
+    return this.refs.acquire(channel);
   }
 
   /** Drops a reference to `channel`; the last one unsubscribes. */
   release(channel: string): Promise<void> {
-    const entry = this.channels.get(channel);
-    if (!entry || entry.refs === 0) return Promise.resolve();
-    entry.refs--;
-    return this.sync(channel, entry);
+    return this.refs.release(channel);
   }
 
   /** Forgets every channel and ends the connection (no UNSUBSCRIBE round trips needed). */
@@ -75,42 +59,18 @@ export class ChannelHub {
     this.connection.disconnect();
   }
 
-  private entry(channel: string): Channel {
-    let entry = this.channels.get(channel);
-    if (!entry) {
-      entry = { refs: 0, subscribed: false, chain: Promise.resolve(), ops: 0 };
-      this.channels.set(channel, entry);
-    }
-    return entry;
-  }
-
-  /** Queues one step that makes the channel's subscription match its reference count. */
-  private sync(channel: string, entry: Channel): Promise<void> {
-    entry.ops++;
-    const step = entry.chain.then(async () => {
-      if (this.closed) return;
-      if (entry.refs > 0 && !entry.subscribed) await this.whenReady();
-      if (this.closed) return;
-      const want = entry.refs > 0;
-      if (want && !entry.subscribed) {
-        await this.connection.subscribe(channel);
-        entry.subscribed = true;
-      } else if (!want && entry.subscribed) {
-        entry.subscribed = false;
-        await this.connection.unsubscribe(channel);
-      }
-    });
-    entry.chain = step.then(
-      () => this.settle(channel, entry),
-      () => this.settle(channel, entry),
-    );
-    return step;
-  }
-
-  private settle(channel: string, entry: Channel): void {
-    entry.ops--;
-    if (entry.ops === 0 && entry.refs === 0 && !entry.subscribed && this.channels.get(channel) === entry) {
-      this.channels.delete(channel);
+  /** One step that makes the channel's subscription match its reference count. */
+  private async apply(channel: string, entry: Channel): Promise<void> {
+    if (this.closed) return;
+    if (entry.refs > 0 && !entry.subscribed) await this.whenReady();
+    if (this.closed) return;
+    const want = entry.refs > 0;
+    if (want && !entry.subscribed) {
+      await this.connection.subscribe(channel);
+      entry.subscribed = true;
+    } else if (!want && entry.subscribed) {
+      entry.subscribed = false;
+      await this.connection.unsubscribe(channel);
     }
   }
 
@@ -120,6 +80,11 @@ export class ChannelHub {
    */
   get up(): boolean {
     return !this.wasDown && !this.resubscribing;
+  }
+
+  /** {@link ChannelHub.up}: one connection carries every channel. */
+  isUp(_channel: string): boolean {
+    return this.up;
   }
 
   private onClose(): void {
@@ -153,7 +118,7 @@ export class ChannelHub {
   /** Subscribes every wanted channel again; retried with back-off until it works or the connection drops. */
   private resubscribe(epoch: number, attempt: number): void {
     const wanted = [...this.channels.entries()].filter(([, entry]) => entry.refs > 0);
-    Promise.all(wanted.map(([channel, entry]) => this.sync(channel, entry))).then(
+    Promise.all(wanted.map(([channel, entry]) => this.refs.sync(channel, entry))).then(
       () => {
         // A newer drop supersedes this round: its own `ready` resubscribes and reports.
         if (this.closed || epoch !== this.epoch) return;

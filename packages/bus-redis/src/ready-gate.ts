@@ -1,5 +1,5 @@
 import { BusClosedError, BusUnavailableError } from '@repopulse/events-core';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 
 interface Waiter {
   resolve: () => void;
@@ -18,7 +18,7 @@ export class ReadyGate {
     for (const waiter of [...this.waiters]) this.settle(waiter).resolve();
   };
 
-  constructor(private readonly client: Redis) {
+  constructor(private readonly client: Redis | Cluster) {
     client.on('ready', this.onReady);
   }
 

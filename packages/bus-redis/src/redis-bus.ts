@@ -1,9 +1,9 @@
 import { type BusOptions, type EventBus, OptionsError } from '@repopulse/events-core';
 import { defineBus, requireOption, resolveBusOptions } from '@repopulse/events-core/bus-kit';
-import { Redis } from 'ioredis';
+import { Cluster, type ClusterNode, Redis } from 'ioredis';
 import { type RedisTransportSettings, redisTransport } from './redis-transport';
 
-/** Options of {@link createRedisBus}. Give exactly one of `url` and `client`. */
+/** Options of {@link createRedisBus}. Give exactly one of `url`, `client` and `cluster`. */
 export interface RedisBusOptions extends BusOptions {
   /**
    * Redis to connect to. The bus opens two connections (commands with auto-pipelining, and one
@@ -12,12 +12,38 @@ export interface RedisBusOptions extends BusOptions {
    */
   url?: string;
   /**
-   * An existing ioredis (5 or 6) client to publish and read with; the bus duplicates it for its one
-   * Pub/Sub connection and never closes the client itself. Publishes of one tick share one script
-   * call whatever its options; `enableAutoPipelining: true` also lets concurrent reads share round
-   * trips.
+   * An existing ioredis (5 or 6) client to publish and read with; the bus never closes it. A
+   * `Redis` client is duplicated for the bus's one Pub/Sub connection. A `Cluster` client switches
+   * the bus to cluster mode (see `cluster`); the bus opens its sharded Pub/Sub connections with
+   * the Cluster's `redisOptions`. Publishes of one tick share one script call (per slot on a
+   * Cluster) whatever its options; `enableAutoPipelining: true` also lets concurrent reads share
+   * round trips.
+   * @example new Cluster([{ host: '10.0.0.1', port: 7000 }], { enableAutoPipelining: true })
    */
-  client?: Redis;
+  client?: Redis | Cluster;
+  /**
+   * Startup nodes of a Redis Cluster (a few are enough; the rest is discovered). The bus
+   * creates an ioredis `Cluster` with auto-pipelining and closes it in `close()`.
+   *
+   * In cluster mode every topic lives on the shard that owns its slot (the key is hash-tagged,
+   * `repopulse:{repo:42}`), the publish script runs there and announces with `SPUBLISH`, and
+   * live delivery uses sharded Pub/Sub: one `SSUBSCRIBE` connection per node that owns
+   * subscribed topics, following slots through failovers and migrations. Needs Redis 7.0+.
+   * @example [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7000 }]
+   */
+  cluster?: ClusterNode[];
+  /**
+   * Replicas that must hold an event before `publish` resolves: Redis `WAIT`, sent right after
+   * the publish script on the same node. With 1, a primary that dies right after answering
+   * cannot take an acknowledged event with it when its replica takes over. A publish not
+   * confirmed within half of `publishTimeoutMs` rejects with `BusUnavailableError` (the event
+   * is on the primary and may or may not survive a failover). A shard whose primary has fewer
+   * live replicas than this cannot acknowledge publishes, so run 2 replicas per primary to
+   * keep publishing through a failover, or set 0 for a cluster without replicas.
+   * @default 1 in cluster mode, 0 on a single Redis
+   * @example 0
+   */
+  replicaAcks?: number;
   /**
    * Prefix of every key and channel; a topic `repo:42` lives at `<keyPrefix>{repo:42}`.
    * @default 'repopulse:'
@@ -45,7 +71,15 @@ export const DEFAULT_MAX_PENDING_PUBLISHES = 1000;
 export const DEFAULT_PUBLISH_TIMEOUT_MS = 5000;
 
 const SCOPE = 'createRedisBus';
-const OWN_OPTION_KEYS = ['url', 'client', 'keyPrefix', 'maxPendingPublishes', 'publishTimeoutMs'];
+const OWN_OPTION_KEYS = [
+  'url',
+  'client',
+  'cluster',
+  'keyPrefix',
+  'maxPendingPublishes',
+  'publishTimeoutMs',
+  'replicaAcks',
+];
 
 /**
  * A multi-process {@link EventBus} on Redis: each topic is a Redis Stream (history, positions)
@@ -54,7 +88,9 @@ const OWN_OPTION_KEYS = ['url', 'client', 'keyPrefix', 'maxPendingPublishes', 'p
  *
  * Publishing runs one Lua script (XADD with `MAXLEN ~`, optional age trim, PUBLISH) so an event
  * is stored and announced atomically. Each bus holds one Pub/Sub connection with
- * reference-counted channels. Replay pages through the stream and merges with live messages by
+ * reference-counted channels; on a Redis Cluster (`cluster`, or a `Cluster` as `client`) the
+ * script runs on the topic's shard and announces with `SPUBLISH`, and the bus holds one sharded
+ * Pub/Sub connection per node with subscribed topics. Replay pages through the stream and merges with live messages by
  * position; after a lost connection every active subscription catches up from its last
  * delivered position before live delivery continues, or gets a reset when Redis lost that
  * history. Needs Redis 7.0 or newer and ioredis 5.4+ or 6.
@@ -76,18 +112,27 @@ export function createRedisBus(options: RedisBusOptions): RedisBus {
   checkOwnOptions(given, maxPendingPublishes, timeoutMs, keyPrefix);
 
   const ownsClient = given.client === undefined;
-  const client =
+  const client: Redis | Cluster =
     given.client ??
-    new Redis(given.url as string, { enableAutoPipelining: true, maxRetriesPerRequest: null });
-  const subscriber = client.duplicate({
-    enableAutoPipelining: false,
-    autoResubscribe: false,
-    maxRetriesPerRequest: null,
-    lazyConnect: false,
-  });
+    (given.cluster
+      ? new Cluster(given.cluster, {
+          enableAutoPipelining: true,
+          redisOptions: { maxRetriesPerRequest: null },
+        })
+      : new Redis(given.url as string, { enableAutoPipelining: true, maxRetriesPerRequest: null }));
+  const clustered = client.isCluster;
+  const subscriber = clustered
+    ? undefined
+    : (client as Redis).duplicate({
+        enableAutoPipelining: false,
+        autoResubscribe: false,
+        maxRetriesPerRequest: null,
+        lazyConnect: false,
+      });
   const settings: RedisTransportSettings = {
     client,
     subscriber,
+    replicaAcks: given.replicaAcks ?? (clustered ? 1 : 0),
     ownsClient,
     keyPrefix,
     historyLimit: resolved.historyLimit,
@@ -107,11 +152,30 @@ function checkOwnOptions(
   timeoutMs: number,
   keyPrefix: string,
 ): void {
-  if ((options.url === undefined) === (options.client === undefined)) {
+  const targets = [options.url, options.client, options.cluster].filter((t) => t !== undefined).length;
+  if (targets !== 1) {
     throw new OptionsError(
-      options.url === undefined ? 'missing_option' : 'invalid_option',
-      `${SCOPE} needs exactly one of \`url\` and \`client\``,
+      targets === 0 ? 'missing_option' : 'invalid_option',
+      `${SCOPE} needs exactly one of \`url\`, \`client\` and \`cluster\``,
       'url',
+    );
+  }
+  if (options.cluster !== undefined) {
+    requireOption(
+      SCOPE,
+      'cluster',
+      Array.isArray(options.cluster) && options.cluster.length > 0,
+      'a non-empty list of cluster nodes',
+      options.cluster,
+    );
+  }
+  if (options.replicaAcks !== undefined) {
+    requireOption(
+      SCOPE,
+      'replicaAcks',
+      Number.isInteger(options.replicaAcks) && options.replicaAcks >= 0,
+      'a non-negative integer',
+      options.replicaAcks,
     );
   }
   requireOption(

@@ -6,23 +6,32 @@ import {
   type Topic,
 } from '@repopulse/events-core';
 import type { BusTransport, ReadResult, TransportSink } from '@repopulse/events-core/bus-kit';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { appendRunner } from './append-runner';
 import { ChannelHub } from './channel-hub';
+import { keySlot } from './cluster/key-slot';
+import { ShardedHub } from './cluster/sharded-hub';
 import { topicKey } from './keys';
+import type { LiveHubEvents } from './live-hub';
 import { LocalEnvelopes } from './local-envelopes';
 import { LuaScript } from './lua-script';
-import { APPEND_SCRIPT, READ_SCRIPT } from './lua-scripts';
+import { READ_SCRIPT } from './lua-scripts';
 import { PublishBatcher } from './publish-batch';
 import { PublishQueue } from './publish-queue';
 import { ReadyGate, withTimeout } from './ready-gate';
 import { decodeEnvelope, parseSnapshot } from './stream-snapshot';
 
-/** What {@link redisTransport} works with: resolved options and the two connections. */
+/** What {@link redisTransport} works with: resolved options and the connections. */
 export interface RedisTransportSettings {
-  /** The command connection (auto-pipelined). */
-  client: Redis;
-  /** The Pub/Sub connection; the transport owns it and closes it. */
-  subscriber: Redis;
+  /** The command connection (auto-pipelined): one Redis, or a Redis Cluster. */
+  client: Redis | Cluster;
+  /**
+   * The Pub/Sub connection of a single Redis; the transport owns it and closes it. Undefined
+   * for a Cluster: live delivery then opens its own sharded Pub/Sub connection per node.
+   */
+  subscriber: Redis | undefined;
+  /** Replicas that must confirm each publish (0: none). */
+  replicaAcks: number;
   /** True when the transport made `client` and closes it. */
   ownsClient: boolean;
   keyPrefix: string;
@@ -32,7 +41,6 @@ export interface RedisTransportSettings {
   timeoutMs: number;
 }
 
-const appendScript = new LuaScript(APPEND_SCRIPT);
 const readScript = new LuaScript(READ_SCRIPT);
 
 /**
@@ -50,7 +58,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   let closed = false;
 
   // Connection errors: reported once per outage and connection, not once per reconnect attempt.
-  const watchConnection = (connection: Redis, name: string) => {
+  const watchConnection = (connection: Redis | Cluster, name: string) => {
     let reported = false;
     connection.on('ready', () => {
       reported = false;
@@ -64,10 +72,12 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     });
   };
   if (ownsClient) watchConnection(client, 'command');
-  watchConnection(subscriber, 'subscriber');
+  if (subscriber) watchConnection(subscriber, 'subscriber');
 
   const batcher = new PublishBatcher({
-    run: (keys, args) => appendScript.run(client, keys, args),
+    run: appendRunner(client, { replicaAcks: settings.replicaAcks, timeoutMs }),
+    // A script call on a Cluster may only touch keys of one slot.
+    groupOf: client.isCluster ? (key) => String(keySlot(key)) : undefined,
     maxLength: historyLimit,
     ttlMs: ttlArg,
   });
@@ -80,8 +90,9 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   client.on('ready', flushQueue);
 
   const topicOf = (channel: string): Topic => channel.slice(keyPrefix.length + 1, -1);
+  const topicsOf = (channels: readonly string[] | undefined) => channels?.map(topicOf);
   const local = new LocalEnvelopes();
-  const hub = new ChannelHub(subscriber, {
+  const events: LiveHubEvents = {
     message(channel, payload) {
       const topic = topicOf(channel);
       if (!sink.wants(topic)) return;
@@ -106,10 +117,11 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
         start = end + 1;
       }
     },
-    down: () => sink.interrupted(),
-    resubscribed: () => sink.recovered(),
+    down: (channels) => sink.interrupted(topicsOf(channels)),
+    resubscribed: (channels) => sink.recovered(topicsOf(channels)),
     error: (error) => sink.report(error, { source: 'connection' }),
-  });
+  };
+  const hub = subscriber ? new ChannelHub(subscriber, events) : new ShardedHub(client as Cluster, events);
 
   const runRead = async (topic: Topic, cursor: StreamPosition, limit: number) => {
     await gate.wait(timeoutMs);
@@ -165,7 +177,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
       );
     },
 
-    isLive: () => hub.up,
+    isLive: (topic) => hub.isUp(topicKey(keyPrefix, topic)),
 
     whenReachable: () => gate.wait(timeoutMs),
 

@@ -37,8 +37,13 @@ describeWithRedis('bus-redis: options', () => {
   });
 
   it.each([
-    [{}, /exactly one of `url` and `client`/],
+    [{}, /exactly one of `url`, `client` and `cluster`/],
     [{ url: 'redis://x', client: new Redis({ lazyConnect: true }) }, /exactly one/],
+    [{ url: 'redis://x', cluster: [{ host: '127.0.0.1', port: 7000 }] }, /exactly one/],
+    [{ cluster: [] }, /cluster must be a non-empty list of cluster nodes/],
+    [{ cluster: 'redis://x' as never }, /cluster must be a non-empty list/],
+    [{ url: 'redis://x', replicaAcks: -1 }, /replicaAcks must be a non-negative integer/],
+    [{ url: 'redis://x', replicaAcks: 1.5 }, /replicaAcks must be a non-negative integer/],
     [{ url: 'redis://x', historyLimit: 0 }, /historyLimit/],
     [{ url: 'redis://x', historyTtlMs: -1 }, /historyTtlMs/],
     [{ url: 'redis://x', maxPendingPublishes: 1.5 }, /maxPendingPublishes/],

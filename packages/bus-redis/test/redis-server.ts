@@ -1,9 +1,13 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hasRedisServer as findRedisServer, freePort, requirement } from '@repopulse/test-support';
+import {
+  hasRedisServer as findRedisServer,
+  freePort,
+  type RedisProcess,
+  requirement,
+  spawnRedis,
+} from '@repopulse/test-support';
 import { describe } from 'vitest';
 
 /** True when a `redis-server` binary is on PATH. */
@@ -47,38 +51,16 @@ export interface RedisServer {
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'repopulse-redis-'));
-  let child: ChildProcess | undefined;
-  let exited: Promise<void> = Promise.resolve();
+  let proc: RedisProcess | undefined;
 
   const start = async () => {
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''];
     args.push('--appendonly', options.appendonly ? 'yes' : 'no', '--appendfsync', 'always');
-    const proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString()).slice(-2000);
-    };
-    proc.stdout?.on('data', keep);
-    proc.stderr?.on('data', keep);
-    child = proc;
-    const killOnExit = () => proc.kill('SIGKILL');
-    process.once('exit', killOnExit);
-    exited = new Promise((resolve) =>
-      proc.once('exit', () => {
-        process.off('exit', killOnExit);
-        resolve();
-      }),
-    );
-    await waitForPing(port, proc).catch((error: Error) => {
-      proc.kill('SIGKILL');
-      throw new Error(`${error.message}\n${output}`);
-    });
+    proc = await spawnRedis(port, args);
   };
   const stop = async () => {
-    if (!child || child.exitCode !== null) return;
-    child.kill('SIGTERM');
-    await exited;
-    child = undefined;
+    await proc?.stop('SIGTERM');
+    proc = undefined;
   };
   await start();
   return {
@@ -95,32 +77,4 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function waitForPing(port: number, proc: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`redis-server exited with ${proc.exitCode}`);
-    if (await ping(port)) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`redis-server on port ${port} did not answer PING`);
-}
-
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    let answer = '';
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.once('error', () => done(false));
-    socket.connect(port, '127.0.0.1', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      answer += chunk.toString();
-      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
-    });
-  });
 }

@@ -1,3 +1,4 @@
+import { isRepoPulseError } from '@repopulse/events-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StreamHttpError, signStreamToken, verifyStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
@@ -124,7 +125,8 @@ describe.each(factories)('auth and refusals on the $name bus', (factory) => {
       openRaw(s.url('a'), { Accept: 'text/event-stream', Cookie: `other=1; st=${token('a')}` }),
     ]);
     for (const c of clients) expect(c.status).toBe(200);
-    await waitFor(() => bus.stats().subscriptions === 3);
+    await waitFor(() => s.handler.stats().streams === 3);
+    expect(bus.stats().subscriptions).toBe(1); // one per topic, however many streams
     const { position } = await bus.publish(topic('a'), logEvent(1, 'a'));
     await Promise.all(clients.map((c) => c.waitFor((t) => t.includes(`id: ${position}\n`))));
     // a cookie named differently is not a token
@@ -220,18 +222,21 @@ describe.each(factories)('auth and refusals on the $name bus', (factory) => {
     }
   });
 
-  it('503 bus_unavailable (never a 200 stream) when the bus refuses to subscribe', async () => {
+  it('503 bus_closed (never a 200 stream) on a closed bus, reported to onError once', async () => {
     const bus = await factory.create();
     const errors: unknown[] = [];
     server = await startServer({ bus, onError: (e) => errors.push(e) });
     await bus.close();
     const id = uniqueTopic('closed').slice(5);
     const sse = await getJson(server.url(id), { Accept: 'text/event-stream' });
-    expect(sse).toMatchObject({ status: 503, body: { error: { code: 'bus_unavailable' } } });
+    expect(sse).toMatchObject({ status: 503, body: { error: { code: 'bus_closed' } } });
     expect(sse.headers['retry-after']).toBe('3');
     const lp = await getJson(server.url(id, '?after=1-0'));
-    expect(lp).toMatchObject({ status: 503, body: { error: { code: 'bus_unavailable' } } });
-    expect(errors).toHaveLength(2);
-    expect(server.handler.stats()).toMatchObject({ connections: 0, topics: 0, streams: 0, rejected: 2 });
+    expect(lp).toMatchObject({ status: 503, body: { error: { code: 'bus_closed' } } });
+    const again = await getJson(server.url(id), { Accept: 'text/event-stream' });
+    expect(again).toMatchObject({ status: 503, body: { error: { code: 'bus_closed' } } });
+    expect(errors).toHaveLength(1);
+    expect(isRepoPulseError(errors[0], 'bus_closed')).toBe(true);
+    expect(server.handler.stats()).toMatchObject({ connections: 0, topics: 0, streams: 0, rejected: 3 });
   });
 });

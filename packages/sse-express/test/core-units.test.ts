@@ -2,7 +2,7 @@ import { createEvent, type EventDelivery } from '@repopulse/events-core';
 import { describe, expect, it } from 'vitest';
 import { type Deadline, DeadlineQueue } from '../src/core/deadline-queue';
 import { ChunkJoiner } from '../src/core/flush-queue';
-import { FrameCache } from '../src/core/frame-cache';
+import { FrameWindow, serializeEvent } from '../src/core/frame-window';
 import {
   cookieValue,
   findToken,
@@ -66,21 +66,48 @@ describe('DeadlineQueue', () => {
   });
 });
 
-describe('FrameCache and ChunkJoiner', () => {
-  it('serializes an event once per position and evicts the oldest', () => {
-    const cache = new FrameCache(2);
-    const event = createEvent('log.append', { level: 'info', message: 'hi' });
-    const d1: EventDelivery = { position: '1-0', event };
-    const a = cache.get(d1);
-    expect(cache.get({ ...d1 })).toBe(a);
-    expect(a.frame.toString()).toBe(`id: 1-0\nevent: log.append\ndata: ${JSON.stringify(event)}\n\n`);
-    cache.get({ position: '2-0', event });
-    cache.get({ position: '3-0', event });
-    expect(cache.size).toBe(2);
-    expect(cache.get(d1)).not.toBe(a); // evicted, made again
-    // another event at a known position (another store) is not served stale bytes
-    const other = createEvent('log.append', { level: 'info', message: 'other' });
-    expect(cache.get({ position: '3-0', event: other }).json).toBe(JSON.stringify(other));
+describe('FrameWindow and ChunkJoiner', () => {
+  const event = createEvent('log.append', { level: 'info', message: 'hi' });
+  const entry = (position: string) => serializeEvent({ position, event } as EventDelivery);
+
+  it('serializes once, answers only for points it can vouch for, and evicts by count', () => {
+    const window = new FrameWindow('1-0', { events: 3, bytes: 1 << 20 });
+    expect(window.after('1-0')).toEqual([]);
+    for (const p of ['2-0', '3-0', '3-1', '5-0']) window.push(entry(p));
+    expect(entry('2-0').frame.toString()).toBe(
+      `id: 2-0\nevent: log.append\ndata: ${JSON.stringify(event)}\n\n`,
+    );
+    expect(window.size).toBe(3);
+    expect(window.base).toBe('2-0'); // 2-0 evicted: the window now holds everything after it
+    expect(window.after('2-0')?.map((e) => e.position)).toEqual(['3-0', '3-1', '5-0']);
+    expect(window.after('3-1')?.map((e) => e.position)).toEqual(['5-0']);
+    expect(window.after('5-0')).toEqual([]);
+    for (const unknown of ['1-0', '4-0', '3-2', '9-0', 'garbage']) {
+      expect(window.after(unknown)).toBeUndefined();
+      expect(window.covers(unknown)).toBe(false);
+    }
+  });
+
+  it('evicts by bytes, restarts on a reset, and extends backwards only when contiguous', () => {
+    const size = entry('1-0').frame.length;
+    const window = new FrameWindow('0-0', { events: 100, bytes: size * 2 });
+    for (const p of ['1-0', '2-0', '3-0']) window.push(entry(p));
+    expect(window.size).toBe(2);
+    expect(window.bytes).toBe(size * 2);
+    expect(window.base).toBe('1-0');
+    window.restart('7-0');
+    expect(window.size).toBe(0);
+    expect(window.after('3-0')).toBeUndefined();
+    expect(window.after('7-0')).toEqual([]);
+
+    const grown = new FrameWindow('5-0', { events: 3, bytes: 1 << 20 });
+    grown.push(entry('6-0'));
+    grown.prepend('1-0', [entry('2-0'), entry('4-0')]); // ends at 4-0, not at base 5-0: ignored
+    expect(grown.base).toBe('5-0');
+    grown.prepend('1-0', [entry('2-0'), entry('4-0'), entry('5-0'), entry('6-0')]);
+    expect(grown.after('1-0')).toBeUndefined(); // only 2 of the 3 fit: 2-0 left out
+    expect(grown.base).toBe('2-0');
+    expect(grown.after('2-0')?.map((e) => e.position)).toEqual(['4-0', '5-0', '6-0']);
   });
 
   it('shares one joined buffer between connections holding the same chunks', () => {

@@ -85,20 +85,28 @@ describe.each(factories)('connection lifecycle on the $name bus', (factory) => {
     res.destroy();
   }, 120_000);
 
-  it('close({ graceMs }) ends every stream within the grace period, spread out, and refuses new ones', async () => {
+  it('close({ graceMs }) ends every stream within the grace period, spread out, and drains new ones', async () => {
     const bus = await factory.create();
     server = await startServer({ bus });
     const id = uniqueTopic('grace').slice(5);
     const clients = await Promise.all(Array.from({ length: 20 }, () => openRaw(server!.url(id))));
     await Promise.all(clients.map((c) => c.waitFor((t) => t.includes(': ok'))));
-    await waitFor(() => bus.stats().subscriptions === 20);
+    await waitFor(() => server!.handler.stats().streams === 20);
+    expect(bus.stats().subscriptions).toBe(1);
     const endedAt: number[] = [];
     for (const c of clients) void c.ended.then(() => endedAt.push(Date.now()));
 
     const graceMs = 1000;
     const startedAt = Date.now();
     const closing = server.handler.close({ graceMs });
-    const refused = await getJson(server.url(id), { Accept: 'text/event-stream' });
+    // A new stream: 200, `retry:` and a clean end (a native EventSource reconnects); a long-poll: 503.
+    const drained = await openRaw(server.url(id));
+    await drained.ended;
+    expect(drained.status).toBe(200);
+    expect(drained.headers['content-type']).toBe('text/event-stream');
+    expect(drained.text).toBe('retry: 3000\n\n: ok\n\n');
+    expect(drained.res.complete).toBe(true);
+    const refused = await getJson(server.url(id, '?after=1-0'));
     expect(refused).toMatchObject({ status: 503, body: { error: { code: 'shutting_down' } } });
     expect(refused.headers['retry-after']).toBe('3');
     // streams still open meanwhile keep receiving events
@@ -111,7 +119,12 @@ describe.each(factories)('connection lifecycle on the $name bus', (factory) => {
     const late = clients.filter((c) => c.text.includes(`id: ${position}\n`));
     expect(late.length).toBeGreaterThan(10); // those still open got the event
     for (const c of clients) expect(c.res.complete).toBe(true); // ended cleanly, not torn down
-    expect(server.handler.stats()).toMatchObject({ closedForShutdown: 20, connections: 0, streams: 0 });
+    expect(server.handler.stats()).toMatchObject({
+      closedForShutdown: 20,
+      connections: 0,
+      streams: 0,
+      drained: 1,
+    });
     expect(bus.stats().subscriptions).toBe(0);
   });
 });

@@ -1,4 +1,13 @@
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
 export { freePort } from './port';
-export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl } from './redis';
+export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl, withRedis } from './redis';
+export {
+  type ClusterNode,
+  type ClusterNodeRole,
+  type RedisCluster,
+  type RedisClusterOptions,
+  redisClusterMissing,
+  startRedisCluster,
+} from './redis-cluster';
+export { ping, type RedisProcess, spawnRedis } from './redis-process';
 export { isCI, requirement } from './requirement';

@@ -14,22 +14,37 @@ export function hasRedisServer(): boolean {
   return spawnSync('redis-server', ['--version']).status === 0;
 }
 
-/** The shared test Redis ({@link redisUrl}) if it answers PING within a second, else undefined. */
-export async function reachableRedis(url: string = redisUrl()): Promise<string | undefined> {
-  const redis = new Redis(url, {
+/**
+ * Connects to `target` (a URL or a port on 127.0.0.1) without retries (1 s connect timeout), runs
+ * `use` with the client and disconnects; rejects when Redis cannot be reached.
+ *
+ * @example
+ * const info = await withRedis(port, (redis) => redis.call('CLUSTER', 'INFO'));
+ */
+export async function withRedis<T>(target: string | number, use: (redis: Redis) => Promise<T>): Promise<T> {
+  const options = {
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     connectTimeout: 1000,
     retryStrategy: () => null,
-  });
+  };
+  const redis =
+    typeof target === 'number' ? new Redis(target, '127.0.0.1', options) : new Redis(target, options);
   redis.on('error', () => {});
   try {
     await redis.connect();
-    return (await redis.ping()) === 'PONG' ? url : undefined;
-  } catch {
-    return undefined;
+    return await use(redis);
   } finally {
     redis.disconnect();
+  }
+}
+
+/** The shared test Redis ({@link redisUrl}) if it answers PING within a second, else undefined. */
+export async function reachableRedis(url: string = redisUrl()): Promise<string | undefined> {
+  try {
+    return (await withRedis(url, (redis) => redis.ping())) === 'PONG' ? url : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,4 +1,10 @@
-import { assertTopic, encodeSseComment, encodeSseRetry, type Subscription } from '@repopulse/events-core';
+import {
+  assertTopic,
+  encodeSseComment,
+  encodeSseRetry,
+  isRepoPulseError,
+  type Subscription,
+} from '@repopulse/events-core';
 import { isStreamHttpError, StreamHttpError } from '../errors';
 import { authenticate, type Grant } from './authenticate';
 import { DeadlineQueue } from './deadline-queue';
@@ -49,8 +55,10 @@ export interface EventStreamCore<Req extends NodeRequest = NodeRequest> {
    */
   handle(req: Req, res: NodeResponse, onUnexpected?: UnexpectedErrorHandler): Promise<void>;
   /**
-   * Refuses new requests (503 `shutting_down`), answers waiting long-polls, and ends every
-   * stream, spread over `graceMs`. Resolves once all are closed. Does not close the bus.
+   * Drains: answers waiting long-polls, and ends every stream, spread over `graceMs`. Meanwhile a
+   * new SSE request gets 200 with the `retry:` line and an immediate clean end (so even a native
+   * `EventSource` reconnects, e.g. to another instance), a new long-poll 503 `shutting_down` with
+   * `Retry-After`. Resolves once all are closed. Does not close the bus.
    */
   close(options?: CloseOptions): Promise<void>;
   /** Counts of open connections and of what happened so far. */
@@ -65,6 +73,7 @@ const SSE_HEADERS = {
 const SSE_HEADERS_HTTP1 = { ...SSE_HEADERS, Connection: 'keep-alive' };
 const HEARTBEAT = Buffer.from(encodeSseComment(), 'utf8');
 const ALLOWED_METHODS = 'GET, HEAD';
+const sseHeaders = (req: NodeRequest) => (req.httpVersionMajor >= 2 ? SSE_HEADERS : SSE_HEADERS_HTTP1);
 
 /**
  * Creates the framework-neutral event-stream handler over Node's `IncomingMessage` /
@@ -85,8 +94,16 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
   const { bus, onError } = options;
   const preamble = Buffer.from(encodeSseRetry(options.retryMs) + encodeSseComment('ok'), 'utf8');
   const retryAfter = String(Math.max(1, Math.ceil(options.retryMs / 1000)));
-  const registry = new TopicRegistry();
   const flushQueue = new FlushQueue();
+  const registry = new TopicRegistry({
+    bus,
+    limits: { events: options.windowEvents, bytes: options.windowBytes },
+    schedule: (item) => flushQueue.add(item),
+    release: (subscription) => release(subscription),
+    catchUpStarted: () => {
+      counters.catchUpReads++;
+    },
+  });
   const deadlines = new DeadlineQueue();
   const polls = new Set<LongPoll>();
   const counters = new StatsCounters();
@@ -96,18 +113,19 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
   let closing = false;
   let closed: Promise<void> | undefined;
   let resolveClosed: (() => void) | undefined;
+  let busClosedReported = false;
 
   const heartbeat = new HeartbeatTimer(options.heartbeatMs, (now) => {
-    for (const group of registry.values()) {
-      for (const connection of group.connections) {
+    for (const hub of registry.values()) {
+      for (const connection of hub.connections) {
         if (connection.heartbeat(HEARTBEAT, now, options.heartbeatMs)) counters.heartbeats++;
       }
     }
   });
 
-  const release = (subscription: Subscription | undefined) => {
-    subscription?.unsubscribe().catch(onError);
-  };
+  function release(subscription: Subscription): void {
+    subscription.unsubscribe().catch(onError);
+  }
 
   const settle = () => {
     active--;
@@ -123,12 +141,12 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     maxBufferedBytes: options.maxBufferedBytes,
     schedule: (item) => flushQueue.add(item),
     streamClosed(connection: Connection, reason: StreamCloseReason) {
-      const { group } = connection;
-      group.connections.delete(connection);
-      registry.release(group);
+      const { hub } = connection;
+      hub.connections.delete(connection);
+      hub.detach(connection);
+      registry.release(hub);
       deadlines.remove(connection);
-      release(connection.subscription);
-      if (connection.subscription) {
+      if (connection.opened) {
         streams--;
         if (reason === 'backpressure') counters.closedForBackpressure++;
         else if (reason === 'token_expired') counters.closedForTokenExpiry++;
@@ -145,20 +163,24 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     longPollDone(poll: LongPoll, end: LongPollEnd) {
       polls.delete(poll);
       deadlines.remove(poll);
-      registry.release(poll.group);
-      release(poll.subscription);
+      poll.hub.detach(poll);
+      registry.release(poll.hub);
       if (end === 'answered' || end === 'timeout' || end === 'shutdown') counters.totalLongPolls++;
       settle();
     },
   };
 
-  /** A failed bus call: reported to `onError`, answered 503. */
+  /** A failed bus call: reported to `onError` (a closed bus once), answered 503. */
   const unavailable = (error: unknown) => {
-    onError(error);
-    return new StreamHttpError(503, 'bus_unavailable', 'the event bus is unavailable', {
-      cause: error,
-      headers: { 'Retry-After': retryAfter },
-    });
+    const closedBus = isRepoPulseError(error, 'bus_closed');
+    if (!closedBus || !busClosedReported) onError(error);
+    if (closedBus) busClosedReported = true;
+    return new StreamHttpError(
+      503,
+      closedBus ? 'bus_closed' : 'bus_unavailable',
+      closedBus ? 'the event bus is closed' : 'the event bus is unavailable',
+      { cause: error, headers: { 'Retry-After': retryAfter } },
+    );
   };
 
   async function openStream(
@@ -168,41 +190,35 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     after: string | undefined,
     grant: Grant,
   ): Promise<void> {
-    const group = registry.acquire(topic);
-    const connection = new SseConnection(res, group, streamHost);
-    group.connections.add(connection);
-    let subscription: Subscription;
+    const hub = registry.acquire(topic);
+    const connection = new SseConnection(res, hub, streamHost);
+    hub.connections.add(connection);
     try {
-      subscription = await bus.subscribe(topic, connection.deliver, after === undefined ? {} : { after });
+      await hub.attach(connection, after);
     } catch (error) {
       const stillWanted = !connection.closed;
       connection.close('error');
       if (stillWanted) throw unavailable(error);
       return;
     }
-    if (closing && !connection.closed) connection.close('shutdown');
-    if (connection.closed) {
-      release(subscription);
-      if (connection.closeReason === 'shutdown') throw shuttingDown();
-      if (connection.closeReason === 'error') {
-        throw new Error('[repopulse] sse-express: a replayed event could not be framed');
-      }
-      return; // the client left
+    if (connection.closed) return; // the client left
+    if (closing) {
+      connection.close('shutdown');
+      drain(req, res);
+      return;
     }
     if (res.headersSent) {
       // Another middleware already answered: nothing to stream into.
       connection.close('error');
-      release(subscription);
       throw new Error('[repopulse] sse-express: response headers were already sent');
     }
-    connection.subscription = subscription;
     streams++;
     counters.totalStreams++;
     if (Number.isFinite(grant.expiresAt)) {
       connection.deadline = grant.expiresAt;
       deadlines.add(connection);
     }
-    connection.open(req.httpVersionMajor >= 2 ? SSE_HEADERS : SSE_HEADERS_HTTP1, preamble, Date.now());
+    connection.open(sseHeaders(req), preamble, Date.now());
     heartbeat.start();
   }
 
@@ -212,28 +228,28 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     after: string | undefined,
     waitMs: number,
   ): Promise<void> {
-    const poll = new LongPoll(res, registry.acquire(topic), pollHost);
+    const hub = registry.acquire(topic);
+    const poll = new LongPoll(res, hub, pollHost);
     polls.add(poll);
-    let subscription: Subscription;
     try {
-      // Without `after`, start from the head: read it, then subscribe after it (no race).
-      const start = after ?? (await bus.head(topic));
-      if (poll.done) return;
-      poll.resumeFrom(start);
-      subscription = await bus.subscribe(topic, poll.deliver, { after: start });
+      // Without `after`, from the hub's head.
+      await hub.attach(poll, after);
     } catch (error) {
       const stillWanted = !poll.done;
       poll.abandon();
       if (stillWanted) throw unavailable(error);
       return;
     }
-    if (poll.done) {
-      release(subscription);
-      return;
-    }
-    poll.subscription = subscription;
+    if (poll.done) return;
     if (closing) poll.answer('shutdown');
     else if (poll.start(Date.now(), waitMs)) deadlines.add(poll);
+  }
+
+  /** While closing, an SSE request gets 200 + `retry:` and a clean end: EventSource reconnects. */
+  function drain(req: Req, res: NodeResponse): void {
+    counters.drained++;
+    res.writeHead(200, sseHeaders(req));
+    res.end(preamble);
   }
 
   function shuttingDown() {
@@ -244,10 +260,14 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
 
   async function handle(req: Req, res: NodeResponse, onUnexpected?: UnexpectedErrorHandler): Promise<void> {
     let gone = false;
-    res.on('close', () => {
+    // Only while the request is being set up: an idle stream must not keep this frame (req, res,
+    // Express's `next`) alive through the listener.
+    const markGone = () => {
       gone = true;
-    });
+    };
+    res.on('close', markGone);
     try {
+      if (closing && (req.method ?? 'GET') === 'GET' && transportOf(req) === 'sse') return drain(req, res);
       if (closing) throw shuttingDown();
       const method = req.method ?? 'GET';
       if (method !== 'GET' && method !== 'HEAD') {
@@ -266,6 +286,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
       const waitMs = transport === 'long-poll' ? longPollWaitMs(query, options.longPollWaitMs) : 0;
       const grant = await authenticate(options, req, query, topic, transport);
       if (gone) return;
+      if (closing && method === 'GET' && transport === 'sse') return drain(req, res);
       if (closing) throw shuttingDown();
       if (active >= options.maxConnections) {
         throw new StreamHttpError(503, 'too_many_connections', 'too many connections, retry later', {
@@ -276,9 +297,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
         res.writeHead(
           200,
           transport === 'sse'
-            ? req.httpVersionMajor >= 2
-              ? SSE_HEADERS
-              : SSE_HEADERS_HTTP1
+            ? sseHeaders(req)
             : { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
         );
         res.end();
@@ -301,13 +320,15 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
       }
       counters.rejected++;
       sendJsonError(res, toHttpError(error));
+    } finally {
+      res.removeListener('close', markGone);
     }
   }
 
   function closeAll(graceMs: number): void {
     for (const poll of [...polls]) if (poll.started) poll.answer('shutdown');
     const list: Connection[] = [];
-    for (const group of registry.values()) for (const connection of group.connections) list.push(connection);
+    for (const hub of registry.values()) for (const connection of hub.connections) list.push(connection);
     const n = list.length;
     if (!(graceMs > 0) || n <= 1) {
       for (const connection of list) connection.close('shutdown');
@@ -344,8 +365,8 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     },
     stats(): EventStreamStats {
       let bufferedBytes = 0;
-      for (const group of registry.values()) {
-        for (const connection of group.connections) bufferedBytes += connection.unsentBytes;
+      for (const hub of registry.values()) {
+        for (const connection of hub.connections) bufferedBytes += connection.unsentBytes;
       }
       return {
         connections: active,

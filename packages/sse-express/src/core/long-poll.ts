@@ -1,8 +1,10 @@
-import type { BusDelivery, ResetFrameData, Subscription } from '@repopulse/events-core';
+import type { ResetFrameData, ResetReason, StreamPosition } from '@repopulse/events-core';
 import type { Deadline } from './deadline-queue';
 import type { Flushable } from './flush-queue';
+import type { SerializedEvent } from './frame-window';
+import type { HubReader, TickItem } from './hub-reader';
 import type { NodeResponse } from './node-response';
-import type { TopicGroup } from './topic-registry';
+import type { TopicHub } from './topic-hub';
 
 /** The JSON body of a long-poll answer. */
 export interface LongPollResponse {
@@ -29,7 +31,7 @@ export type LongPollEnd = 'answered' | 'timeout' | 'client' | 'shutdown' | 'erro
 export interface LongPollHost {
   /** Queues an answer at the end of this tick (so a burst of events goes in one answer). */
   schedule(item: Flushable): void;
-  /** Called exactly once when the poll is done (subscription already released). */
+  /** Called exactly once when the poll is done. */
   longPollDone(poll: LongPoll, end: LongPollEnd): void;
 }
 
@@ -39,21 +41,27 @@ const JSON_HEADERS = {
 };
 
 /**
- * One JSON long-poll: subscribes after `after`, answers at the end of the tick in which the
- * first delivery arrives (at once when events are already there), or with no events at its
- * deadline. Events are built from the topic's shared serialized JSON.
+ * One JSON long-poll, served by its topic's hub after `after`: answers at the end of the tick in
+ * which the first delivery arrives (at once when events are already there), or with no events at
+ * its deadline. Events are built from the topic's shared serialized JSON.
  */
-export class LongPoll implements Flushable, Deadline {
+export class LongPoll implements Flushable, Deadline, HubReader {
   /** @internal flush-queue state */
   queued = false;
   /** @internal deadline-queue state: when to give up waiting */
   deadline = Number.POSITIVE_INFINITY;
   /** @internal deadline-queue state */
   heapIndex = -1;
-  /** The bus subscription, once active. */
-  subscription: Subscription | undefined;
   /** True once answered or abandoned. */
   done = false;
+  /** @internal {@link HubReader} state */
+  resumeFrom: string | undefined = undefined;
+  /** @internal {@link HubReader} state */
+  solo = false;
+  /** @internal {@link HubReader} state */
+  matched = false;
+  /** @internal {@link HubReader} state */
+  placed: ((error?: unknown) => void) | undefined = undefined;
 
   private readonly items: string[] = [];
   private position = '';
@@ -62,35 +70,56 @@ export class LongPoll implements Flushable, Deadline {
 
   constructor(
     private readonly res: NodeResponse,
-    readonly group: TopicGroup,
+    readonly hub: TopicHub,
     private readonly host: LongPollHost,
   ) {
-    res.on('close', this.onResponseClose);
+    res.on('close', () => this.responseClosed());
   }
 
-  /** The bus handler. */
-  readonly deliver = (delivery: BusDelivery): void => {
+  /** {@link HubReader}: true once answered or abandoned. */
+  get gone(): boolean {
+    return this.done;
+  }
+
+  /** {@link HubReader} */
+  sendEvent(entry: SerializedEvent): void {
     if (this.done) return;
-    if (delivery.reset) {
-      this.reset = { reason: delivery.reason, position: delivery.position };
-      if (delivery.retainedAfter) this.reset.retained_after = delivery.retainedAfter;
-      this.items.length = 0;
-    } else {
-      const { json } = this.group.cache.get(delivery);
-      this.items.push(`{"position":${JSON.stringify(delivery.position)},"event":${json}}`);
-    }
-    this.position = delivery.position;
+    this.items.push(`{"position":${JSON.stringify(entry.position)},"event":${entry.json}}`);
+    this.position = entry.position;
     if (this.ready) this.host.schedule(this);
-  };
+  }
+
+  /** {@link HubReader} */
+  sendEvents(entries: readonly SerializedEvent[]): void {
+    for (const entry of entries) this.sendEvent(entry);
+  }
+
+  /** {@link HubReader} */
+  sendReset(
+    reason: ResetReason,
+    position: StreamPosition,
+    _frame?: Buffer,
+    retainedAfter?: StreamPosition,
+  ): void {
+    if (this.done) return;
+    this.reset = { reason, position };
+    if (retainedAfter) this.reset.retained_after = retainedAfter;
+    this.items.length = 0;
+    this.position = position;
+    if (this.ready) this.host.schedule(this);
+  }
+
+  /** {@link HubReader} */
+  sendLive(_joined: Buffer, items: readonly TickItem[]): void {
+    for (const item of items) {
+      if ('reset' in item) this.sendReset(item.reset, item.position, item.frame, item.retainedAfter);
+      else this.sendEvent(item);
+    }
+  }
 
   /** True once subscribed and waiting (or about to answer). */
   get started(): boolean {
     return this.ready;
-  }
-
-  /** Sets the point the poll resumes from (before subscribing). */
-  resumeFrom(position: string): void {
-    this.position = position;
   }
 
   /** Gives up without answering (the subscribe failed; the caller answers with an error). */
@@ -131,7 +160,7 @@ export class LongPoll implements Flushable, Deadline {
     this.done = true;
     const reset = this.reset ? `,"reset":${JSON.stringify(this.reset)}` : '';
     const body = Buffer.from(
-      `{"events":[${this.items.join(',')}],"position":${JSON.stringify(this.position)}${reset}}`,
+      `{"events":[${this.items.join(',')}],"position":${JSON.stringify(this.position || this.resumeFrom || '')}${reset}}`,
       'utf8',
     );
     this.host.longPollDone(this, end);
@@ -139,9 +168,9 @@ export class LongPoll implements Flushable, Deadline {
     this.res.end(body);
   }
 
-  private readonly onResponseClose = (): void => {
+  private responseClosed(): void {
     if (this.done) return;
     this.done = true;
     this.host.longPollDone(this, 'client');
-  };
+  }
 }

@@ -15,6 +15,8 @@ export interface NodeResponse {
   destroy(error?: Error): unknown;
   /** `close`: the connection ended; `drain`: buffered bytes were sent. */
   on(event: 'close' | 'drain', listener: () => void): unknown;
+  /** Removes a listener added with `on`. */
+  removeListener(event: 'close' | 'drain', listener: () => void): unknown;
   /** True once headers went out. */
   readonly headersSent: boolean;
   /** True once `end()` was called. */

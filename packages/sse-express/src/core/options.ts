@@ -1,4 +1,10 @@
-import type { EventBus } from '@repopulse/events-core';
+import {
+  checkOptions,
+  createErrorLog,
+  type EventBus,
+  errorLogKey,
+  OptionsError,
+} from '@repopulse/events-core';
 import type { NodeRequest } from './request-info';
 import type { StreamTokenSecret, VerifiedStreamToken } from './stream-token';
 
@@ -100,8 +106,26 @@ export interface EventStreamOptions<Req extends NodeRequest = NodeRequest> {
    */
   requireToken?: boolean;
   /**
-   * Receives unexpected errors (a throwing `topic`/`authorize`, a failing subscribe).
-   * @default logs with console.error
+   * Most events each topic's hub keeps serialized in its window of recent frames. A connection
+   * (or long-poll) resuming from a position inside the window is served from it without a bus
+   * read; one resuming from older causes one bus catch-up read, shared by every connection
+   * resuming older in the same tick.
+   * @default 512
+   * @example 2048 // a topic bursting thousands of events while clients reconnect
+   */
+  windowEvents?: number;
+  /**
+   * Most frame bytes each topic's hub keeps in its window (see `windowEvents`); whichever bound is
+   * reached first evicts the oldest frames.
+   * @default 1048576 (1 MiB)
+   * @example 4 * 1024 * 1024
+   */
+  windowBytes?: number;
+  /**
+   * Receives unexpected errors (a throwing `topic`/`authorize`, a failing subscribe). A closed
+   * bus is reported once per handler, not per request.
+   * @default logs with console.error, rate-limited: the first error of each kind with its stack,
+   * repeats within a minute counted
    */
   onError?: (error: unknown) => void;
 }
@@ -119,6 +143,8 @@ export interface ResolvedOptions<Req extends NodeRequest> {
   tokenSecret: StreamTokenSecret | undefined;
   tokenCookie: string;
   requireToken: boolean;
+  windowEvents: number;
+  windowBytes: number;
   onError: (error: unknown) => void;
 }
 
@@ -132,6 +158,33 @@ export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
 export const DEFAULT_LONG_POLL_WAIT_MS = 25_000;
 /** Default {@link EventStreamOptions.tokenCookie}. */
 export const DEFAULT_TOKEN_COOKIE = 'repopulse_token';
+/** Default {@link EventStreamOptions.windowEvents}. */
+export const DEFAULT_WINDOW_EVENTS = 512;
+/** Default {@link EventStreamOptions.windowBytes}: 1 MiB. */
+export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
+
+const SCOPE = 'createEventStreamHandler';
+const OPTIONAL_KEYS = [
+  'authorize',
+  'heartbeatMs',
+  'retryMs',
+  'maxBufferedBytes',
+  'maxConnections',
+  'longPollWaitMs',
+  'tokenSecret',
+  'tokenCookie',
+  'requireToken',
+  'windowEvents',
+  'windowBytes',
+  'onError',
+] as const satisfies readonly (keyof EventStreamOptions)[];
+
+const errorLog = createErrorLog();
+
+/** The default `onError`: rate-limited per error code. */
+function logError(error: unknown): void {
+  errorLog(errorLogKey('sse-express', error), '[repopulse] sse-express error:', error);
+}
 
 function positive(name: string, value: number | undefined, fallback: number, allowInfinity = false): number {
   if (value === undefined) return fallback;
@@ -141,16 +194,25 @@ function positive(name: string, value: number | undefined, fallback: number, all
   return value;
 }
 
-/** Applies defaults; throws `TypeError`/`RangeError` for unusable options. */
+/**
+ * Applies defaults; throws `OptionsError` for unknown or missing options (and a `bus` that is not
+ * an EventBus, a `topic` that is neither string nor function), `TypeError`/`RangeError` for unusable
+ * values.
+ */
 export function resolveOptions<Req extends NodeRequest>(
   options: EventStreamOptions<Req>,
 ): ResolvedOptions<Req> {
-  const { bus, topic, authorize } = options ?? ({} as EventStreamOptions<Req>);
-  if (!bus || typeof bus.subscribe !== 'function' || typeof bus.head !== 'function') {
-    throw new TypeError('[repopulse] createEventStreamHandler needs a `bus` (an EventBus)');
+  checkOptions(SCOPE, options, { required: ['bus', 'topic'], optional: OPTIONAL_KEYS });
+  const { bus, topic, authorize } = options;
+  if (typeof bus.subscribe !== 'function' || typeof bus.head !== 'function') {
+    throw new OptionsError('invalid_option', `${SCOPE}: option "bus" must be an EventBus`, 'bus');
   }
   if (typeof topic !== 'string' && typeof topic !== 'function') {
-    throw new TypeError('[repopulse] createEventStreamHandler needs `topic`: a string or (req) => string');
+    throw new OptionsError(
+      'invalid_option',
+      `${SCOPE}: option "topic" must be a string or (req) => string`,
+      'topic',
+    );
   }
   if (authorize !== undefined && typeof authorize !== 'function') {
     throw new TypeError('[repopulse] `authorize` must be a function');
@@ -176,10 +238,8 @@ export function resolveOptions<Req extends NodeRequest>(
     tokenSecret: options.tokenSecret,
     tokenCookie,
     requireToken: options.requireToken ?? true,
-    onError:
-      options.onError ??
-      ((error) => {
-        console.error('[repopulse] sse-express error:', error);
-      }),
+    windowEvents: positive('windowEvents', options.windowEvents, DEFAULT_WINDOW_EVENTS),
+    windowBytes: positive('windowBytes', options.windowBytes, DEFAULT_WINDOW_BYTES),
+    onError: options.onError ?? logError,
   };
 }

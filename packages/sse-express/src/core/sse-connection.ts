@@ -1,8 +1,9 @@
-import { type BusDelivery, encodeSseReset, type Subscription } from '@repopulse/events-core';
 import type { Deadline } from './deadline-queue';
 import type { ChunkJoiner, Flushable } from './flush-queue';
+import type { SerializedEvent } from './frame-window';
+import type { HubReader, TickItem } from './hub-reader';
 import type { NodeResponse } from './node-response';
-import type { TopicGroup } from './topic-registry';
+import type { TopicHub } from './topic-hub';
 
 /** Why a stream ended. */
 export type StreamCloseReason = 'client' | 'backpressure' | 'token_expired' | 'shutdown' | 'error';
@@ -13,24 +14,32 @@ export interface StreamHost {
   readonly maxBufferedBytes: number;
   /** Queues a flush at the end of this tick. */
   schedule(item: Flushable): void;
-  /** Called exactly once when the connection is done (subscription already released). */
+  /** Called exactly once when the connection is done. */
   streamClosed(connection: SseConnection, reason: StreamCloseReason): void;
 }
 
 /**
- * One SSE response. Frames are queued (shared buffers, no copy) and written once per tick; while
- * the socket does not drain, frames stay queued and count as unsent bytes; above
- * `maxBufferedBytes` the connection is destroyed (the client resumes from its last event id).
+ * One SSE response, served by its topic's hub. In step, the hub's joined tick bytes are written
+ * straight away (one `write()` per tick, the same buffer for every connection); frames meant for
+ * this connection alone (replay, catch-up) are queued and written once per tick. While the socket
+ * does not drain, bytes stay queued and count as unsent; above `maxBufferedBytes` the connection is
+ * destroyed (the client resumes from its last event id). An idle connection holds no arrays.
  */
-export class SseConnection implements Flushable, Deadline {
+export class SseConnection implements Flushable, Deadline, HubReader {
   /** @internal flush-queue state */
   queued = false;
   /** @internal deadline-queue state: when the credentials expire */
   deadline = Number.POSITIVE_INFINITY;
   /** @internal deadline-queue state */
   heapIndex = -1;
-  /** The bus subscription, once active. */
-  subscription: Subscription | undefined;
+  /** @internal {@link HubReader} state */
+  resumeFrom: string | undefined = undefined;
+  /** @internal {@link HubReader} state */
+  solo = false;
+  /** @internal {@link HubReader} state */
+  matched = false;
+  /** @internal {@link HubReader} state */
+  placed: ((error?: unknown) => void) | undefined = undefined;
   /** True once closed; nothing is written after. */
   closed = false;
   /** Why it closed, once closed. */
@@ -38,35 +47,57 @@ export class SseConnection implements Flushable, Deadline {
   /** Time of the last write (ms since epoch), for heartbeats. */
   lastWriteAt = 0;
 
-  private chunks: Buffer[] = [];
+  /** True once the status line and headers went out. */
+  opened = false;
+
+  private chunks: Buffer[] | undefined = undefined;
   private pendingBytes = 0;
-  private opened = false;
   private blocked = false;
   private blockedBytes = 0;
 
   constructor(
     readonly res: NodeResponse,
-    readonly group: TopicGroup,
+    readonly hub: TopicHub,
     private readonly host: StreamHost,
   ) {
+    // Assigned here, not as class fields: a class-field arrow function carries its own `name`
+    // property (a ~256-byte property array per function, per connection).
+    this.onDrain = () => this.drained();
+    this.onResponseClose = () => this.responseClosed();
     res.on('close', this.onResponseClose);
   }
 
-  /** The bus handler: turns each delivery into its (shared) frame bytes. */
-  readonly deliver = (delivery: BusDelivery): void => {
+  /** {@link HubReader}: true once closed. */
+  get gone(): boolean {
+    return this.closed;
+  }
+
+  /** {@link HubReader} */
+  sendEvent(entry: SerializedEvent): void {
+    if (!this.closed) this.enqueue(entry.frame);
+  }
+
+  /** {@link HubReader} */
+  sendEvents(entries: readonly SerializedEvent[]): void {
+    if (this.closed || entries.length === 0) return;
+    this.enqueue(
+      entries.length === 1
+        ? (entries[0] as SerializedEvent).frame
+        : Buffer.concat(entries.map((entry) => entry.frame)),
+    );
+  }
+
+  /** {@link HubReader} */
+  sendReset(_reason: string, _position: string, frame: Buffer): void {
+    if (!this.closed) this.enqueue(frame);
+  }
+
+  /** {@link HubReader}: the tick's joined bytes, written now when nothing else waits. */
+  sendLive(joined: Buffer, _items: readonly TickItem[], now: number): void {
     if (this.closed) return;
-    try {
-      this.enqueue(
-        delivery.reset
-          ? Buffer.from(encodeSseReset(delivery.reason, delivery.position, delivery.retainedAfter), 'utf8')
-          : this.group.cache.get(delivery).frame,
-      );
-    } catch (error) {
-      // A frame that cannot be encoded must not become a silent gap: end the stream.
-      this.close('error');
-      throw error;
-    }
-  };
+    if (!this.opened || this.blocked || this.chunks !== undefined) this.enqueue(joined);
+    else this.write(joined, now);
+  }
 
   /** Bytes accepted but not yet handed to the kernel: queued here plus buffered by Node. */
   get unsentBytes(): number {
@@ -80,14 +111,16 @@ export class SseConnection implements Flushable, Deadline {
     this.res.on('drain', this.onDrain);
     this.res.writeHead(200, headers);
     this.opened = true;
-    this.chunks.unshift(preamble);
+    if (this.chunks) this.chunks.unshift(preamble);
+    else this.chunks = [preamble];
     this.pendingBytes += preamble.length;
     this.write(this.takeChunks(undefined), now);
   }
 
   /** Queues raw bytes for this tick's write. */
   enqueue(bytes: Buffer): void {
-    this.chunks.push(bytes);
+    if (this.chunks) this.chunks.push(bytes);
+    else this.chunks = [bytes];
     this.pendingBytes += bytes.length;
     if (this.blocked) {
       if (this.unsentBytes > this.host.maxBufferedBytes) this.close('backpressure');
@@ -96,13 +129,13 @@ export class SseConnection implements Flushable, Deadline {
 
   /** Writes the bytes gathered this tick in one `write()`. */
   flush(joiner: ChunkJoiner, now: number): void {
-    if (this.closed || !this.opened || this.blocked || this.chunks.length === 0) return;
+    if (this.closed || !this.opened || this.blocked || this.chunks === undefined) return;
     this.write(this.takeChunks(joiner), now);
   }
 
   /** Writes `comment` if nothing was written for `idleMs` and nothing waits. True when written. */
   heartbeat(comment: Buffer, now: number, idleMs: number): boolean {
-    if (this.closed || !this.opened || this.blocked || this.chunks.length > 0) return false;
+    if (this.closed || !this.opened || this.blocked || this.chunks !== undefined) return false;
     if (now - this.lastWriteAt < idleMs) return false;
     this.write(comment, now);
     return true;
@@ -129,7 +162,7 @@ export class SseConnection implements Flushable, Deadline {
       this.res.destroy();
       return;
     }
-    const rest = this.chunks.length === 0 ? undefined : this.takeChunks(undefined);
+    const rest = this.chunks === undefined ? undefined : this.takeChunks(undefined);
     this.finish(reason);
     if (rest) this.res.end(rest);
     else this.res.end();
@@ -147,34 +180,37 @@ export class SseConnection implements Flushable, Deadline {
   }
 
   private takeChunks(joiner: ChunkJoiner | undefined): Buffer {
-    const chunks = this.chunks;
+    const chunks = this.chunks as Buffer[];
     const data =
       chunks.length === 1
         ? (chunks[0] as Buffer)
         : joiner
           ? joiner.join(chunks, this.pendingBytes)
           : Buffer.concat(chunks, this.pendingBytes);
-    this.chunks = [];
+    this.chunks = undefined;
     this.pendingBytes = 0;
     return data;
   }
 
-  private readonly onDrain = (): void => {
+  private readonly onDrain: () => void;
+  private readonly onResponseClose: () => void;
+
+  private drained(): void {
     if (!this.blocked) return;
     this.blocked = false;
     this.blockedBytes = 0;
-    if (!this.closed && this.chunks.length > 0) this.host.schedule(this);
-  };
+    if (!this.closed && this.chunks !== undefined) this.host.schedule(this);
+  }
 
-  private readonly onResponseClose = (): void => {
+  private responseClosed(): void {
     if (this.closed) return;
     this.finish('client');
-  };
+  }
 
   private finish(reason: StreamCloseReason): void {
     this.closed = true;
     this.closeReason = reason;
-    this.chunks = [];
+    this.chunks = undefined;
     this.pendingBytes = 0;
     this.host.streamClosed(this, reason);
   }

@@ -26,6 +26,13 @@ export interface EventStreamStats {
   rejected: number;
   /** Heartbeat comments written. */
   heartbeats: number;
+  /**
+   * Bus catch-up reads made for connections resuming from before their hub's window (one read
+   * serves every connection resuming older in the same tick).
+   */
+  catchUpReads: number;
+  /** SSE requests answered during `close()` with `retry:` and a clean end. */
+  drained: number;
   /** True once `close()` was called. */
   closing: boolean;
 }
@@ -40,4 +47,6 @@ export class StatsCounters {
   closedForShutdown = 0;
   rejected = 0;
   heartbeats = 0;
+  catchUpReads = 0;
+  drained = 0;
 }

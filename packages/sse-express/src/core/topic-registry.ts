@@ -1,46 +1,41 @@
-import { FrameCache } from './frame-cache';
-import type { SseConnection } from './sse-connection';
+import { type HubHost, TopicHub } from './topic-hub';
 
-/** Everything one handler holds for one topic: its open streams and its serialized events. */
-export class TopicGroup {
-  /** Open (or opening) SSE connections. */
-  readonly connections = new Set<SseConnection>();
-  /** Events of this topic serialized once for all connections and long-polls. */
-  readonly cache = new FrameCache();
-  /** Streams plus long-polls using this group; it is dropped at 0. */
-  users = 0;
-
-  constructor(readonly topic: string) {}
-}
-
-/** Topic → {@link TopicGroup}, reference-counted: a group lives while a stream or long-poll uses it. */
+/** Topic → {@link TopicHub}, reference-counted: a hub lives while a stream or long-poll uses it. */
 export class TopicRegistry {
-  private readonly groups = new Map<string, TopicGroup>();
+  private readonly hubs = new Map<string, TopicHub>();
+
+  constructor(private readonly host: Omit<HubHost, 'hubFailed'>) {}
 
   /** Number of topics in use. */
   get size(): number {
-    return this.groups.size;
+    return this.hubs.size;
   }
 
-  /** The group of `topic`, created on first use; pair with {@link release}. */
-  acquire(topic: string): TopicGroup {
-    let group = this.groups.get(topic);
-    if (!group) {
-      group = new TopicGroup(topic);
-      this.groups.set(topic, group);
+  /** The hub of `topic`, created (and subscribing) on first use; pair with {@link release}. */
+  acquire(topic: string): TopicHub {
+    let hub = this.hubs.get(topic);
+    if (!hub) {
+      hub = new TopicHub(topic, { ...this.host, hubFailed: this.forget });
+      this.hubs.set(topic, hub);
     }
-    group.users++;
-    return group;
+    hub.users++;
+    return hub;
   }
 
-  /** Gives back a group from {@link acquire}; the last user drops it. */
-  release(group: TopicGroup): void {
-    group.users--;
-    if (group.users <= 0 && this.groups.get(group.topic) === group) this.groups.delete(group.topic);
+  /** Gives back a hub from {@link acquire}; the last user closes it. */
+  release(hub: TopicHub): void {
+    hub.users--;
+    if (hub.users > 0) return;
+    hub.close();
+    this.forget(hub);
   }
 
-  /** Every group in use. */
-  values(): IterableIterator<TopicGroup> {
-    return this.groups.values();
+  /** Every hub in use. */
+  values(): IterableIterator<TopicHub> {
+    return this.hubs.values();
   }
+
+  private readonly forget = (hub: TopicHub): void => {
+    if (this.hubs.get(hub.topic) === hub) this.hubs.delete(hub.topic);
+  };
 }

@@ -1,0 +1,57 @@
+import { median, num, ratio, spread, table } from '../markdown';
+import type { BenchContext, BenchSection } from '../scenario';
+import { withPair } from './pair';
+import { VARIANT_LABELS, VARIANTS, type VariantName } from './variants';
+
+/** Scenario 1: a burst of events to many clients; deliveries/s until every client has all. */
+export async function burst({ quick, log }: BenchContext): Promise<BenchSection> {
+  const clients = quick ? 100 : 2000;
+  const events = quick ? 50 : 500;
+  const rounds = quick ? 1 : 3;
+  const samples = new Map<VariantName, number[]>(VARIANTS.map((v) => [v, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const variant of VARIANTS) {
+      await withPair(variant, async ({ server, load }) => {
+        await load.call('connect', { n: clients });
+        await load.call('reset');
+        const done = load.call<{ at: number; timedOut?: boolean }>('expect', { total: clients * events });
+        const { startedAt } = await server.call<{ startedAt: number }>('publish', {
+          count: events,
+          bytes: 100,
+        });
+        const { at, timedOut } = await done;
+        const rate = timedOut ? Number.NaN : (clients * events) / ((at - startedAt) / 1000);
+        samples.get(variant)!.push(rate);
+        log(`burst round ${round + 1} ${variant}: ${num(rate)} deliveries/s`);
+      });
+    }
+  }
+  const med = (v: VariantName) => median(samples.get(v)!);
+  const base = med('coalescing');
+  const vsBetter = med('sse-express') / med('better-sse');
+  return {
+    markdown: [
+      '## 1. Burst',
+      '',
+      `${num(clients)} clients, ${num(events)} events of ~100-byte payload published at once; deliveries/s`,
+      `until every client has every event. ${rounds} interleaved round(s).`,
+      '',
+      table([
+        ['variant', 'deliveries/s (median)', 'spread', 'vs coalescing'],
+        ...VARIANTS.map((v) => [
+          VARIANT_LABELS[v],
+          num(med(v)),
+          spread(samples.get(v)!),
+          ratio(med(v) / base),
+        ]),
+      ]),
+      '',
+      `Targets: sse-express ≥ 0.90× the coalescing baseline (measured ${ratio(med('sse-express') / base)}) and`,
+      `≥ 10× better-sse (measured ${ratio(vsBetter)}).`,
+    ].join('\n'),
+    bars: [
+      { label: 'burst: vs coalescing', value: med('sse-express') / base, target: 0.9, better: 'higher' },
+      { label: 'burst: vs better-sse (÷10)', value: vsBetter / 10, target: 1, better: 'higher' },
+    ],
+  };
+}

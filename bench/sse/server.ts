@@ -1,0 +1,62 @@
+// One benchmark server process: a variant on `GET /events`, publishing on command.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createMemoryBus } from '@repopulse/bus-memory';
+import { createRedisBus } from '@repopulse/bus-redis';
+import { createEvent, type EventBus } from '@repopulse/events-core';
+import express from 'express';
+import { now, serve } from './processes';
+import { mount, type VariantName } from './variants';
+
+const variant = (process.env.BENCH_VARIANT ?? 'sse-express') as VariantName;
+const topic = 'bench:topic';
+const bus: EventBus = process.env.BENCH_REDIS_URL
+  ? createRedisBus({
+      url: process.env.BENCH_REDIS_URL,
+      keyPrefix: `bench:${process.pid}:`,
+      historyLimit: 20_000,
+    })
+  : createMemoryBus({ historyLimit: 20_000 });
+const app = express();
+const diagnostics = await mount(app, variant, bus, topic);
+const server = http.createServer(app);
+server.maxConnections = 100_000;
+await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const port = (server.address() as AddressInfo).port;
+
+const gc = () => {
+  for (let i = 0; i < 3; i++) (globalThis as { gc?: () => void }).gc?.();
+};
+/** ~`bytes` of payload, stamped with the publish time for latency. */
+const event = (bytes: number) =>
+  createEvent('task.progress', { phase: 'bench', message: `t=${now().toFixed(3)};${'x'.repeat(bytes)}` });
+
+serve({
+  ready: () => ({ port }),
+  /** Publishes `count` events, `rate` per second (or all at once); answers when all are published. */
+  publish: async ({ count, bytes = 60, rate }) => {
+    const n = count as number;
+    const startedAt = now();
+    const positions: string[] = [];
+    if (!rate) {
+      const all: Promise<{ position: string }>[] = [];
+      for (let i = 0; i < n; i++) all.push(bus.publish(topic, event(bytes as number)));
+      for (const r of await Promise.all(all)) positions.push(r.position);
+    } else {
+      const interval = 1000 / (rate as number);
+      for (let i = 0; i < n; i++) {
+        const due = startedAt + i * interval;
+        const wait = due - now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        positions.push((await bus.publish(topic, event(bytes as number))).position);
+      }
+    }
+    return { startedAt, first: positions[0], last: positions.at(-1) };
+  },
+  memory: () => {
+    gc();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
+  },
+  stats: () => ({ handler: diagnostics(), bus: bus.stats(), listeners: server.listenerCount('request') }),
+});

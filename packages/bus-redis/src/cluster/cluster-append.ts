@@ -1,0 +1,117 @@
+import type { Cluster } from 'ioredis';
+import type { LuaScript } from '../lua-script';
+import { runReplicated } from '../replicated-publish';
+
+/** Errors after which the shard may answer again soon: a failover, a slot move, a node restarting. */
+const TRANSIENT = [
+  'MOVED',
+  'ASK',
+  'TRYAGAIN',
+  'CLUSTERDOWN',
+  'LOADING',
+  'READONLY',
+  'Connection is closed',
+  'Too many Cluster redirections',
+  'Failed to refresh slots cache',
+  'connect ECONNREFUSED',
+  'ERR WAIT cannot be used with replica instances',
+  // A WAIT cut short because its node turned into a replica (a failover): the retry finds the
+  // events on the new primary, which has them as the old one replicated to it.
+  'UNBLOCKED',
+];
+
+/** Entries a retry looks back through for events an earlier attempt may have stored. */
+export const RETRY_LOOKBACK = 1000;
+
+/** What {@link appendOnCluster} needs besides the batch. */
+export interface ClusterAppendOptions {
+  /** Replicas that must confirm (0: no `WAIT`). */
+  replicaAcks: number;
+  /** Time `WAIT` may take. */
+  waitMs: number;
+  /** Retries stop at this time (ms since epoch); the publish queue's bound rejects soon after. */
+  deadline: number;
+}
+
+interface BatchEvent {
+  key: number;
+  id: string;
+  json: string;
+}
+
+/**
+ * Runs the sharded append script for one batch (keys of one slot) on its primary, and retries
+ * while the shard is in a failover, a migration or a restart, until `deadline`. Before a retry
+ * it looks the batch's event ids up in the last {@link RETRY_LOOKBACK} entries of their streams:
+ * an attempt that Redis ran before its connection dropped is not appended a second time, its
+ * events resolve with the positions they got. Resolves with one reply entry per event, in batch
+ * order, as the append script does.
+ *
+ * `args` is the append script's: MAXLEN, TTL, then per event (key index, id, JSON).
+ */
+export async function appendOnCluster(
+  cluster: Cluster,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+  options: ClusterAppendOptions,
+): Promise<unknown[]> {
+  const events: BatchEvent[] = [];
+  for (let a = 2; a + 2 < args.length; a += 3) {
+    events.push({ key: Number(args[a]), id: String(args[a + 1]), json: String(args[a + 2]) });
+  }
+  const results: unknown[] = new Array(events.length);
+  let pending = events.map((_, i) => i);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if (attempt > 0) pending = await skipStored(cluster, keys, events, pending, results);
+      if (pending.length === 0) return results;
+      const batchArgs: (string | number)[] = [args[0]!, args[1]!];
+      for (const i of pending) batchArgs.push(events[i]!.key, events[i]!.id, events[i]!.json);
+      const reply =
+        options.replicaAcks > 0
+          ? await runReplicated(cluster, script, keys, batchArgs, options.replicaAcks, options.waitMs)
+          : await script.run(cluster, keys, batchArgs);
+      const replies = Array.isArray(reply) ? reply : [];
+      pending.forEach((eventIndex, i) => {
+        results[eventIndex] = replies[i];
+      });
+      return results;
+    } catch (error) {
+      const delay = Math.min(50 * 2 ** attempt, 500);
+      if (!isTransient(error) || Date.now() + delay >= options.deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));
+    }
+  }
+}
+
+/** Fills `results` for pending events already in their stream; returns the ones still to append. */
+async function skipStored(
+  cluster: Cluster,
+  keys: readonly string[],
+  events: BatchEvent[],
+  pending: number[],
+  results: unknown[],
+): Promise<number[]> {
+  const wanted = new Set(pending.map((i) => events[i]!.key));
+  const stored = new Map<string, string>();
+  for (const k of wanted) {
+    const recent = await cluster.xrevrange(keys[k - 1]!, '+', '-', 'COUNT', RETRY_LOOKBACK);
+    for (const [position, fields] of recent) {
+      const at = fields.indexOf('i');
+      if (at >= 0) stored.set(fields[at + 1]!, position);
+    }
+  }
+  return pending.filter((i) => {
+    const position = stored.get(events[i]!.id);
+    if (position === undefined) return true;
+    results[i] = position;
+    return false;
+  });
+}
+
+function isTransient(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  return TRANSIENT.some((start) => message.startsWith(start));
+}

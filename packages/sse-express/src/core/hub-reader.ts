@@ -1,0 +1,55 @@
+import type { ResetReason, StreamPosition } from '@repopulse/events-core';
+import type { SerializedEvent } from './frame-window';
+
+/**
+ * What a topic hub serves: an SSE connection or a long-poll. The hub fields are the reader's place
+ * in its hub (set only by the hub), so no per-reader objects or closures are needed.
+ */
+export interface HubReader {
+  /** True once the reader is done (closed, answered); the hub then skips it. */
+  readonly gone: boolean;
+  /** @internal where the reader resumes from; `undefined`: from the hub's head */
+  resumeFrom: string | undefined;
+  /** @internal served by its own catch-up read (it fell through a shared one) */
+  solo: boolean;
+  /** @internal in a catch-up: reached its resume point, receiving events */
+  matched: boolean;
+  /** @internal settles the reader's `attach` promise */
+  placed: ((error?: unknown) => void) | undefined;
+  /** One event, to this reader only (window replay, catch-up). */
+  sendEvent(entry: SerializedEvent): void;
+  /** Several events at once, to this reader only. */
+  sendEvents(entries: readonly SerializedEvent[]): void;
+  /**
+   * A reset: the reader's point cannot be replayed; live events follow `position`. On an
+   * `expired` reset of a topic that still retains events, `retainedAfter` is where that retained
+   * tail starts (the frame carries it as `retained_after`).
+   */
+  sendReset(
+    reason: ResetReason,
+    position: StreamPosition,
+    frame: Buffer,
+    retainedAfter?: StreamPosition,
+  ): void;
+  /**
+   * One tick of live items, shared by every in-step reader of the topic: `joined` is their frames
+   * joined once (the same bytes for every stream), `items` the same items one by one; `now` is the
+   * tick's clock reading.
+   */
+  sendLive(joined: Buffer, items: readonly TickItem[], now: number): void;
+}
+
+/** A reset as one item of a tick. */
+export interface ResetItem {
+  /** Why. */
+  readonly reset: ResetReason;
+  /** The head live events follow. */
+  readonly position: StreamPosition;
+  /** Where the retained tail starts, on an `expired` reset of a topic that still retains events. */
+  readonly retainedAfter?: StreamPosition;
+  /** The `event: reset` frame bytes. */
+  readonly frame: Buffer;
+}
+
+/** What a hub's subscription delivered in one tick, in order. */
+export type TickItem = SerializedEvent | ResetItem;
