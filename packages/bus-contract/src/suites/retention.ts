@@ -1,10 +1,27 @@
-import { comparePositions, type ResetDelivery } from '@repopulse/events-core';
+import { comparePositions, type EventBus, type ResetDelivery } from '@repopulse/events-core';
 import { describe, expect, it } from 'vitest';
 import { type ContractContext, collect, numbered, settle } from '../harness';
 
 /** Retention: historyLimit and historyTtlMs. */
 export function retentionSuite(ctx: ContractContext): void {
   const timeout = () => ctx.options.deliveryTimeoutMs;
+
+  /** Subscribes after `after`: exactly `replayed` in order, then one live event `next`, no reset. */
+  async function expectReplayThenLive(
+    bus: EventBus,
+    topic: string,
+    after: string,
+    replayed: number[],
+    next: number,
+  ): Promise<void> {
+    const sub = await collect(bus, topic, { after });
+    await sub.waitForEvents(replayed.length, timeout());
+    await bus.publish(topic, numbered(next));
+    await sub.waitForEvents(replayed.length + 1, timeout());
+    await settle();
+    expect(sub.numbers()).toEqual([...replayed, next]);
+    expect(sub.resets()).toEqual([]);
+  }
 
   describe('retention', () => {
     it('keeps at least historyLimit events; an evicted point gets a reset (expired)', async () => {
@@ -80,13 +97,7 @@ export function retentionSuite(ctx: ContractContext): void {
       expect(expected.length).toBeGreaterThanOrEqual(historyLimit);
       expect(expected.length).toBeLessThan(total);
 
-      const tail = await collect(bus, topic, { after: retainedAfter });
-      await tail.waitForEvents(expected.length, timeout());
-      await bus.publish(topic, numbered(total));
-      await tail.waitForEvents(expected.length + 1, timeout());
-      await settle();
-      expect(tail.numbers()).toEqual([...expected, total]);
-      expect(tail.resets()).toEqual([]);
+      await expectReplayThenLive(bus, topic, retainedAfter, expected, total);
     });
 
     it('an expired reset after age trimming carries retainedAfter, between the expired and the kept', async () => {
@@ -110,13 +121,7 @@ export function retentionSuite(ctx: ContractContext): void {
       expect(comparePositions(retainedAfter, newestExpired.position)).toBeGreaterThanOrEqual(0);
       expect(comparePositions(retainedAfter, oldestKept.position)).toBeLessThan(0);
 
-      const tail = await collect(bus, topic, { after: retainedAfter });
-      await tail.waitForEvents(2, timeout());
-      await bus.publish(topic, numbered(4));
-      await tail.waitForEvents(3, timeout());
-      await settle();
-      expect(tail.numbers()).toEqual([2, 3, 4]);
-      expect(tail.resets()).toEqual([]);
+      await expectReplayThenLive(bus, topic, retainedAfter, [2, 3], 4);
     });
 
     it('a topic whose every event expired gives an expired reset without retainedAfter', async () => {
@@ -132,12 +137,7 @@ export function retentionSuite(ctx: ContractContext): void {
         expect(expired.deliveries[0]).toEqual({ reset: true, position: last.position, reason: 'expired' });
       }
       // The head itself stays a valid resume point: live events follow it.
-      const live = await collect(bus, topic, { after: last.position });
-      await bus.publish(topic, numbered(2));
-      await live.waitForEvents(1, timeout());
-      await settle();
-      expect(live.numbers()).toEqual([2]);
-      expect(live.resets()).toEqual([]);
+      await expectReplayThenLive(bus, topic, last.position, [], 2);
     });
   });
 }
