@@ -3,15 +3,14 @@ import { dirname, join } from 'node:path';
 import express from 'express';
 
 /**
- * Serves `@repopulse/client`'s ESM build (and its one dependency) for pages without a bundler; the
- * page maps the bare imports with an import map. With Vite or webpack, import the package instead.
+ * Serves `@repopulse/client`'s ESM build (it has no runtime dependencies) for pages without a
+ * bundler; the page maps the bare import with an import map. With Vite or webpack, import the
+ * package instead.
  */
 export function browserClient(): express.Router {
   const require = createRequire(import.meta.url);
   const clientPackage = require.resolve('@repopulse/client/package.json');
-  const parserPackage = createRequire(clientPackage).resolve('eventsource-parser/package.json');
   const router = express.Router();
   router.use('/repopulse-client', express.static(join(dirname(clientPackage), 'dist')));
-  router.use('/eventsource-parser', express.static(join(dirname(parserPackage), 'dist')));
   return router;
 }

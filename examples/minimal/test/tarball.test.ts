@@ -108,6 +108,7 @@ describe('examples/minimal from packed tarballs', () => {
     expect(Object.keys(project.tarballs).sort()).toEqual([
       '@repopulse/bus-memory',
       '@repopulse/bus-redis',
+      '@repopulse/cli',
       '@repopulse/client',
       '@repopulse/events-core',
       '@repopulse/sse-express',
@@ -119,14 +120,19 @@ describe('examples/minimal from packed tarballs', () => {
     }
   });
 
+  it('the installed `repopulse` bin runs: --help, and a non-zero exit for a refused stream', async () => {
+    const bin = join(project.dir, 'node_modules', '.bin', 'repopulse');
+    const help = await run(bin, ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('repopulse tail');
+    const missing = await run(bin, ['replay', `${server.url}/api/repositories/404/events`, '--from-start']);
+    expect(missing.code).not.toBe(0);
+  });
+
   it('serves the page and the browser client without a bundler', async () => {
     const page = await fetch(`${server.url}/?repo=42`);
     expect(await page.text()).toContain('"@repopulse/client": "/vendor/repopulse-client/index.mjs"');
-    for (const asset of [
-      '/tasks.js',
-      '/vendor/repopulse-client/index.mjs',
-      '/vendor/eventsource-parser/index.js',
-    ]) {
+    for (const asset of ['/tasks.js', '/vendor/repopulse-client/index.mjs']) {
       const res = await fetch(`${server.url}${asset}`);
       expect(res.status, asset).toBe(200);
       expect(res.headers.get('content-type'), asset).toMatch(/javascript/);
@@ -248,3 +254,23 @@ describe('examples/minimal from packed tarballs', () => {
     }, 30_000);
   });
 });
+
+/** Runs a command to its end; resolves with its exit code and output. */
+function run(
+  command: string,
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}

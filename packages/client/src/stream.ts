@@ -44,12 +44,26 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
   const sinks = new Set<(item?: StreamItem) => void>();
 
   // The default: log what is not retried, and the first answer that is not the protocol (a wrong URL).
+  // Rate-limited per code: the first of a minute is logged, the rest counted into the next line.
+  const quiet: Record<string, [until: number, suppressed: number]> = {};
   const onError =
     options.onError ??
     ((error: EventStreamError) => {
       const foreign = error.code === 'bad_response';
-      if (error.fatal || error.code === 'handler' || error.code === 'bad_event' || (foreign && !toldForeign))
-        console.error(error);
+      if (
+        error.fatal ||
+        error.code === 'handler' ||
+        error.code === 'bad_event' ||
+        (foreign && !toldForeign)
+      ) {
+        const now = Date.now();
+        const q = quiet[error.code];
+        if (q && now < q[0]) q[1]++;
+        else {
+          console.error(error, ...(q?.[1] ? [`(${q[1]} more like it in the last minute)`] : []));
+          quiet[error.code] = [now + 6e4, 0];
+        }
+      }
       toldForeign ||= foreign;
     });
   // biome-ignore lint/complexity/noBannedTypes: calls any user callback with its own arguments

@@ -117,7 +117,8 @@ export interface EventStreamOptions {
   onReset?: (reset: ResetNotice) => void;
   /**
    * Called with every error, transient or fatal (see {@link EventStreamError.fatal}).
-   * @default logs errors that are not retried with console.error
+   * @default logs errors that are not retried with console.error, at most one per code a minute
+   * (the next line says how many were suppressed)
    */
   onError?: (error: EventStreamError) => void;
 }

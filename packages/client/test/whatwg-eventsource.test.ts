@@ -222,3 +222,23 @@ describe('a 200 that is not an event stream (wrong URL, portal page)', () => {
     ]);
   });
 });
+
+describe('the default onError', () => {
+  it('logs a handler that throws on every event once a minute, not once per event', async () => {
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const server = await serve((res) => {
+      openSse(res);
+      for (let i = 1; i <= 50; i++) res.write(frame(`1-${i}`, i));
+    });
+    const stream = createEventStream(`${server.origin}/events`, { fallback: false });
+    cleanups.push(() => stream.close());
+    let calls = 0;
+    stream.on('log.append', () => {
+      calls++;
+      throw new Error('boom');
+    });
+    await until(() => calls === 50, '50 handler calls');
+    expect(logged).toHaveBeenCalledTimes(1);
+    expect(logged.mock.calls[0]?.[0]).toMatchObject({ code: 'handler' });
+  });
+});
