@@ -161,7 +161,7 @@ describe.skipIf(mode === 'skip')('Activity panel and queue positions in headless
     await context.close();
   }, 120_000);
 
-  it('history gone (trimmed past the start) is shown as a reset, not hidden', async () => {
+  it('history gone (trimmed past the start) is shown as a reset, not hidden; the retained tail is replayed', async () => {
     const { s } = await server({ HISTORY_LIMIT: '20', SIM_SPEED: '100' });
     const { id, rec, api } = await addRepo(s, 'https://github.com/acme/short-memory');
     await api.post(`/api/repositories/${id}/run-all`);
@@ -174,9 +174,20 @@ describe.skipIf(mode === 'skip')('Activity panel and queue positions in headless
     await reset.waitFor();
     expect(await reset.getAttribute('data-reason')).toBe('expired');
     expect(await reset.textContent()).toContain('older events are gone');
+    expect(await reset.textContent()).toMatch(/^History up to \d+-\d+ is no longer retained \(expired\)/);
     expect(await page.getByTestId('activity-history').textContent()).toContain(
       'keeps the last 20 events per repository',
     );
+    // The 20 retained events came after the reset: the newest action's group holds its share of them.
+    const retained = rec.events.slice(-20);
+    expect(await page.getByTestId('activity-history').textContent()).toContain('· 20 events.');
+    const runId = retained.at(-1)!.request_id!;
+    const runEvents = retained.filter((e) => e.request_id === runId).length;
+    expect(runEvents).toBeGreaterThan(1);
+    expect(await groupOf(page, runId).getByTestId('activity-group').textContent()).toContain(
+      ` · ${runEvents} events · `,
+    );
+    expect(await page.getByTestId('activity-reset').count()).toBe(1);
     await context.close();
   }, 60_000);
 });

@@ -19,16 +19,18 @@ interface Stored {
 export function createArrayBus(options: BusOptions = {}): EventBus {
   const resolved = resolveBusOptions('createArrayBus', options);
   const { historyLimit, historyTtlMs } = resolved;
-  const topics = new Map<Topic, { events: Stored[]; head: StreamPosition; trimmed: boolean }>();
+  const topics = new Map<
+    Topic,
+    { events: Stored[]; head: StreamPosition; floor: StreamPosition | undefined }
+  >();
 
   const topicOf = (topic: Topic) => {
-    const log = topics.get(topic) ?? { events: [], head: ZERO_POSITION, trimmed: false };
+    const log = topics.get(topic) ?? { events: [], head: ZERO_POSITION, floor: undefined };
     topics.set(topic, log);
     // Retention: the count limit, and the age limit when there is one.
     const oldest = historyTtlMs === undefined ? -1 : Date.now() - historyTtlMs;
     while (log.events.length > historyLimit || (log.events[0] && log.events[0].at < oldest)) {
-      log.events.shift();
-      log.trimmed = true;
+      log.floor = log.events.shift()?.position;
     }
     return log;
   };
@@ -46,12 +48,15 @@ export function createArrayBus(options: BusOptions = {}): EventBus {
       async read(topic, cursor, limit) {
         const log = topicOf(topic);
         const index = log.events.findIndex((stored) => stored.position === cursor);
-        const from = cursor === ZERO_POSITION ? 0 : index + 1;
-        const after = index >= 0 || cursor === ZERO_POSITION ? log.events.slice(from, from + limit) : [];
+        // After 0-0 and after the floor (the newest trimmed position) everything retained follows.
+        const fromStart = cursor === ZERO_POSITION || cursor === log.floor;
+        const from = fromStart ? 0 : index + 1;
+        const after = index >= 0 || fromStart ? log.events.slice(from, from + limit) : [];
         return {
           head: log.head,
           oldest: log.events[0]?.position,
-          trimmed: log.trimmed,
+          trimmed: log.floor !== undefined,
+          floor: log.floor,
           holdsCursor: index >= 0,
           entries: after.map(({ position, event }) => ({ position, event })),
         };

@@ -18,8 +18,8 @@ interface Entry {
 export class TopicLog {
   private readonly entries: RingBuffer<Entry>;
   private lastPosition: StreamPosition = ZERO_POSITION;
-  /** True once any event of this topic left the history (limit or TTL). */
-  private trimmed = false;
+  /** The newest position that left the history (limit or TTL); `undefined` while none did. */
+  private floor: StreamPosition | undefined;
 
   constructor(
     historyLimit: number,
@@ -39,24 +39,31 @@ export class TopicLog {
     const position = nextPosition(this.lastPosition === ZERO_POSITION ? undefined : this.lastPosition, now);
     this.lastPosition = position;
     const delivery: EventDelivery = { position, event };
-    if (this.entries.push({ delivery, storedAt: now })) this.trimmed = true;
+    const evicted = this.entries.push({ delivery, storedAt: now });
+    if (evicted) this.floor = evicted.delivery.position;
     return delivery;
   }
 
-  /** The retained range around `cursor` and up to `limit` events after it (expired ones dropped first). */
+  /**
+   * The retained range around `cursor` and up to `limit` events after it (expired ones dropped
+   * first). Events are served after a held cursor, after `0-0`, and after the floor (everything
+   * after it is retained); after any other cursor none are (the decision resets it).
+   */
   read(cursor: StreamPosition, limit: number, now: number): ReadResult {
     this.expire(now);
     const index = this.entries.firstIndexWhere((e) => comparePositions(e.delivery.position, cursor) >= 0);
     const holdsCursor = this.entries.at(index)?.delivery.position === cursor;
     const entries: EventDelivery[] = [];
-    const from = cursor === ZERO_POSITION ? 0 : holdsCursor ? index + 1 : this.entries.length;
+    const fromStart = cursor === ZERO_POSITION || cursor === this.floor;
+    const from = fromStart ? 0 : holdsCursor ? index + 1 : this.entries.length;
     for (let i = from; i < this.entries.length && entries.length < limit; i++) {
       entries.push((this.entries.at(i) as Entry).delivery);
     }
     return {
       head: this.lastPosition,
       oldest: this.entries.at(0)?.delivery.position,
-      trimmed: this.trimmed,
+      trimmed: this.floor !== undefined,
+      floor: this.floor,
       holdsCursor,
       entries,
     };
@@ -66,8 +73,7 @@ export class TopicLog {
     if (this.historyTtlMs === undefined) return;
     const oldest = now - this.historyTtlMs;
     while (this.entries.length > 0 && (this.entries.at(0) as Entry).storedAt < oldest) {
-      this.entries.shift();
-      this.trimmed = true;
+      this.floor = (this.entries.shift() as Entry).delivery.position;
     }
   }
 }

@@ -22,6 +22,8 @@ describe('createMemoryBus', () => {
     let clock = 10_000;
     const bus = createMemoryBus({ now: () => clock, historyTtlMs: 1_000 });
     const first = await bus.publish('t', event('old'));
+    clock += 1;
+    const newestExpired = await bus.publish('t', event('old too'));
     clock += 5_000;
     await bus.publish('t', event('new'));
     const got: unknown[] = [];
@@ -32,7 +34,9 @@ describe('createMemoryBus', () => {
       },
       { after: first.position },
     );
-    expect(got).toEqual([{ reset: true, position: '15000-0', reason: 'expired' }]);
+    expect(got).toEqual([
+      { reset: true, position: '15001-0', reason: 'expired', retainedAfter: newestExpired.position },
+    ]);
   });
 
   it.each([

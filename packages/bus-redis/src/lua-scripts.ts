@@ -57,7 +57,9 @@ return out
  * ARGV[3] TTL ms (0 = none).
  * Returns `{0}` when the stream does not exist, else
  * `{1, last-generated-id, entries-added (-1 before Redis 7), length, first id or '',
- *   cursor found (0/1), entries}`.
+ *   cursor found (0/1), entries}`. The entries are those after the cursor whether or not it is
+ * held (`XRANGE (cursor`), so a cursor equal to the range's floor (see `parseSnapshot`) reads the
+ * retained tail.
  */
 export const READ_SCRIPT = `${TRIM_BY_AGE}
 local key = KEYS[1]

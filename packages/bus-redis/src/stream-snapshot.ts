@@ -1,6 +1,9 @@
 import {
   type AnyEnvelope,
   BusUnavailableError,
+  formatPosition,
+  type PositionParts,
+  parsePosition,
   type StreamPosition,
   ZERO_POSITION,
 } from '@repopulse/events-core';
@@ -24,10 +27,22 @@ export interface StreamSnapshot extends RetainedRange {
  * Turns the read script's reply into a {@link StreamSnapshot}. A stream that does not exist
  * (never written, or lost with a Redis restart) reads as an empty, untrimmed range at `0-0`.
  * The stream was trimmed when it ever added more entries than it holds.
+ *
+ * The floor of a trimmed stream is the position just before its oldest retained entry (the head
+ * once every entry expired): Redis does not record the id of the newest trimmed entry
+ * (`max-deleted-entry-id` follows `XDEL` only, not `XTRIM` or `MAXLEN`), and trimming removes the
+ * oldest entries, so everything after that position is retained.
  */
 export function parseSnapshot(reply: unknown): StreamSnapshot {
   if (!Array.isArray(reply) || reply[0] !== 1) {
-    return { head: ZERO_POSITION, oldest: undefined, trimmed: false, holdsCursor: false, entries: [] };
+    return {
+      head: ZERO_POSITION,
+      oldest: undefined,
+      trimmed: false,
+      floor: undefined,
+      holdsCursor: false,
+      entries: [],
+    };
   }
   const [, last, added, length, first, found, rawEntries] = reply as [
     1,
@@ -46,13 +61,24 @@ export function parseSnapshot(reply: unknown): StreamSnapshot {
     const json = fieldOf(fields, 'e');
     if (json !== undefined) entries.push({ position: position as StreamPosition, json });
   }
+  const head = last as StreamPosition;
+  const oldest = first === '' ? undefined : (first as StreamPosition);
+  const trimmed = added > length;
   return {
-    head: last as StreamPosition,
-    oldest: first === '' ? undefined : (first as StreamPosition),
-    trimmed: added > length,
+    head,
+    oldest,
+    trimmed,
+    floor: trimmed ? (oldest === undefined ? head : positionBefore(oldest)) : undefined,
     holdsCursor: found === 1,
     entries,
   };
+}
+
+/** The greatest position before `position` (`<ms>-<seq - 1>`, or the last of the previous ms). */
+function positionBefore(position: StreamPosition): StreamPosition {
+  const { ms, seq } = parsePosition(position) as PositionParts;
+  if (seq > 0) return formatPosition({ ms, seq: seq - 1 });
+  return ms > 0 ? formatPosition({ ms: ms - 1, seq: Number.MAX_SAFE_INTEGER }) : ZERO_POSITION;
 }
 
 function fieldOf(fields: string[], name: string): string | undefined {

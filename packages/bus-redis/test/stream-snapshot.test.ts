@@ -9,9 +9,16 @@ describe('parseSnapshot', () => {
       head: '5-1',
       oldest: '5-0',
       trimmed: true,
+      floor: '4-9007199254740991',
       holdsCursor: true,
       entries: [{ position: '5-1', json: '{"a":1}' }],
     });
+  });
+
+  it('takes the floor of a trimmed stream just before its oldest entry, or at the head once empty', () => {
+    expect(parseSnapshot([1, '9-0', 7, 2, '5-3', 0, []]).floor).toBe('5-2');
+    expect(parseSnapshot([1, '9-0', 7, 0, '', 0, []]).floor).toBe('9-0');
+    expect(parseSnapshot([1, '9-0', 2, 2, '5-3', 0, []]).floor).toBeUndefined();
   });
 
   it('reads an untrimmed stream, and an empty one', () => {
@@ -27,6 +34,7 @@ describe('parseSnapshot', () => {
       head: '0-0',
       oldest: undefined,
       trimmed: false,
+      floor: undefined,
       holdsCursor: false,
       entries: [],
     });

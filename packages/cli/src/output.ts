@@ -1,4 +1,5 @@
 import type { StreamItem } from '@repopulse/client';
+import type { StreamPosition } from '@repopulse/events-core';
 import { summarizePayload } from './summary';
 
 /** Where a command writes: `process.stdout`-like. */
@@ -37,14 +38,25 @@ export function useColor(
 const FAILED = /failed|error|canceled/;
 const DONE = /completed|ready/;
 
-/** Formats stream items as NDJSON or as readable (optionally coloured) lines. */
-export function createFormatter(json: boolean, color: boolean): (item: StreamItem) => string {
+/**
+ * Formats stream items as NDJSON or as readable (optionally coloured) lines. `tailAfter`, given
+ * with an `expired` reset the command follows up by replaying the retained tail, words the reset
+ * line accordingly.
+ */
+export function createFormatter(
+  json: boolean,
+  color: boolean,
+): (item: StreamItem, tailAfter?: StreamPosition) => string {
   const paint = (style: Style, text: string) =>
     color && text ? `\x1b[${ANSI[style][0]}m${text}\x1b[${ANSI[style][1]}m` : text;
   if (json) return (item) => `${JSON.stringify(item)}\n`;
-  return (item) => {
+  return (item, tailAfter) => {
     if (item.reset) {
-      return `${paint('yellow', `── reset (${item.reason}): history before ${item.position} is not retained; continuing from there`)}\n`;
+      const line =
+        tailAfter === undefined
+          ? `history before ${item.position} is not retained; continuing from there`
+          : `history up to ${tailAfter} is not retained; replaying the retained events after it`;
+      return `${paint('yellow', `── reset (${item.reason}): ${line}`)}\n`;
     }
     const { event, position } = item;
     const ids = [

@@ -1,5 +1,5 @@
 import { createEventStream, EventStreamError, type FetchLike, type StreamItem } from '@repopulse/client';
-import { comparePositions } from '@repopulse/events-core';
+import { comparePositions, type StreamPosition, ZERO_POSITION } from '@repopulse/events-core';
 import { type Command, parseCommand } from './args';
 import { CliError } from './errors';
 import { EXIT_CODES, type ExitCodeName, exitCodeOfStatus } from './exit-codes';
@@ -64,42 +64,57 @@ async function follow(command: Command, io: Required<Pick<CliIo, 'stdout' | 'std
 
     const format = createFormatter(command.json, useColor(command.color, stdout, io.env));
     const keep = createFilter(command.types, command.requestId);
-    let connected = false;
-    let lost = false;
-    const stream = createEventStream(command.url, {
-      lastEventId: start,
-      headers: command.headers,
-      fetch: fetchFn,
-      signal: stop.signal,
-      maxRetries: command.maxRetries,
-      onError(error) {
-        if (error.fatal || error.code === 'handler') return; // fatal: reported once, below
-        note(`${error.message.replace(/^\[repopulse\] /, '')}; retrying`);
-      },
-    });
-    stream.onState((state) => {
-      const resumeAt = stream.lastEventId || start;
-      if (state === 'open' || state === 'polling') {
-        if (lost) note(`reconnected (${state === 'open' ? 'SSE' : 'long-poll'}); resuming after ${resumeAt}`);
-        connected = true;
-        lost = false;
-      } else if (state === 'connecting' && connected && !lost) {
-        lost = true;
-        note(`connection lost; reconnecting to resume after ${resumeAt}`);
-      }
-    });
-
+    const open = (from: string) => {
+      let connected = false;
+      let lost = false;
+      const stream = createEventStream(command.url, {
+        lastEventId: from,
+        headers: command.headers,
+        fetch: fetchFn,
+        signal: stop.signal,
+        maxRetries: command.maxRetries,
+        onError(error) {
+          if (error.fatal || error.code === 'handler') return; // fatal: reported once, below
+          note(`${error.message.replace(/^\[repopulse\] /, '')}; retrying`);
+        },
+      });
+      stream.onState((state) => {
+        const resumeAt = stream.lastEventId || from;
+        if (state === 'open' || state === 'polling') {
+          if (lost)
+            note(`reconnected (${state === 'open' ? 'SSE' : 'long-poll'}); resuming after ${resumeAt}`);
+          connected = true;
+          lost = false;
+        } else if (state === 'connecting' && connected && !lost) {
+          lost = true;
+          note(`connection lost; reconnecting to resume after ${resumeAt}`);
+        }
+      });
+      return stream;
+    };
     const reached = (item: StreamItem) => replay && comparePositions(item.position, head) >= 0;
-    try {
-      for await (const item of stream) {
-        if (keep(item)) stdout.write(format(item));
-        if (reached(item)) break;
+    // From the start, an expired reset that says where the retained tail begins is followed by
+    // the tail itself: the stream is opened again after `retainedAfter`.
+    let from: string = start;
+    for (;;) {
+      const stream = open(from);
+      let tailAfter: StreamPosition | undefined;
+      try {
+        for await (const item of stream) {
+          if (from === ZERO_POSITION && item.reset && item.reason === 'expired')
+            tailAfter = item.retainedAfter;
+          if (keep(item)) stdout.write(format(item, tailAfter));
+          if (tailAfter !== undefined || reached(item)) break;
+        }
+      } catch (error) {
+        if (!(error instanceof EventStreamError)) throw error;
+        const code = exitCodeOf(error);
+        if (code !== 'ok') note(`${command.url.pathname}: ${error.message.replace(/^\[repopulse\] /, '')}`);
+        return EXIT_CODES[code];
       }
-    } catch (error) {
-      if (!(error instanceof EventStreamError)) throw error;
-      const code = exitCodeOf(error);
-      if (code !== 'ok') note(`${command.url.pathname}: ${error.message.replace(/^\[repopulse\] /, '')}`);
-      return EXIT_CODES[code];
+      if (tailAfter === undefined || stop.signal.aborted) break;
+      if (replay && comparePositions(tailAfter, head) >= 0) break;
+      from = tailAfter;
     }
     return stop.signal.aborted ? EXIT_CODES.interrupted : EXIT_CODES.ok;
   } catch (error) {

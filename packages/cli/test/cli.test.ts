@@ -91,6 +91,64 @@ describe('replay', () => {
   });
 });
 
+describe('a trimmed history', () => {
+  let trimmed: StreamServer;
+  beforeEach(async () => {
+    trimmed = await startStreamServer({ historyLimit: 3 });
+  });
+  afterEach(() => trimmed.close());
+
+  it.each([
+    ['SSE', 'url'],
+    ['long-poll', 'pollUrl'],
+  ] as const)(
+    'replay --from-start (%s) prints the reset, then the retained tail up to the head',
+    async (_, key) => {
+      const positions = await trimmed.publish(['e1', 'e2', 'e3', 'e4', 'e5']);
+      const result = await run(['replay', trimmed[key], '--from-start', '--json', ...auth]);
+      expect(result.code).toBe(0);
+      const [reset, ...events] = parse(result.lines);
+      expect(reset).toEqual({
+        reset: true,
+        reason: 'expired',
+        position: positions[4],
+        retainedAfter: positions[1],
+      });
+      expect(events.map((i) => i.event.request_id)).toEqual(['e3', 'e4', 'e5']);
+      expect(events.map((i) => i.position)).toEqual(positions.slice(2));
+
+      const readable = await run(['replay', trimmed[key], ...auth]);
+      expect(readable.lines[0]).toBe(
+        `── reset (expired): history up to ${positions[1]} is not retained; replaying the retained events after it`,
+      );
+      expect(readable.lines.slice(1).map((line) => line.includes('req='))).toEqual([true, true, true]);
+    },
+  );
+
+  it('tail --from-start prints the reset, the retained tail, then live events', async () => {
+    const positions = await trimmed.publish(['e1', 'e2', 'e3', 'e4']);
+    const tail = start(['tail', trimmed.url, '--from-start', '--json', ...auth]);
+    await tail.stdout.until((out) => out.lines.length === 4);
+    const live = await trimmed.publish(['l1']);
+    await tail.stdout.until((out) => out.lines.length === 5);
+    tail.stop();
+    expect(await tail.exit).toBe(130);
+    const [reset, ...events] = parse(tail.stdout.lines);
+    expect(reset).toMatchObject({ reset: true, reason: 'expired', retainedAfter: positions[0] });
+    expect(events.map((i) => i.position)).toEqual([...positions.slice(1), ...live]);
+    expect(tail.stderr.text).toBe('');
+  });
+
+  it('--after an evicted position keeps the plain reset: it goes on from the head', async () => {
+    const positions = await trimmed.publish(['e1', 'e2', 'e3', 'e4', 'e5']);
+    const result = await run(['replay', trimmed.url, '--after', positions[0]!, ...auth]);
+    expect(result.code).toBe(0);
+    expect(result.lines).toEqual([
+      `── reset (expired): history before ${positions[4]} is not retained; continuing from there`,
+    ]);
+  });
+});
+
 describe('tail', () => {
   it('starts at the head, prints new events as they come, stops on Ctrl-C with 130', async () => {
     await server.publish(['old']);

@@ -1,5 +1,6 @@
-import type { AnyEnvelope, ResetReason, StreamPosition } from '@repopulse/events-core';
+import type { AnyEnvelope, ResetFrameData, StreamPosition } from '@repopulse/events-core';
 import { send } from './request';
+import { resetNotice } from './reset-notice';
 import type { Outcome, Session } from './session';
 import { watchdog } from './watchdog';
 
@@ -7,7 +8,7 @@ import { watchdog } from './watchdog';
 interface PollBody {
   events: { position: StreamPosition; event: AnyEnvelope }[];
   position?: StreamPosition;
-  reset?: { reason: ResetReason; position: StreamPosition };
+  reset?: ResetFrameData;
 }
 
 /**
@@ -36,7 +37,7 @@ export async function pollOnce(s: Session, c: AbortController): Promise<Outcome>
     const { reset, events, position } = body;
     if (reset) {
       s.cursor = reset.position;
-      s.deliver({ ...reset, reset: true });
+      s.deliver(resetNotice(reset));
     }
     for (const delivery of events) {
       s.cursor = delivery.position;

@@ -1,8 +1,8 @@
-import type { AnyEnvelope, StreamPosition } from '@repopulse/events-core';
+import type { AnyEnvelope, ResetFrameData, StreamPosition } from '@repopulse/events-core';
 import { send } from './request';
+import { resetNotice } from './reset-notice';
 import type { Outcome, Session } from './session';
 import { createSseParser, type SseMessage } from './sse-parser';
-import type { ResetNotice } from './types';
 import { watchdog } from './watchdog';
 
 /** A connection that delivered an event or stayed open this long resets the retry counters. */
@@ -17,7 +17,7 @@ function onMessage(s: Session, message: SseMessage) {
   try {
     data = JSON.parse(message.data);
   } catch {}
-  if (message.event === 'reset' && data) s.deliver({ ...(data as ResetNotice), reset: true });
+  if (message.event === 'reset' && data) s.deliver(resetNotice(data as ResetFrameData));
   else if (typeof data?.type === 'string')
     s.deliver({ position: message.id as StreamPosition, event: data as AnyEnvelope });
   else s.report(s.error('bad_event', false, 0, message.data.slice(0, 80)));

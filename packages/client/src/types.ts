@@ -17,7 +17,11 @@ export type EventStreamState = 'connecting' | 'open' | 'polling' | 'probing' | '
  */
 export type StreamItem = EventDelivery | ResetDelivery;
 
-/** The `reset` notice passed to `onReset`. */
+/**
+ * The `reset` notice passed to `onReset`. On an `expired` reset of a topic that still retains
+ * events it carries `retainedAfter` (the wire's `retained_after`): open the stream `after` it to
+ * read the retained tail.
+ */
 export type ResetNotice = ResetDelivery;
 
 /** Anything `fetch`-compatible: the global one, undici's, or a wrapper. */

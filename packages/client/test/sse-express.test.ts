@@ -1,4 +1,5 @@
 // The client against a real sse-express server (memory bus) over real sockets.
+import { createMemoryBus } from '@repopulse/bus-memory';
 import { StreamHttpError, signStreamToken } from '@repopulse/sse-express';
 import { describe, expect, it } from 'vitest';
 import type { EventStream, ResetNotice, StreamItem } from '../src/index';
@@ -75,6 +76,28 @@ describe('against sse-express', () => {
     expect(items[0]).toMatchObject({ reset: true, position: head });
     expect(items[1]).toMatchObject({ event: { id: 'evt-3' } });
     expect(stream.state).toBe('closed'); // leaving the loop closed the stream
+  });
+
+  it('an expired reset of a trimmed topic carries retainedAfter; resuming after it replays the tail', async () => {
+    const s = await server({ bus: createMemoryBus({ historyLimit: 3, onError: () => {} }) });
+    const positions = await s.publish(1, 5);
+    const resets: ResetNotice[] = [];
+    const first = open(s.url, { lastEventId: '0-0', onReset: (r) => resets.push(r) });
+    await until(() => resets.length === 1, 'reset');
+    expect(resets[0]).toEqual({
+      reset: true,
+      reason: 'expired',
+      position: positions[4],
+      retainedAfter: positions[1],
+    });
+    first.stream.close();
+
+    const tail = open(s.url, { lastEventId: resets[0]!.retainedAfter!, onReset: (r) => resets.push(r) });
+    await tail.got.waitFor(3);
+    await s.publish(6);
+    await tail.got.waitFor(4);
+    expect(ids(tail.got.items)).toEqual(['evt-3', 'evt-4', 'evt-5', 'evt-6']);
+    expect(resets).toHaveLength(1);
   });
 
   it('close() and an aborted signal end the connection on the server too', async () => {

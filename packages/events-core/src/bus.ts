@@ -41,6 +41,20 @@ export interface ResetDelivery {
   position: StreamPosition;
   /** Why the point could not be replayed. */
   reason: ResetReason;
+  /**
+   * Only on an `expired` reset of a topic that still retains events: events after this position
+   * are still retained; subscribe `after` it to read them (in order, then live, with no reset).
+   * It is the newest position that left the history, so the events between the requested point
+   * and it are the ones lost. Absent when every event of the topic expired (nothing is left to
+   * read: live events follow {@link ResetDelivery.position}).
+   * @example
+   * ```ts
+   * bus.subscribe(topic, (d) => {
+   *   if ('reset' in d && d.retainedAfter) void bus.subscribe(topic, handler, { after: d.retainedAfter });
+   * }, { after: '0-0' });
+   * ```
+   */
+  retainedAfter?: StreamPosition;
 }
 
 /** What a subscription handler receives. */

@@ -35,15 +35,37 @@ export interface ResetFrameData {
   reason: ResetReason;
   /** The topic head: the stream continues live after it. */
   position: StreamPosition;
+  /**
+   * Only on an `expired` reset of a topic that still retains events: the events after this
+   * position are still retained; resume after it (`Last-Event-ID` / `?after=`) to read them.
+   * Absent when nothing is retained.
+   */
+  retained_after?: StreamPosition;
 }
 
 /**
  * The frame telling a client its resume point is gone: `event: reset`, with `id:` set to the
- * head so a later reconnect resumes from there. Throws `invalid_field` if the position holds CR/LF/NUL.
+ * head so a later reconnect resumes from there; `retainedAfter` (a reset's
+ * `ResetDelivery.retainedAfter`) is written as `retained_after` only when given. Throws
+ * `invalid_field` if a position holds CR/LF/NUL.
+ *
+ * @example
+ * ```ts
+ * encodeSseReset('expired', '9-0', '6-0');
+ * // 'id: 9-0\nevent: reset\ndata: {"reason":"expired","position":"9-0","retained_after":"6-0"}\n\n'
+ * ```
  */
-export function encodeSseReset(reason: ResetReason, position: StreamPosition): string {
+export function encodeSseReset(
+  reason: ResetReason,
+  position: StreamPosition,
+  retainedAfter?: StreamPosition,
+): string {
   checkControlChars(position, 'position');
   const data: ResetFrameData = { reason, position };
+  if (retainedAfter !== undefined) {
+    checkControlChars(retainedAfter, 'retained_after');
+    data.retained_after = retainedAfter;
+  }
   return `id: ${position}\nevent: reset\ndata: ${JSON.stringify(data)}\n\n`;
 }
 

@@ -127,6 +127,16 @@ describe('control frames', () => {
     ]);
   });
 
+  it('encodeSseReset writes retained_after only when given', () => {
+    expect(encodeSseReset('expired', '9-0', '6-0')).toBe(
+      'id: 9-0\nevent: reset\ndata: {"reason":"expired","position":"9-0","retained_after":"6-0"}\n\n',
+    );
+    expect(encodeSseReset('expired', '9-0', undefined)).not.toContain('retained_after');
+    expect(() => encodeSseReset('expired', '9-0', '6-0\nx' as StreamPosition)).toThrow(
+      expect.objectContaining({ code: 'invalid_field', field: 'retained_after' }),
+    );
+  });
+
   it('encodeSseReset rejects CR/LF in the position', () => {
     expect(() => encodeSseReset('expired', '1-0\nevent: x' as StreamPosition)).toThrow(
       expect.objectContaining({ code: 'invalid_field', field: 'position' }),

@@ -1,12 +1,12 @@
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { connect as connectHttp2, createServer as createHttp2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
+import { comparePositions, createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventStreamCore } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
-import { openRaw } from './helpers/raw-stream';
+import { getJson, openRaw } from './helpers/raw-stream';
 import { type ExpressVersion, startServer, type TestServer } from './helpers/server';
 import { sleep, waitFor } from './helpers/wait';
 
@@ -241,6 +241,37 @@ describe.each(factories)('SSE stream on the $name bus', (factory) => {
     if (factory.name === 'memory') expect(reason).toBe('expired');
     else expect(['expired', 'unknown_position']).toContain(reason);
     res.destroy();
+  });
+
+  it('a trimmed topic: the reset carries retained_after (SSE and long-poll); resuming after it replays the tail', async () => {
+    const bus = await factory.create({ historyLimit: 5 });
+    const s = await start(bus);
+    const id = uniqueTopic('tail').slice(5);
+    const count = factory.name === 'memory' ? 10 : 250;
+    const positions = await publishNumbered(bus, `repo:${id}`, 0, count);
+    const res = await openRaw(s.url(id, '?last_event_id=0-0'));
+    await res.waitFor((t) => t.includes('event: reset'));
+    const reset = res.blocks().find((b) => b.event === 'reset')!;
+    res.destroy();
+    const data = JSON.parse(reset.data!);
+    expect(data).toMatchObject({ reason: 'expired', position: positions.at(-1) });
+    const kept = positions.findIndex((p) => comparePositions(p, data.retained_after) > 0);
+    if (factory.name === 'memory') expect(data.retained_after).toBe(positions[4]);
+    expect(kept).toBeGreaterThan(0);
+    expect(count - kept).toBeGreaterThanOrEqual(5);
+
+    const poll = await getJson(s.url(id, '?after=0-0&wait=0'));
+    expect((poll.body as { reset: unknown }).reset).toEqual(data);
+
+    const tail = await openRaw(s.url(id, `?last_event_id=${data.retained_after}`));
+    await tail.waitFor((t) => t.includes(`id: ${positions.at(-1)}\n`));
+    const events = tail.blocks().filter((b) => b.id && b.data);
+    expect(events.map((b) => b.id)).toEqual(positions.slice(kept));
+    expect(events.map((b) => numberOf(JSON.parse(b.data!)))).toEqual(
+      Array.from({ length: count - kept }, (_, i) => kept + i),
+    );
+    expect(tail.blocks().some((b) => b.event === 'reset')).toBe(false);
+    tail.destroy();
   });
 
   it('SSE injection: a payload with "\\n\\ndata: forged" arrives as one intact event; CR/LF in type or id is refused', async () => {

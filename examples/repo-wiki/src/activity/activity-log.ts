@@ -3,7 +3,14 @@ import type { AnyEnvelope } from '@repopulse/events-core';
 /** One row of the Activity panel: an event with its stream position, or a reset notice. */
 export type ActivityItem =
   | { kind: 'event'; position: string; event: AnyEnvelope }
-  | { kind: 'reset'; position: string; reason: string; at: number };
+  | {
+      kind: 'reset';
+      position: string;
+      reason: string;
+      at: number;
+      /** Where the retained history starts (its events come after it), when any is retained. */
+      retainedAfter?: string;
+    };
 
 /** The events of one user action (one `request_id`), or of background work without one. */
 export interface ActivityGroup {

@@ -133,6 +133,49 @@ function historyNote(view: ActivityView, retention: Retention | undefined): stri
   return `History since ${since} · ${view.total.toLocaleString('en-US')} events. ${kept}`;
 }
 
+/**
+ * The event stream behind the feed, opened after `from`. On an expired reset of the full replay
+ * that carries `retainedAfter`, it hands that point to `onTail` and stops forwarding (the feed
+ * reopens the stream there, so a live event of this stream cannot overtake the tail).
+ */
+function ActivitySource(props: {
+  url: string;
+  from: string;
+  push: (item: ActivityItem) => void;
+  onTail: (after: string) => void;
+  onState: (state: string) => void;
+}) {
+  const handedOver = useRef(false);
+  const { on, state } = useEventStream(props.url, {
+    lastEventId: props.from,
+    fallback: { afterFailures: 5 },
+    onReset: (reset) => {
+      const tail = props.from === '0-0' && reset.reason === 'expired' ? reset.retainedAfter : undefined;
+      props.push({
+        kind: 'reset',
+        position: reset.position,
+        reason: reset.reason,
+        at: Date.now(),
+        retainedAfter: tail,
+      });
+      if (tail === undefined) return;
+      handedOver.current = true;
+      props.onTail(tail);
+    },
+  });
+  // biome-ignore lint/correctness/useExhaustiveDependencies: push only touches refs and setters
+  useEffect(
+    () =>
+      on('*', (event, position) => {
+        if (!handedOver.current) props.push({ kind: 'event', position, event });
+      }),
+    [on],
+  );
+  const { onState } = props;
+  useEffect(() => onState(state), [onState, state]);
+  return null;
+}
+
 /** The live feed: retained history replayed from `0-0`, then live events, grouped by action. */
 function ActivityFeed(props: { repoId: number; tasks: Task[] }) {
   const url = `/api/repositories/${props.repoId}/events`;
@@ -146,6 +189,8 @@ function ActivityFeed(props: { repoId: number; tasks: Task[] }) {
   const [filter, setFilter] = useState('');
   const [groupsShown, setGroupsShown] = useState(GROUP_PAGE);
 
+  const [from, setFrom] = useState('0-0');
+  const [state, setState] = useState<string>('connecting');
   const push = (item: ActivityItem) => {
     pending.current.push(item);
     timer.current ??= setTimeout(() => {
@@ -153,7 +198,9 @@ function ActivityFeed(props: { repoId: number; tasks: Task[] }) {
       const batch = pending.current;
       pending.current = [];
       setView(log.current.add(batch));
-      setLast(batch.at(-1)?.position);
+      // A reset followed by the retained tail is not the end of the replay: its events are.
+      const reached = batch.filter((i) => i.kind === 'event' || !i.retainedAfter).at(-1)?.position;
+      if (reached !== undefined) setLast(reached);
     }, BATCH_MS);
   };
   useEffect(() => () => clearTimeout(timer.current), []);
@@ -167,14 +214,11 @@ function ActivityFeed(props: { repoId: number; tasks: Task[] }) {
     api<Retention>('/api/retention').then(setRetention, () => {});
   }, [url]);
 
-  const { on, state } = useEventStream(url, {
-    lastEventId: '0-0',
-    fallback: { afterFailures: 5 },
-    onReset: (reset) =>
-      push({ kind: 'reset', position: reset.position, reason: reset.reason, at: Date.now() }),
-  });
-  // biome-ignore lint/correctness/useExhaustiveDependencies: push only touches refs and setters
-  useEffect(() => on('*', (event, position) => push({ kind: 'event', position, event })), [on]);
+  // The stream, from `0-0` first; an expired reset that says where the retained history starts
+  // opens it again after that point (a new `from` remounts the source), so the tail is replayed.
+  const source = (
+    <ActivitySource key={from} url={url} from={from} push={push} onTail={setFrom} onState={setState} />
+  );
 
   const titleKey = props.tasks.map((t) => `${t.id}\u0000${t.title}`).join('\u0001');
   // biome-ignore lint/correctness/useExhaustiveDependencies: titles change only when titleKey does
@@ -184,6 +228,7 @@ function ActivityFeed(props: { repoId: number; tasks: Task[] }) {
     head === undefined || (head !== '0-0' && (last === undefined || comparePositions(last, head) < 0));
   return (
     <div data-testid="activity-feed" data-loading={loading} data-state={state}>
+      {source}
       <p className="muted small" data-testid="activity-history">
         {historyNote(view, retention)}
         {loading && ` Loading history… ${view.total.toLocaleString('en-US')} events so far.`}
@@ -195,8 +240,9 @@ function ActivityFeed(props: { repoId: number; tasks: Task[] }) {
           data-testid="activity-reset"
           data-reason={r.reason}
         >
-          History before {r.position} is no longer retained ({r.reason}): older events are gone; showing what
-          came after.
+          {r.retainedAfter
+            ? `History up to ${r.retainedAfter} is no longer retained (${r.reason}): older events are gone; showing the retained events after it.`
+            : `History before ${r.position} is no longer retained (${r.reason}): older events are gone; showing what came after.`}
         </p>
       ))}
       <label className="small">

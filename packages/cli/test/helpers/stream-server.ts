@@ -30,11 +30,12 @@ export interface StreamServer {
 
 /**
  * Starts the server: `Authorization: Bearer good-token` reads `repo:1`; no token → 401,
- * `Bearer other` → 403, a repository other than 1 → 404, a non-numeric id → 400.
+ * `Bearer other` → 403, a repository other than 1 → 404, a non-numeric id → 400. `historyLimit`
+ * is the memory bus's (to test a trimmed history).
  */
-export async function startStreamServer(): Promise<StreamServer> {
+export async function startStreamServer(options: { historyLimit?: number } = {}): Promise<StreamServer> {
   let revoked = false;
-  const bus = createMemoryBus({ onError: () => {} });
+  const bus = createMemoryBus({ onError: () => {}, ...options });
   const handler = createEventStreamHandler<express.Request>({
     bus,
     retryMs: 20,

@@ -1,4 +1,4 @@
-import type { BusDelivery, EventDelivery, ResetReason } from '../bus';
+import type { BusDelivery, EventDelivery, ResetDelivery, ResetReason } from '../bus';
 import { isPosition, type StreamPosition } from '../position';
 import { follows } from './position-order';
 import { type CursorOrigin, decideReplay, type RetainedRange } from './reset-decision';
@@ -160,7 +160,7 @@ export class ReplayMerge {
       if (!this.active) return;
       const reason = decideReplay(cursor, page, origin);
       if (reason) {
-        this.reset(page.head, reason);
+        this.reset(page.head, reason, reason === 'expired' ? retainedAfter(page) : undefined);
         return;
       }
       this.last ??= cursor;
@@ -174,10 +174,12 @@ export class ReplayMerge {
     }
   }
 
-  private reset(head: StreamPosition, reason: ResetReason): void {
+  private reset(head: StreamPosition, reason: ResetReason, retained?: StreamPosition): void {
     if (!this.active) return;
     this.last = head;
-    this.host.deliver({ reset: true, position: head, reason });
+    const delivery: ResetDelivery = { reset: true, position: head, reason };
+    if (retained !== undefined) delivery.retainedAfter = retained;
+    this.host.deliver(delivery);
   }
 
   private forward(delivery: EventDelivery): void {
@@ -186,4 +188,13 @@ export class ReplayMerge {
     this.last = delivery.position;
     this.host.deliver(delivery);
   }
+}
+
+/**
+ * Where the retained tail of an expired topic starts: its floor, while any event is still retained
+ * after it (a topic whose every event expired has no tail: the reset's head is all there is).
+ */
+function retainedAfter(range: RetainedRange): StreamPosition | undefined {
+  if (range.floor === undefined || range.oldest === undefined) return undefined;
+  return range.floor;
 }

@@ -4,7 +4,7 @@ import { comparePositions, isPosition, type StreamPosition, ZERO_POSITION } from
 /**
  * What a store can say about a topic's retained history around a cursor, all from one consistent
  * view. A topic that was never written (or whose store lost it) has `head: '0-0'`, no `oldest`,
- * `trimmed: false`.
+ * no `floor`, `trimmed: false`.
  */
 export interface RetainedRange {
   /** The last position the topic ever issued (`0-0` before its first event). */
@@ -13,6 +13,12 @@ export interface RetainedRange {
   oldest: StreamPosition | undefined;
   /** True once any event of the topic left the history (count or age limit). */
   trimmed: boolean;
+  /**
+   * The newest position that left the history (`undefined` while none did, or when the store
+   * cannot tell). Trimming always removes the oldest entries, so every event after the floor is
+   * still retained: a cursor equal to the floor is replayable.
+   */
+  floor: StreamPosition | undefined;
   /** True when the cursor itself is still retained. */
   holdsCursor: boolean;
 }
@@ -29,15 +35,17 @@ export type CursorOrigin = 'requested' | 'delivered';
  * Decides whether everything after `cursor` can be replayed from `range`: `undefined` when it can
  * (events retained after the cursor follow it without a gap), else the reason of the reset.
  *
- * A cursor is replayable when it is the head, still retained, or `0-0` while nothing was ever
- * trimmed. A malformed cursor is `malformed`; one older than the oldest retained event of a trimmed
+ * A cursor is replayable when it is the head, still retained, the floor (the newest position
+ * trimmed away: everything after it is retained), or `0-0` while nothing was ever trimmed. A malformed cursor is `malformed`; one older than the oldest retained event of a trimmed
  * topic (or any old one once everything expired) is `expired`; anything else — later than the
  * head, or inside the window but never issued — is `unknown_position` (`history_lost` for a
  * `delivered` cursor).
  *
  * @example
  * ```ts
- * decideReplay('5-0', { head: '9-0', oldest: '7-0', trimmed: true, holdsCursor: false }, 'requested'); // 'expired'
+ * const range = { head: '9-0', oldest: '7-0', floor: '6-0', trimmed: true, holdsCursor: false } as const;
+ * decideReplay('5-0', range, 'requested'); // 'expired'
+ * decideReplay('6-0', range, 'requested'); // undefined: 7-0 … 9-0 follow without a gap
  * ```
  */
 export function decideReplay(
@@ -46,7 +54,7 @@ export function decideReplay(
   origin: CursorOrigin,
 ): ResetReason | undefined {
   if (!isPosition(cursor)) return 'malformed';
-  if (cursor === range.head) return undefined;
+  if (cursor === range.head || cursor === range.floor) return undefined;
   if (cursor === ZERO_POSITION) return range.trimmed ? 'expired' : undefined;
   const unknown: ResetReason = origin === 'delivered' ? 'history_lost' : 'unknown_position';
   if (comparePositions(cursor, range.head) > 0) return unknown;

@@ -35,6 +35,7 @@ function scriptedHost() {
       head,
       oldest: kept[0]?.position,
       trimmed: false,
+      floor: undefined,
       holdsCursor: index >= 0,
       entries: index < 0 && cursor !== '0-0' ? [] : kept.slice(from, from + limit),
     };

@@ -7,10 +7,20 @@ const range = (overrides: Partial<RetainedRange> = {}): RetainedRange => ({
   head: '100-5',
   oldest: '100-0',
   trimmed: false,
+  floor: undefined,
   holdsCursor: false,
   ...overrides,
 });
-const never: RetainedRange = { head: '0-0', oldest: undefined, trimmed: false, holdsCursor: false };
+const never: RetainedRange = {
+  head: '0-0',
+  oldest: undefined,
+  trimmed: false,
+  floor: undefined,
+  holdsCursor: false,
+};
+/** The same topic after its oldest events up to 99-9 left the history. */
+const trimmed = (overrides: Partial<RetainedRange> = {}): RetainedRange =>
+  range({ trimmed: true, floor: '99-9', ...overrides });
 
 // The whole decision of which resume points are replayable, as one pure table: every bus asks it.
 describe('decideReplay', () => {
@@ -71,6 +81,24 @@ describe('decideReplay', () => {
       'expired',
     ],
     ['an old position of an untrimmed topic', '50-0', range(), 'requested', 'unknown_position'],
+    ['the floor of a trimmed topic', '99-9', trimmed(), 'requested', undefined],
+    ['the floor reached as a delivered position', '99-9', trimmed(), 'delivered', undefined],
+    ['a position just before the floor', '99-8', trimmed(), 'requested', 'expired'],
+    ['0-0 with a known floor', '0-0', trimmed(), 'requested', 'expired'],
+    [
+      'the floor once everything expired (it is the head)',
+      '100-5',
+      trimmed({ oldest: undefined, floor: '100-5' }),
+      'requested',
+      undefined,
+    ],
+    [
+      'a position before the floor once everything expired',
+      '100-4',
+      trimmed({ oldest: undefined, floor: '100-5' }),
+      'requested',
+      'expired',
+    ],
     ['a delivered position older than a recreated topic', '50-0', range(), 'delivered', 'history_lost'],
   ];
   it.each(cases)('%s', (_label, cursor, retained, origin, expected) => {

@@ -62,10 +62,11 @@ export class CatchUp {
       this.read.length = 0;
       this.readBytes = 0;
       this.readFrom = delivery.position;
-      const frame = Buffer.from(encodeSseReset(delivery.reason, delivery.position), 'utf8');
+      const { reason, position, retainedAfter } = delivery;
+      const frame = Buffer.from(encodeSseReset(reason, position, retainedAfter), 'utf8');
       this.keep((member) => {
         if (!member.matched) return false;
-        member.sendReset(delivery.reason, delivery.position, frame);
+        member.sendReset(reason, position, frame, retainedAfter);
         return true;
       });
       this.cursor = delivery.position;

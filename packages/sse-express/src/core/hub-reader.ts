@@ -20,8 +20,17 @@ export interface HubReader {
   sendEvent(entry: SerializedEvent): void;
   /** Several events at once, to this reader only. */
   sendEvents(entries: readonly SerializedEvent[]): void;
-  /** A reset: the reader's point cannot be replayed; live events follow `position`. */
-  sendReset(reason: ResetReason, position: StreamPosition, frame: Buffer): void;
+  /**
+   * A reset: the reader's point cannot be replayed; live events follow `position`. On an
+   * `expired` reset of a topic that still retains events, `retainedAfter` is where that retained
+   * tail starts (the frame carries it as `retained_after`).
+   */
+  sendReset(
+    reason: ResetReason,
+    position: StreamPosition,
+    frame: Buffer,
+    retainedAfter?: StreamPosition,
+  ): void;
   /**
    * One tick of live items, shared by every in-step reader of the topic: `joined` is their frames
    * joined once (the same bytes for every stream), `items` the same items one by one; `now` is the
@@ -36,6 +45,8 @@ export interface ResetItem {
   readonly reset: ResetReason;
   /** The head live events follow. */
   readonly position: StreamPosition;
+  /** Where the retained tail starts, on an `expired` reset of a topic that still retains events. */
+  readonly retainedAfter?: StreamPosition;
   /** The `event: reset` frame bytes. */
   readonly frame: Buffer;
 }

@@ -95,9 +95,15 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   }
 
   /** {@link HubReader} */
-  sendReset(reason: ResetReason, position: StreamPosition): void {
+  sendReset(
+    reason: ResetReason,
+    position: StreamPosition,
+    _frame?: Buffer,
+    retainedAfter?: StreamPosition,
+  ): void {
     if (this.done) return;
     this.reset = { reason, position };
+    if (retainedAfter) this.reset.retained_after = retainedAfter;
     this.items.length = 0;
     this.position = position;
     if (this.ready) this.host.schedule(this);
@@ -106,7 +112,7 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   /** {@link HubReader} */
   sendLive(_joined: Buffer, items: readonly TickItem[]): void {
     for (const item of items) {
-      if ('reset' in item) this.sendReset(item.reset, item.position);
+      if ('reset' in item) this.sendReset(item.reset, item.position, item.frame, item.retainedAfter);
       else this.sendEvent(item);
     }
   }

@@ -142,10 +142,12 @@ export class TopicHub implements Flushable, CatchUpHost {
     if (this.closed || !window) return;
     if (delivery.reset) {
       window.restart(delivery.position);
+      const { reason, position, retainedAfter } = delivery;
       this.pending.push({
-        reset: delivery.reason,
-        position: delivery.position,
-        frame: Buffer.from(encodeSseReset(delivery.reason, delivery.position), 'utf8'),
+        reset: reason,
+        position,
+        retainedAfter,
+        frame: Buffer.from(encodeSseReset(reason, position, retainedAfter), 'utf8'),
       });
     } else {
       const entry = serializeEvent(delivery);
