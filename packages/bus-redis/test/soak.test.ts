@@ -8,6 +8,7 @@ import { describeWithRedis, type RedisServer, startRedisServer } from './redis-s
 const TOTAL = 5000;
 const IN_FLIGHT = 32; // concurrent publishes per publishing bus
 const CLIENTS = 6;
+const RECONNECTS = 8; // per client, at random points of its sequence
 
 interface Client {
   positions: StreamPosition[];
@@ -16,6 +17,8 @@ interface Client {
   stale: number;
   generation: number;
   reconnects: number;
+  /** Counts of delivered events after which the client drops its subscription and resumes. */
+  schedule: number[];
   subscription: Subscription | undefined;
   reconnecting: boolean;
 }
@@ -65,13 +68,17 @@ describeWithRedis('bus-redis: soak', () => {
           }
           client.positions.push(delivery.position);
           client.numbers.push(numberOf(delivery.event));
-          if (!client.reconnecting && random() < 0.01) {
-            client.reconnecting = true;
-            setTimeout(() => void reconnect(client), Math.floor(random() * 5));
-          }
+          maybeReconnect(client);
         },
         { after },
       );
+    };
+    // The next scheduled point passed (also while the resumed subscription was replaying): go.
+    const maybeReconnect = (client: Client) => {
+      if (client.reconnecting || client.reconnects >= client.schedule.length) return;
+      if (client.positions.length < client.schedule[client.reconnects]!) return;
+      client.reconnecting = true;
+      setTimeout(() => void reconnect(client), Math.floor(random() * 5));
     };
     const reconnect = async (client: Client) => {
       const old = client.subscription;
@@ -83,6 +90,7 @@ describeWithRedis('bus-redis: soak', () => {
       client.reconnects++;
       await attach(client, random() < 0.5 ? subscriberC : subscriberD);
       client.reconnecting = false;
+      maybeReconnect(client);
     };
 
     for (let c = 0; c < CLIENTS; c++) {
@@ -93,6 +101,9 @@ describeWithRedis('bus-redis: soak', () => {
         stale: 0,
         generation: 0,
         reconnects: 0,
+        schedule: Array.from({ length: RECONNECTS }, () => 1 + Math.floor(random() * (TOTAL - 1))).sort(
+          (a, b) => a - b,
+        ),
         subscription: undefined,
         reconnecting: false,
       };
@@ -134,7 +145,9 @@ describeWithRedis('bus-redis: soak', () => {
       expect(client.positions, `client ${i}: complete, ordered, duplicate-free`).toEqual(log);
       expect(client.numbers, `client ${i}: payloads match positions`).toEqual(logNumbers);
     }
-    expect(clients.reduce((sum, c) => sum + c.reconnects, 0)).toBeGreaterThan(CLIENTS * 5);
+    for (const [i, client] of clients.entries()) {
+      expect(client.reconnects, `client ${i}: resumed at every scheduled point`).toBe(RECONNECTS);
+    }
     await Promise.all(clients.map((c) => c.subscription?.unsubscribe()));
     await admin.quit();
   });
