@@ -3,6 +3,7 @@ import { rememberEnvelopeJson } from './envelope-json';
 import { EventValidationError } from './errors';
 import { newEventId } from './ids';
 import { isKnownEventType, registeredType } from './registry';
+import { copyJsonData, NOT_PLAIN } from './json-copy';
 import { checkControlChars } from './text';
 
 /**
@@ -134,9 +135,12 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
   if (!isPlainObject(payload)) fail('invalid_payload', 'payload', 'must be a JSON object');
   const verdict = registeredType(type)?.validate(payload) ?? { ok: true, value: payload };
   if (!verdict.ok) fail(verdict.code, verdict.path ? `payload.${verdict.path}` : 'payload', verdict.problem);
-  out.payload = verdict.value;
+  const copy = copyJsonData(verdict.value);
   let json: string;
   try {
+    // Plain JSON data is copied directly; anything JSON would change takes the JSON round trip,
+    // so the envelope is always what its JSON text parses to.
+    out.payload = copy === NOT_PLAIN ? JSON.parse(JSON.stringify(verdict.value)) : copy;
     json = JSON.stringify(out);
   } catch (cause) {
     throw new EventValidationError('invalid_payload', 'payload must be JSON-serializable', 'payload', {
@@ -144,7 +148,8 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
     });
   }
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  const size = utf8Length(json);
+  // A UTF-16 unit is at most 3 bytes of UTF-8: short texts need no counting.
+  const size = json.length * 3 <= maxBytes ? json.length : utf8Length(json);
   if (size > maxBytes) {
     throw new EventValidationError(
       'too_large',
@@ -152,7 +157,7 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
       'envelope',
     );
   }
-  const envelope = JSON.parse(json) as AnyEnvelope;
+  const envelope = out as AnyEnvelope;
   rememberEnvelopeJson(envelope, json);
   return envelope;
 }

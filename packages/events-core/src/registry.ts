@@ -90,9 +90,10 @@ function sharedRegistry(): SharedRegistry {
 }
 
 function fieldsType(schema: PayloadSchema): RegisteredType {
+  const fields = Object.entries(schema);
   return {
     validate(payload) {
-      const problem = checkSchema(schema, payload);
+      const problem = checkSchema(fields, payload);
       return problem
         ? { ok: false, code: 'invalid_payload', path: problem.field, problem: problem.problem }
         : { ok: true, value: payload };

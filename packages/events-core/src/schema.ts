@@ -78,14 +78,15 @@ export const field = {
 };
 
 /**
- * Checks `payload` against `schema`; returns the first failing field name and what is wrong with it
- * (`is required (a string)`, `must be a number from 0 to 100, got "x"`), or `undefined` when valid.
+ * Checks `payload` against a schema's fields (`Object.entries(schema)`, taken once when the type
+ * is set up); returns the first failing field name and what is wrong with it (`is required (a
+ * string)`, `must be a number from 0 to 100, got "x"`), or `undefined` when valid.
  */
 export function checkSchema(
-  schema: PayloadSchema,
+  fields: readonly (readonly [string, FieldSpec])[],
   payload: Record<string, unknown>,
 ): { field: string; problem: string } | undefined {
-  for (const [name, fieldSpec] of Object.entries(schema)) {
+  for (const [name, fieldSpec] of fields) {
     const value = payload[name];
     if (value === undefined && !fieldSpec.optional)
       return { field: name, problem: `is required (${fieldSpec.describe})` };
