@@ -2,8 +2,8 @@ import type { EventMap, EventType } from './catalog';
 import { rememberEnvelopeJson } from './envelope-json';
 import { EventValidationError } from './errors';
 import { newEventId } from './ids';
-import { isKnownEventType, registeredType } from './registry';
 import { copyJsonData, NOT_PLAIN } from './json-copy';
+import { isKnownEventType, registeredType } from './registry';
 import { checkControlChars } from './text';
 
 /**
@@ -157,7 +157,7 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
       'envelope',
     );
   }
-  const envelope = out as AnyEnvelope;
+  const envelope = out as unknown as AnyEnvelope;
   rememberEnvelopeJson(envelope, json);
   return envelope;
 }

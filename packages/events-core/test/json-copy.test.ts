@@ -37,6 +37,7 @@ describe('copyJsonData', () => {
     ['a bigint', { n: 1n }],
     ['a function member', { f: () => 1 }],
     ['undefined in an array', { a: [1, undefined] }],
+    // biome-ignore lint/suspicious/noSparseArray: the hole is the case under test
     ['a hole in an array', { a: [1, , 3] }],
     ['an own __proto__ key', JSON.parse('{"__proto__": {"polluted": true}}')],
     ['a boxed string', { s: new String('x') }],
@@ -54,11 +55,19 @@ describe('copyJsonData', () => {
 });
 
 describe('parseEnvelope payload copies', () => {
-  const envelope = (payload: unknown) => ({ id: '01J0000000000000000000000A', type: 'log.append', ts: 1, payload });
+  const envelope = (payload: unknown) => ({
+    id: '01J0000000000000000000000A',
+    type: 'log.append',
+    ts: 1,
+    payload,
+  });
 
   it.each([
     ['plain', { level: 'info', message: 'm', extra: { list: [1, 2] } }],
-    ['a Date and -0 (JSON round trip)', { level: 'info', message: 'm', at: new Date(0), n: -0, x: Number.NaN }],
+    [
+      'a Date and -0 (JSON round trip)',
+      { level: 'info', message: 'm', at: new Date(0), n: -0, x: Number.NaN },
+    ],
     ['toJSON on a nested member', { level: 'info', message: 'm', v: { toJSON: () => ({ w: 1 }) } }],
     ['an own __proto__ key', JSON.parse('{"level":"info","message":"m","__proto__":{"p":1}}')],
   ])('%s: the envelope is what its JSON text parses to', (_name, payload) => {
