@@ -19,12 +19,18 @@ export interface PublishBatcherOptions {
   groupOf?: (key: string) => string;
 }
 
-interface Item {
-  key: string;
-  id: string;
-  json: string;
-  resolve: (position: StreamPosition) => void;
-  reject: (error: unknown) => void;
+/** One publish in a batch: where it goes, what it is, and whom to tell how it went. */
+export interface BatchItem {
+  /** The topic's stream key. */
+  readonly key: string;
+  /** The event id. */
+  readonly id: string;
+  /** The envelope JSON. */
+  readonly json: string;
+  /** Called once with the position Redis stored the event at. */
+  stored(position: StreamPosition): void;
+  /** Called once when Redis refused the event or the script call failed. */
+  failed(error: unknown): void;
 }
 
 /** Most events in one script call: bounds how long one call holds Redis. */
@@ -35,12 +41,12 @@ export const MAX_BATCH_CHARS = 1 << 20;
 /**
  * Joins the publishes of one tick into as few append-script calls as possible (up to
  * {@link MAX_BATCH_EVENTS} events each; a full batch is sent at once, the rest at the end of the
- * tick), in call order: Redis runs one script per batch instead of
- * one per event, ioredis builds one command, and a topic's subscribers receive one Pub/Sub message
- * per batch. Each publish still gets its own outcome (its position, or the error Redis gave it).
+ * tick), in call order: Redis runs one script per batch instead of one per event, ioredis
+ * builds one command, and a topic's subscribers receive one Pub/Sub message per batch. Each
+ * publish still gets its own outcome (its position, or the error Redis gave it).
  */
 export class PublishBatcher {
-  private groups = new Map<string, { items: Item[]; chars: number }>();
+  private groups = new Map<string, { items: BatchItem[]; chars: number }>();
   private scheduled = false;
   private readonly groupOf: (key: string) => string;
 
@@ -48,27 +54,27 @@ export class PublishBatcher {
     this.groupOf = options.groupOf ?? (() => '');
   }
 
-  /** Queues one event for the next batch of its group; resolves with its position once stored. */
-  add(key: string, id: string, json: string): Promise<StreamPosition> {
-    return new Promise((resolve, reject) => {
-      const name = this.groupOf(key);
-      let group = this.groups.get(name);
-      if (!group) {
-        group = { items: [], chars: 0 };
-        this.groups.set(name, group);
-      }
-      group.items.push({ key, id, json, resolve, reject });
-      group.chars += json.length;
-      // A full batch goes out at once, so Redis works on it while the rest of the tick is prepared.
-      if (group.items.length >= MAX_BATCH_EVENTS || group.chars >= MAX_BATCH_CHARS) {
-        this.groups.delete(name);
-        this.send(group.items);
-      } else if (!this.scheduled) {
-        this.scheduled = true;
-        queueMicrotask(() => this.flush());
-      }
-    });
+  /** Queues one event for the next batch of its group; the item hears how it went. */
+  add(item: BatchItem): void {
+    const name = this.groupOf(item.key);
+    let group = this.groups.get(name);
+    if (!group) {
+      group = { items: [], chars: 0 };
+      this.groups.set(name, group);
+    }
+    group.items.push(item);
+    group.chars += item.json.length;
+    // A full batch goes out at once, so Redis works on it while the rest of the tick is prepared.
+    if (group.items.length >= MAX_BATCH_EVENTS || group.chars >= MAX_BATCH_CHARS) {
+      this.groups.delete(name);
+      this.send(group.items);
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flushNow);
+    }
   }
+
+  private readonly flushNow = () => this.flush();
 
   private flush(): void {
     this.scheduled = false;
@@ -77,7 +83,7 @@ export class PublishBatcher {
     for (const group of groups.values()) this.send(group.items);
   }
 
-  private send(batch: Item[]): void {
+  private send(batch: BatchItem[]): void {
     const keys: string[] = [];
     const index = new Map<string, number>();
     const args: (string | number)[] = [this.options.maxLength, this.options.ttlMs];
@@ -92,20 +98,21 @@ export class PublishBatcher {
     this.options.run(keys, args).then(
       (reply) => settle(batch, reply),
       (error: unknown) => {
-        for (const item of batch) item.reject(error);
+        for (const item of batch) item.failed(error);
       },
     );
   }
 }
 
-function settle(batch: Item[], reply: unknown): void {
+function settle(batch: BatchItem[], reply: unknown): void {
   const results = Array.isArray(reply) ? reply : [];
-  for (const [i, item] of batch.entries()) {
+  for (let i = 0; i < batch.length; i++) {
+    const item = batch[i]!;
     const result = results[i];
     if (typeof result === 'string' && result.length > 0 && result[0] !== '!') {
-      item.resolve(result as StreamPosition);
+      item.stored(result as StreamPosition);
     } else {
-      item.reject(new Error(typeof result === 'string' ? result.slice(1) : 'no reply for this event'));
+      item.failed(new Error(typeof result === 'string' ? result.slice(1) : 'no reply for this event'));
     }
   }
 }

@@ -1,7 +1,10 @@
 import { BusClosedError, BusUnavailableError, type StreamPosition } from '@repopulse/events-core';
+import type { BatchItem } from './publish-batch';
 
 /** Settings of a {@link PublishQueue}. */
 export interface PublishQueueOptions {
+  /** Sends one publish (hands it to the batcher); the item hears how it went. */
+  send: (item: BatchItem) => void;
   /** True while the command connection can take commands now. */
   isReady: () => boolean;
   /** Publishes allowed to wait for the connection at once; more are refused at once. */
@@ -12,12 +15,35 @@ export interface PublishQueueOptions {
 
 type State = 'waiting' | 'sent' | 'done';
 
-interface Pending {
-  deadline: number;
-  state: State;
-  send: () => Promise<StreamPosition>;
-  resolve: (position: StreamPosition) => void;
-  reject: (error: unknown) => void;
+/** One publish from call to outcome; it is also the item its batch reports to. */
+class Pending implements BatchItem {
+  state: State = 'waiting';
+
+  constructor(
+    private readonly queue: PublishQueue,
+    readonly key: string,
+    readonly id: string,
+    readonly json: string,
+    readonly deadline: number,
+    readonly resolve: (position: StreamPosition) => void,
+    readonly reject: (error: unknown) => void,
+  ) {}
+
+  stored(position: StreamPosition): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    this.resolve(position);
+    this.queue.settled();
+  }
+
+  failed(error: unknown): void {
+    if (this.state === 'done') return;
+    this.state = 'done';
+    this.reject(
+      new BusUnavailableError(`Redis refused or failed the publish: ${describe(error)}`, { cause: error }),
+    );
+    this.queue.settled();
+  }
 }
 
 /**
@@ -46,8 +72,8 @@ export class PublishQueue {
     return this.waiting;
   }
 
-  /** Runs `send` now or once the connection is ready, within the timeout. */
-  run(send: () => Promise<StreamPosition>): Promise<StreamPosition> {
+  /** Sends one event (`key`, `id`, `json`) now or once the connection is ready, within the timeout. */
+  run(key: string, id: string, json: string): Promise<StreamPosition> {
     const ready = this.options.isReady();
     if (!ready && this.waiting >= this.options.maxPending) {
       return Promise.reject(
@@ -57,13 +83,8 @@ export class PublishQueue {
       );
     }
     return new Promise<StreamPosition>((resolve, reject) => {
-      const item: Pending = {
-        deadline: Date.now() + this.options.timeoutMs,
-        state: 'waiting',
-        send,
-        resolve,
-        reject,
-      };
+      const deadline = Date.now() + this.options.timeoutMs;
+      const item = new Pending(this, key, id, json, deadline, resolve, reject);
       this.queue.push(item);
       if (ready) this.dispatch(item);
       else this.waiting++;
@@ -94,26 +115,14 @@ export class PublishQueue {
     this.compact();
   }
 
+  /** Called by an item once it has its outcome. */
+  settled(): void {
+    this.compact();
+  }
+
   private dispatch(item: Pending): void {
     item.state = 'sent';
-    item.send().then(
-      (position) => {
-        if (item.state === 'done') return;
-        item.state = 'done';
-        item.resolve(position);
-        this.compact();
-      },
-      (error: unknown) => {
-        if (item.state === 'done') return;
-        item.state = 'done';
-        item.reject(
-          new BusUnavailableError(`Redis refused or failed the publish: ${describe(error)}`, {
-            cause: error,
-          }),
-        );
-        this.compact();
-      },
-    );
+    this.options.send(item);
   }
 
   private expire(): void {

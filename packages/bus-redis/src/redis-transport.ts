@@ -82,6 +82,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     ttlMs: ttlArg,
   });
   const queue = new PublishQueue({
+    send: (item) => batcher.add(item),
     isReady: () => gate.ready,
     maxPending: settings.maxPendingPublishes,
     timeoutMs,
@@ -138,7 +139,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
       const key = topicKey(keyPrefix, topic);
       gate.poke();
       if (sink.wants(topic)) local.add(json, event);
-      return queue.run(() => batcher.add(key, event.id, json));
+      return queue.run(key, event.id, json);
     },
 
     async read(topic, cursor, limit): Promise<ReadResult> {

@@ -15,6 +15,22 @@ describe('LocalEnvelopes', () => {
     expect(local.take(JSON.stringify(numbered(2)))).toBeUndefined();
   });
 
+  it('tells apart envelopes with one id and different JSON, and ids holding quotes', () => {
+    const local = new LocalEnvelopes();
+    const first = numbered(1);
+    const again = { ...first, payload: { level: 'info', message: 'changed' } } as typeof first;
+    local.add(JSON.stringify(first), first);
+    local.add(JSON.stringify(again), again); // same id, other content: replaces the first
+    expect(local.take(JSON.stringify(first))).toBeUndefined(); // parsed instead: still correct
+    expect(local.take(JSON.stringify(again))).toBe(again);
+    const quoted = { ...first, id: 'a"b' } as typeof first;
+    const other = { ...first, id: 'a"c' } as typeof first;
+    local.add(JSON.stringify(quoted), quoted);
+    local.add(JSON.stringify(other), other);
+    expect(local.take(JSON.stringify(other))).toBe(other);
+    expect(local.take('not an envelope')).toBeUndefined();
+  });
+
   it('stays bounded: past its limit it starts over', () => {
     const local = new LocalEnvelopes();
     const first = numbered(0);
