@@ -131,7 +131,7 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
   }
   if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0)
     fail('invalid_field', 'ts', 'must be a non-negative finite number');
-  out.ts = ts;
+  out.ts = ts === 0 ? 0 : ts; // -0 becomes 0, as its JSON text says
   if (!isPlainObject(payload)) fail('invalid_payload', 'payload', 'must be a JSON object');
   const verdict = registeredType(type)?.validate(payload) ?? { ok: true, value: payload };
   if (!verdict.ok) fail(verdict.code, verdict.path ? `payload.${verdict.path}` : 'payload', verdict.problem);

@@ -78,6 +78,12 @@ describe('parseEnvelope payload copies', () => {
     expect(({} as Record<string, unknown>).p).toBeUndefined();
   });
 
+  it('turns a ts of -0 into 0, as its JSON text has it', () => {
+    const stored = parseEnvelope({ ...envelope({ level: 'info', message: 'm' }), ts: -0 });
+    expect(Object.is(stored.ts, 0)).toBe(true);
+    expect(stored).toStrictEqual(JSON.parse(envelopeJson(stored)));
+  });
+
   it('refuses a cyclic or bigint payload with invalid_payload and changes nothing', () => {
     const cyclic: Record<string, unknown> = { level: 'info', message: 'm' };
     cyclic.self = cyclic;
