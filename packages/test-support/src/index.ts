@@ -1,5 +1,19 @@
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
 export { freePort } from './port';
+export {
+  createTestSchema,
+  DEFAULT_POSTGRES_URL,
+  postgresMissing,
+  postgresUrl,
+  type TestSchema,
+} from './postgres';
+export {
+  POSTGRES_BIN,
+  type PostgresProcess,
+  type PostgresStopMode,
+  postgresServerMissing,
+  startPostgres,
+} from './postgres-process';
 export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl, withRedis } from './redis';
 export {
   type ClusterNode,
