@@ -109,6 +109,8 @@ export interface PostgresBus extends EventBus {
 export const DEFAULT_POSTGRES_PUBLISH_TIMEOUT_MS = 5000;
 
 const SCOPE = 'createPostgresBus';
+/** `application_name` of the bus's own connections (in `pg_stat_activity`). */
+const APPLICATION_NAME = 'repopulse-bus-postgres';
 const OWN_OPTION_KEYS = [
   'connectionString',
   'pool',
@@ -148,14 +150,23 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
   const ownsPool = given.pool === undefined;
   const pool =
     given.pool ??
-    new pg.Pool({ connectionString: given.connectionString, connectionTimeoutMillis: timeoutMs });
+    new pg.Pool({
+      connectionString: given.connectionString,
+      connectionTimeoutMillis: timeoutMs,
+      application_name: APPLICATION_NAME,
+    });
   const listenConfig: pg.ClientConfig = given.listenConnectionString
     ? { connectionString: given.listenConnectionString }
     : { ...(pool.options as pg.ClientConfig) };
   const settings: PostgresTransportSettings = {
     pool,
     ownsPool,
-    makeListenClient: () => new pg.Client({ ...listenConfig, keepAlive: true }),
+    makeListenClient: () =>
+      new pg.Client({
+        ...listenConfig,
+        application_name: `${listenConfig.application_name ?? APPLICATION_NAME} listen`,
+        keepAlive: true,
+      }),
     schema,
     createTables,
     historyLimit: resolved.historyLimit,
@@ -167,11 +178,11 @@ export function createPostgresBus(options: PostgresBusOptions): PostgresBus {
     pool.on('error', (error) => resolved.report(error, { source: 'connection' }));
   }
   const base = defineBus(resolved, (sink) => postgresTransport(settings, sink));
-  const inCaller = <T>(
+  const inCaller = async <T>(
     scope: string,
     callerOptions: PostgresPublishOptions | undefined,
     run: () => Promise<T>,
-  ) => {
+  ): Promise<T> => {
     if (callerOptions === undefined) return run();
     checkCallerOptions(scope, callerOptions);
     return callerTransaction.run(callerOptions.client, run);
