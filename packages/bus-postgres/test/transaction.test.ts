@@ -1,5 +1,5 @@
 import { collect, numbered, numberOf, settle } from '@repopulse/bus-contract';
-import { comparePositions, type PublishResult } from '@repopulse/events-core';
+import { type AnyEnvelope, comparePositions } from '@repopulse/events-core';
 import { afterEach, expect, it } from 'vitest';
 import type { PostgresBus } from '../src/index';
 import { describeWithPostgres, useBusSchema } from './postgres-support';
@@ -77,7 +77,7 @@ describeWithPostgres('bus-postgres: publish inside the caller transaction', () =
       // Two publishes through the pool and one on another topic, while the first transaction is open.
       const later = [b.publish(t, numbered(2)), b.publish(t, numbered(3))].map((p) =>
         p.then((r) => {
-          order.push(`later ${numberOf(r.event)}`);
+          order.push(`later ${numberOf(r.event as AnyEnvelope)}`);
           return r;
         }),
       );
@@ -87,7 +87,7 @@ describeWithPostgres('bus-postgres: publish inside the caller transaction', () =
       expect(order).toEqual([]); // still waiting for the head row
       expect(sub.deliveries).toEqual([]);
       await holder.query('COMMIT');
-      const results: PublishResult[] = await Promise.all(later);
+      const results = await Promise.all(later);
       expect(comparePositions(results[0]!.position, held.position)).toBeGreaterThan(0);
       expect(comparePositions(results[1]!.position, results[0]!.position)).toBeGreaterThan(0);
       await sub.waitForEvents(3, 5000);
