@@ -22,6 +22,7 @@ import { describeError } from './connection-errors';
 import { ListenConnection } from './listen-connection';
 import { ensureSchema } from './schema-setup';
 import { quoteIdentifier } from './schema-sql';
+import { type QueuedAppend, TopicBatches } from './topic-batches';
 import { type PageRow, parseTopicPage, type TopicPage, topicReadParams, topicReadSql } from './topic-read';
 
 /** What {@link postgresTransport} works with: resolved options and the connections. */
@@ -38,6 +39,9 @@ export interface PostgresTransportSettings {
   historyTtlMs: number | undefined;
   timeoutMs: number;
 }
+
+/** Most publishes of one topic sent in one append statement. */
+const MAX_BATCH = 256;
 
 /** Events read per wake-up query of a topic. */
 const LIVE_PAGE_SIZE = 256;
@@ -101,21 +105,6 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       },
       startedAt,
     );
-  /**
-   * The pool's publishes and drops per topic, one after another in call order (the head row lock
-   * would serialize them anyway; this keeps them in the order this process made them).
-   */
-  const topicQueues = new Map<Topic, Promise<unknown>>();
-  const inTopicOrder = <T>(topic: Topic, run: () => Promise<T>): Promise<T> => {
-    const previous = topicQueues.get(topic);
-    const next = previous ? previous.then(run, run) : run();
-    const tail = next.catch(() => {});
-    topicQueues.set(topic, tail);
-    void tail.then(() => {
-      if (topicQueues.get(topic) === tail) topicQueues.delete(topic);
-    });
-    return next;
-  };
   /** Runs a statement on the caller's connection (inside its transaction): no retry. */
   const onCaller = async <T>(what: string, run: () => Promise<T>) => {
     if (closed) throw new BusClosedError();
@@ -221,53 +210,75 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     error: (error) => sink.report(error, { source: 'connection' }),
   });
 
+  /** One append statement: `items` in order, on `client` (the pool, or the caller's connection). */
+  const appendOn = async (
+    client: pg.Pool | pg.ClientBase,
+    topic: Topic,
+    items: QueuedAppend[],
+    lockTimeoutMs: number | null,
+  ) => {
+    const { rows } = await client.query<AppendRow>(appendSql, [
+      topic,
+      channelOf(schema, topic),
+      items.map((item) => item.id),
+      items.map((item) => item.json),
+      historyLimit,
+      ttlArg,
+      lockTimeoutMs,
+    ]);
+    if (rows.length !== items.length) {
+      throw new BusUnavailableError(
+        `the append function returned ${rows.length} rows for ${items.length} events`,
+      );
+    }
+    return rows;
+  };
+  const batches = new TopicBatches<AppendRow>(
+    {
+      append: (topic, items) =>
+        bounded(
+          `could not publish to ${topic}`,
+          (remaining) => appendOn(pool, topic, items, Math.ceil(remaining)),
+          Math.min(...items.map((item) => item.startedAt)),
+        ),
+      drop: async (topic, startedAt) => {
+        await bounded(
+          `could not drop ${topic}`,
+          (remaining) => pool.query(dropSql, [topic, channelOf(schema, topic), Math.ceil(remaining)]),
+          startedAt,
+        );
+      },
+    },
+    MAX_BATCH,
+  );
+
   // Connect and check the schema at once, as the first publish or subscribe would.
   listener.whenUp(timeoutMs).catch(() => {});
   ready().catch(() => {});
 
   const transport = {
     async append(topic, event, json): Promise<AppendResult> {
-      const channel = channelOf(schema, topic);
-      const call = (client: pg.Pool | pg.ClientBase, lockTimeoutMs: number | null) =>
-        client.query<AppendRow>(appendSql, [
-          topic,
-          channel,
-          event.id,
-          json,
-          historyLimit,
-          ttlArg,
-          lockTimeoutMs,
-        ]);
       const caller = callerTransaction.getStore();
-      const what = `could not publish to ${topic}`;
-      const startedAt = Date.now();
-      const { rows } = caller
-        ? await onCaller(what, () => call(caller, null))
-        : await inTopicOrder(topic, () =>
-            bounded(what, (remaining) => call(pool, Math.ceil(remaining)), startedAt),
-          );
-      const row = rows[0];
-      if (!row) throw new BusUnavailableError(`${what}: the append function returned nothing`);
+      const row = caller
+        ? (
+            await onCaller(`could not publish to ${topic}`, () =>
+              appendOn(caller, topic, [{ id: event.id, json, startedAt: Date.now() }], null),
+            )
+          )[0]
+        : await batches.append(topic, { id: event.id, json, startedAt: Date.now() });
+      if (!row)
+        throw new BusUnavailableError(`could not publish to ${topic}: the append function returned nothing`);
       const position = `${row.position_ms}-${row.position_seq}` as StreamPosition;
       if (row.stored_envelope === null) return position;
       return { position, event: JSON.parse(row.stored_envelope) as AnyEnvelope };
     },
 
     async drop(topic) {
-      const channel = channelOf(schema, topic);
       const caller = callerTransaction.getStore();
-      const what = `could not drop ${topic}`;
-      const startedAt = Date.now();
-      if (caller) await onCaller(what, () => caller.query(dropSql, [topic, channel, null]));
-      else {
-        await inTopicOrder(topic, () =>
-          bounded(
-            what,
-            (remaining) => pool.query(dropSql, [topic, channel, Math.ceil(remaining)]),
-            startedAt,
-          ),
-        );
-      }
+      if (!caller) return batches.drop(topic);
+      await onCaller(`could not drop ${topic}`, () =>
+        caller.query(dropSql, [topic, channelOf(schema, topic), null]),
+      );
     },
 
     async read(topic, cursor, limit): Promise<ReadResult> {

@@ -55,25 +55,28 @@ CREATE TABLE IF NOT EXISTS ${s}.events (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON ${s}.events (topic, event_id);
 
--- Appends one event, idempotent by event id: returns its position (stored_envelope NULL), or the
--- position and envelope of the retained event with the same id (nothing stored, nothing notified).
--- Trims the topic by age and count, and notifies p_channel (at commit).
+-- Appends a batch of events to one topic, in order, idempotent by event id: one row per event in
+-- order, its position (stored_envelope NULL), or the position and envelope of the retained event
+-- with the same id (nothing stored). Trims the topic by age and count and notifies p_channel (at
+-- commit) once.
 CREATE OR REPLACE FUNCTION ${s}.append(
-  p_topic text, p_channel text, p_event_id text, p_envelope text,
+  p_topic text, p_channel text, p_event_ids text[], p_envelopes text[],
   p_history_limit integer, p_history_ttl_ms bigint, p_lock_timeout_ms integer
 ) RETURNS TABLE (position_ms bigint, position_seq bigint, stored_envelope text)
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   head record;
   now_ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000);
-  new_ms bigint;
-  new_seq bigint;
+  head_ms bigint;
+  head_seq bigint;
   gone_count integer;
   gone_ms bigint;
   gone_seq bigint;
   new_floor_ms bigint;
   new_floor_seq bigint;
   kept integer;
+  stored integer := 0;
+  i integer;
 BEGIN
   IF p_lock_timeout_ms IS NOT NULL THEN
     PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
@@ -87,6 +90,8 @@ BEGIN
       FROM ${s}.topics t WHERE t.topic = p_topic FOR UPDATE;
   END IF;
   kept := head.retained;
+  head_ms := head.last_ms;
+  head_seq := head.last_seq;
 
   -- The age limit first: an expired event's id is forgotten with it.
   IF p_history_ttl_ms > 0 THEN
@@ -103,34 +108,32 @@ BEGIN
     END IF;
   END IF;
 
-  SELECT e.ms, e.seq, e.envelope INTO position_ms, position_seq, stored_envelope
-    FROM ${s}.events e WHERE e.topic = p_topic AND e.event_id = p_event_id;
-  IF FOUND THEN
-    IF new_floor_ms IS NOT NULL THEN
-      UPDATE ${s}.topics t SET retained = kept, floor_ms = new_floor_ms, floor_seq = new_floor_seq
-        WHERE t.topic = p_topic;
+  FOR i IN 1 .. coalesce(array_length(p_event_ids, 1), 0) LOOP
+    SELECT e.ms, e.seq, e.envelope INTO position_ms, position_seq, stored_envelope
+      FROM ${s}.events e WHERE e.topic = p_topic AND e.event_id = p_event_ids[i];
+    IF NOT FOUND THEN
+      IF now_ms > head_ms THEN
+        head_ms := now_ms;
+        head_seq := 0;
+      ELSE
+        head_seq := head_seq + 1;
+      END IF;
+      INSERT INTO ${s}.events (topic, ms, seq, event_id, envelope)
+        VALUES (p_topic, head_ms, head_seq, p_event_ids[i], p_envelopes[i]);
+      position_ms := head_ms;
+      position_seq := head_seq;
+      stored_envelope := NULL;
+      stored := stored + 1;
     END IF;
     RETURN NEXT;
-    RETURN;
-  END IF;
-
-  IF now_ms > head.last_ms THEN
-    new_ms := now_ms;
-    new_seq := 0;
-  ELSE
-    new_ms := head.last_ms;
-    new_seq := head.last_seq + 1;
-  END IF;
-  INSERT INTO ${s}.events (topic, ms, seq, event_id, envelope)
-    VALUES (p_topic, new_ms, new_seq, p_event_id, p_envelope);
-  kept := kept + 1;
+  END LOOP;
+  kept := kept + stored;
 
   IF kept > p_history_limit THEN
     WITH gone AS (
       DELETE FROM ${s}.events e WHERE (e.topic, e.ms, e.seq) IN (
         SELECT o.topic, o.ms, o.seq FROM ${s}.events o
-        WHERE o.topic = p_topic AND (o.ms, o.seq) < (new_ms, new_seq)
-        ORDER BY o.ms, o.seq LIMIT kept - p_history_limit
+        WHERE o.topic = p_topic ORDER BY o.ms, o.seq LIMIT kept - p_history_limit
       )
       RETURNING e.ms, e.seq
     )
@@ -148,14 +151,14 @@ BEGIN
     END IF;
   END IF;
 
-  UPDATE ${s}.topics t SET last_ms = new_ms, last_seq = new_seq, retained = kept,
-      floor_ms = coalesce(new_floor_ms, t.floor_ms), floor_seq = coalesce(new_floor_seq, t.floor_seq)
-    WHERE t.topic = p_topic;
-  PERFORM pg_notify(p_channel, '');
-  position_ms := new_ms;
-  position_seq := new_seq;
-  stored_envelope := NULL;
-  RETURN NEXT;
+  IF stored > 0 OR new_floor_ms IS NOT NULL THEN
+    UPDATE ${s}.topics t SET last_ms = head_ms, last_seq = head_seq, retained = kept,
+        floor_ms = coalesce(new_floor_ms, t.floor_ms), floor_seq = coalesce(new_floor_seq, t.floor_seq)
+      WHERE t.topic = p_topic;
+  END IF;
+  IF stored > 0 THEN
+    PERFORM pg_notify(p_channel, '');
+  END IF;
 END
 $fn$;
 
@@ -198,5 +201,8 @@ $fn$;
 /** The signatures whose presence says the schema is set up (checked at start). */
 export function schemaObjects(schema: string): string[] {
   const s = quoteIdentifier(schema);
-  return [`${s}.append(text,text,text,text,integer,bigint,integer)`, `${s}.drop_topic(text,text,integer)`];
+  return [
+    `${s}.append(text,text,text[],text[],integer,bigint,integer)`,
+    `${s}.drop_topic(text,text,integer)`,
+  ];
 }
