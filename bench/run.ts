@@ -3,6 +3,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchBusCluster } from './bus-cluster';
+import { busPostgres } from './bus-postgres';
 import { busPublish } from './bus-publish';
 import { benchBusThroughput } from './bus-throughput';
 import { machine } from './markdown';
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-publish': busPublish,
   'bus-throughput': async (context) => ({ markdown: await benchBusThroughput(context) }),
   'bus-cluster': async (context) => ({ markdown: await benchBusCluster(context) }),
+  'bus-postgres': busPostgres,
 };
 
 const args = process.argv.slice(2);

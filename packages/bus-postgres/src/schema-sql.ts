@@ -57,8 +57,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON ${s}.events (topic, event_i
 
 -- Appends a batch of events to one topic, in order, idempotent by event id: one row per event in
 -- order, its position (stored_envelope NULL), or the position and envelope of the retained event
--- with the same id (nothing stored). Trims the topic by age and count and notifies p_channel (at
--- commit) once.
+-- with the same id (nothing stored). Trims the topic by age and count (keeping at least
+-- p_history_limit events) and notifies p_channel (at commit) once.
 CREATE OR REPLACE FUNCTION ${s}.append(
   p_topic text, p_channel text, p_event_ids text[], p_envelopes text[],
   p_history_limit integer, p_history_ttl_ms bigint, p_lock_timeout_ms integer
@@ -129,7 +129,9 @@ BEGIN
   END LOOP;
   kept := kept + stored;
 
-  IF kept > p_history_limit THEN
+  -- The count limit, in steps: a topic may hold up to an eighth more (at most 128 more) events
+  -- than the limit, then the oldest go down to the limit in one DELETE, not one per append.
+  IF kept > p_history_limit + least(p_history_limit / 8, 128) THEN
     WITH gone AS (
       DELETE FROM ${s}.events e WHERE (e.topic, e.ms, e.seq) IN (
         SELECT o.topic, o.ms, o.seq FROM ${s}.events o
