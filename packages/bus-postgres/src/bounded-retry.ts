@@ -22,7 +22,9 @@ export async function boundedRetry<T>(
     const remaining = deadline - Date.now();
     try {
       return await withTimeout(attempt(Math.max(1, remaining)), Math.max(1, remaining), () => {
-        return new BusUnavailableError(`${what}: no answer from Postgres within ${timeoutMs} ms`);
+        return new BusUnavailableError(
+          `${what}: no answer from Postgres within ${timeoutMs} ms; it may or may not have been done`,
+        );
       });
     } catch (error) {
       if (isRepoPulseError(error)) throw error;
