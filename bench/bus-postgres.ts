@@ -84,7 +84,7 @@ export async function busPostgres({ quick, redisUrl, log }: BenchContext): Promi
     const p50 = (samples: Latency[]) => samples.map((s) => s.p50);
     const busCost = perRound(inTransaction.bus, inTransaction.bare);
     const markdown = [
-      '## Postgres bus: publish → delivery, next to pgbench and the Redis bus',
+      '## Postgres bus throughput next to pgbench and latency next to the Redis bus',
       '',
       `\`npm run bench -- bus-postgres\`: ${rounds} interleaved rounds after a warm-up round, on a Postgres 15 of its own (initdb in a temp directory, \`fsync=off\`, the same server for every variant); a fresh \`createEvent\` per publish (~${num(JSON.stringify(makeEvent()).length)} B of JSON). Median and min–max over rounds.`,
       '',
