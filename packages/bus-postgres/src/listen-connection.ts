@@ -38,6 +38,8 @@ export class ListenConnection {
   private readonly refs = new Map<string, number>();
   /** Channels LISTENed (or being LISTENed) on the current client. */
   private listened = new Map<string, Promise<void>>();
+  /** The statements sent to the current client, one after another (pg 9 will not queue them). */
+  private statements: Promise<unknown> = Promise.resolve();
   private readonly waiters = new Set<Waiter>();
 
   constructor(
@@ -63,7 +65,7 @@ export class ListenConnection {
       if (!this.refs.has(channel) || client === undefined) return;
       let listening = this.listened.get(channel);
       if (!listening) {
-        listening = client.query(`LISTEN ${quoteIdentifier(channel)}`).then(() => {});
+        listening = this.run(client, `LISTEN ${quoteIdentifier(channel)}`);
         listening.catch(() => {});
         this.listened.set(channel, listening);
       }
@@ -91,7 +93,7 @@ export class ListenConnection {
     }
     this.refs.delete(channel);
     if (this.client && this.listened.delete(channel)) {
-      this.client.query(`UNLISTEN ${quoteIdentifier(channel)}`).catch(() => {});
+      this.run(this.client, `UNLISTEN ${quoteIdentifier(channel)}`).catch(() => {});
     }
   }
 
@@ -128,6 +130,13 @@ export class ListenConnection {
     await client?.end().catch(() => {});
   }
 
+  /** Sends `sql` on `client` after the statements sent before it. */
+  private run(client: pg.Client, sql: string): Promise<void> {
+    const done = this.statements.then(() => client.query(sql)).then(() => {});
+    this.statements = done.catch(() => {});
+    return done;
+  }
+
   private connect(): void {
     if (this.connecting || this.closed || this.client) return;
     this.connecting = this.connectLoop().finally(() => {
@@ -155,12 +164,13 @@ export class ListenConnection {
           return;
         }
         this.client = client;
+        this.statements = Promise.resolve();
         this.listened = new Map(channels.map((channel) => [channel, Promise.resolve()]));
         // Released while connecting: not wanted any more.
         for (const channel of channels) {
           if (this.refs.has(channel)) continue;
           this.listened.delete(channel);
-          client.query(`UNLISTEN ${quoteIdentifier(channel)}`).catch(() => {});
+          this.run(client, `UNLISTEN ${quoteIdentifier(channel)}`).catch(() => {});
         }
         this.reported = false;
         for (const waiter of [...this.waiters]) this.settle(waiter).resolve();

@@ -78,6 +78,10 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   const dropSql = `SELECT position_ms, position_seq FROM ${s}.drop_topic($1, $2, $3)`;
   const headSql = `SELECT last_ms, last_seq FROM ${s}.topics WHERE topic = $1`;
   const readSql = topicReadSql(schema);
+  // Reads are named (prepared once per connection): planning the read costs more than running it.
+  const statementPrefix = `repopulse_${channelOf(schema, '').slice(3, 15)}`;
+  const readName = `${statementPrefix}_read`;
+  const headName = `${statementPrefix}_head`;
   const ttlArg = historyTtlMs === undefined ? 0 : Math.ceil(historyTtlMs);
   const topics = new Map<Topic, ListenedTopic>();
   const channelTopics = new Map<string, Set<Topic>>();
@@ -126,15 +130,20 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   };
   const readPage = (topic: Topic, cursor: StreamPosition, limit: number, source: 'replay' | 'connection') =>
     bounded(`could not read ${topic}`, async () => {
-      const { rows } = await pool.query<PageRow>(
-        readSql,
-        topicReadParams(topic, cursor, limit, historyTtlMs),
-      );
+      const { rows } = await pool.query<PageRow>({
+        name: readName,
+        text: readSql,
+        values: topicReadParams(topic, cursor, limit, historyTtlMs),
+      });
       return parseTopicPage(rows, decode(topic, source));
     });
   const readHead = (topic: Topic) =>
     bounded(`could not read the head of ${topic}`, async () => {
-      const { rows } = await pool.query<{ last_ms: string; last_seq: string }>(headSql, [topic]);
+      const { rows } = await pool.query<{ last_ms: string; last_seq: string }>({
+        name: headName,
+        text: headSql,
+        values: [topic],
+      });
       const row = rows[0];
       return row ? (`${row.last_ms}-${row.last_seq}` as StreamPosition) : ZERO_POSITION;
     });
