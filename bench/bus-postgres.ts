@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPostgresBus, type PostgresBus } from '@repopulse/bus-postgres';
 import { createRedisBus } from '@repopulse/bus-redis';
@@ -31,6 +31,7 @@ const makeEvent = (): AnyEnvelope =>
  */
 export async function busPostgres({ quick, redisUrl, log }: BenchContext): Promise<BenchSection> {
   const rounds = quick ? 1 : 5;
+  const started = { at: new Date().toISOString(), load: loadavg()[0] ?? Number.NaN };
   const server = await startPostgres();
   const pool = new pg.Pool({ connectionString: server.url, max: CONCURRENCY + 2 });
   const bus = createPostgresBus({ pool, historyLimit: 1000 });
@@ -86,7 +87,7 @@ export async function busPostgres({ quick, redisUrl, log }: BenchContext): Promi
     const markdown = [
       '## Postgres bus throughput next to pgbench and latency next to the Redis bus',
       '',
-      `\`npm run bench -- bus-postgres\`: ${rounds} interleaved rounds after a warm-up round, on a Postgres 15 of its own (initdb in a temp directory, \`fsync=off\`, the same server for every variant); a fresh \`createEvent\` per publish (~${num(JSON.stringify(makeEvent()).length)} B of JSON). Median and min–max over rounds.`,
+      `\`npm run bench -- bus-postgres\`: ${rounds} interleaved rounds after a warm-up round, on a Postgres 15 of its own (initdb in a temp directory, \`fsync=off\`, the same server for every variant); a fresh \`createEvent\` per publish (~${num(JSON.stringify(makeEvent()).length)} B of JSON). Median and min–max over rounds. This section started at ${started.at} with a 1-minute load average of ${started.load.toFixed(2)}.`,
       '',
       `### Throughput: ${CONCURRENCY} publishers, each awaiting its publish`,
       '',
