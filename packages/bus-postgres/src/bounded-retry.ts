@@ -1,11 +1,23 @@
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '@repopulse/events-core';
 import { describeError, isRetryable } from './connection-errors';
 
+/** SQLSTATE of a lock wait that ran into `lock_timeout` (the bus sets it on its own publishes). */
+const LOCK_NOT_AVAILABLE = '55P03';
+
+/**
+ * Server-side lock wait for an attempt with `remainingMs` left: a little less, so that Postgres
+ * gives up waiting for the topic before the client stops waiting for Postgres.
+ */
+export function lockTimeoutFor(remainingMs: number): number {
+  return Math.max(1, Math.ceil(remainingMs - Math.min(100, remainingMs / 10)));
+}
+
 /**
  * Runs `attempt` until it succeeds, retrying (with a short backoff) while the failure is a
  * connection failure ({@link isRetryable}) and `timeoutMs` has not passed; each attempt gets the
  * time left (counted from `startedAt`, e.g. when a queued publish was made). Rejects with `BusUnavailableError` (`what` in its message) when the time ran out or
- * the failure was not a connection failure, with `BusClosedError` once `isClosed()`.
+ * the failure was not a connection failure (or another transaction held the topic past the
+ * `lock_timeout` of {@link lockTimeoutFor}), with `BusClosedError` once `isClosed()`.
  *
  * A retried attempt must be safe to repeat: the bus's publishes are, by event id.
  */
@@ -28,6 +40,11 @@ export async function boundedRetry<T>(
       });
     } catch (error) {
       if (isRepoPulseError(error)) throw error;
+      if ((error as { code?: unknown }).code === LOCK_NOT_AVAILABLE) {
+        throw new BusUnavailableError(`${what}: another transaction held the topic for ${timeoutMs} ms`, {
+          cause: error,
+        });
+      }
       const left = deadline - Date.now();
       if (!isRetryable(error) || left <= 0) {
         const waited = isRetryable(error) ? ` (Postgres stayed unreachable for ${timeoutMs} ms)` : '';

@@ -2,9 +2,9 @@
  * SQLSTATE classes and codes after which the same statement may succeed on another connection or a
  * little later: connection exceptions (08), the server shutting down, restarting or terminating the
  * backend (57P01–57P03), too many connections (53300), a serialization failure or deadlock (40001,
- * 40P01), and the lock timeout the bus sets on its own publishes (55P03).
+ * 40P01).
  */
-const RETRYABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01', '55P03']);
+const RETRYABLE_CODES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01']);
 
 /** Network errors of Node's sockets, and pg's own messages for a connection that went away. */
 const NETWORK_CODES = new Set([

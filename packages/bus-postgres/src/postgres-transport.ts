@@ -15,7 +15,7 @@ import {
   type TransportSink,
 } from '@repopulse/events-core/bus-kit';
 import type pg from 'pg';
-import { boundedRetry } from './bounded-retry';
+import { boundedRetry, lockTimeoutFor } from './bounded-retry';
 import { callerTransaction } from './caller-transaction';
 import { channelOf } from './channel-name';
 import { describeError } from './connection-errors';
@@ -247,13 +247,13 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       append: (topic, items) =>
         bounded(
           `could not publish to ${topic}`,
-          (remaining) => appendOn(pool, topic, items, Math.ceil(remaining)),
+          (remaining) => appendOn(pool, topic, items, lockTimeoutFor(remaining)),
           Math.min(...items.map((item) => item.startedAt)),
         ),
       drop: async (topic, startedAt) => {
         await bounded(
           `could not drop ${topic}`,
-          (remaining) => pool.query(dropSql, [topic, channelOf(schema, topic), Math.ceil(remaining)]),
+          (remaining) => pool.query(dropSql, [topic, channelOf(schema, topic), lockTimeoutFor(remaining)]),
           startedAt,
         );
       },

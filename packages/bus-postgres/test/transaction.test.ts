@@ -134,6 +134,25 @@ describeWithPostgres('bus-postgres: publish inside the caller transaction', () =
     }
   });
 
+  it('a publish that waits longer than publishTimeoutMs for a topic held by a transaction rejects, storing nothing', async () => {
+    const b = db.bus({ publishTimeoutMs: 300 });
+    open.push(b);
+    const t = topic();
+    const holder = await db.schema().pool.connect();
+    try {
+      await holder.query('BEGIN');
+      const held = await b.publish(t, numbered(1), { client: holder });
+      await expect(b.publish(t, numbered(2))).rejects.toMatchObject({
+        code: 'bus_unavailable',
+        message: expect.stringContaining('another transaction held the topic'),
+      });
+      await holder.query('COMMIT');
+      expect(await b.head(t)).toBe(held.position);
+    } finally {
+      holder.release();
+    }
+  });
+
   it('dropTopic inside a transaction resets subscribers at COMMIT', async () => {
     const b = bus();
     const t = topic();
