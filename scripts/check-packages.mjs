@@ -134,7 +134,8 @@ try {
     run(bin('publint'), ['run', tarball, '--strict'], dir);
     const assets = assetSubpaths(pkg);
     for (const subpath of assets)
-      if (!shipped.includes(pkg.exports[subpath].replace(/^\.\//, ''))) fail(name, `does not ship ${subpath}`);
+      if (!shipped.includes(pkg.exports[subpath].replace(/^\.\//, '')))
+        fail(name, `does not ship ${subpath}`);
     const excluded = assets.length > 0 ? ['--exclude-entrypoints', ...assets] : [];
     run(bin('attw'), [tarball, '--format', 'table-flipped', ...excluded], dir);
     console.log(`${shipped.length} files: ${shipped.join(', ')}`);
