@@ -24,6 +24,7 @@ import { securityHeaders } from './security-headers';
 import { DocumentService } from './services/document-service';
 import { RepositoryService } from './services/repository-service';
 import { TaskService } from './services/task-service';
+import { createSessionRevocations } from './session-revocations';
 import { createTaskRunner } from './task-runner';
 import { createTopicNames, repoTopic, type TopicNames } from './topics';
 
@@ -134,6 +135,7 @@ export async function createApp(
   const auth = createAuthenticator({ users: config.users, db });
   const openStreams = createOpenStreams({ perUser: config.maxConnectionsPerUser });
   const loginThrottle = createLoginThrottle({ failures: config.loginFailuresPerMinute });
+  const revocations = await createSessionRevocations({ bus, topic: topics.sessions, openStreams, log });
   const streams = createEventRoutes({
     bus,
     auth,
@@ -184,7 +186,7 @@ export async function createApp(
       documents,
       publisher,
       topics,
-      openStreams,
+      revocations,
       loginThrottle,
       log,
       retention: config,
@@ -221,6 +223,7 @@ export async function createApp(
         if (failed > 0) log.warn('shutdown: unfinished tasks marked failed', { count: failed });
         await tracker.idle();
         await streams.close(graceMs);
+        await revocations.close();
         await bus.close();
         db.close();
       })();

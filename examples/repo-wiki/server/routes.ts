@@ -7,13 +7,13 @@ import { csrfGuard } from './csrf-guard';
 import type { EventPublisher, RepoRef } from './event-publisher';
 import type { Logger } from './logger';
 import type { LoginThrottle } from './login-throttle';
-import type { OpenStreams } from './open-streams';
 import { currentAction } from './request-context';
 import { canonicalId } from './route-params';
 import { type AuthUser, assertCanSee } from './services/access';
 import type { DocumentService } from './services/document-service';
 import type { RepositoryService } from './services/repository-service';
 import type { TaskService } from './services/task-service';
+import type { SessionRevocations } from './session-revocations';
 import { repoTopic, type TopicNames } from './topics';
 
 /** What the REST routes need. */
@@ -26,8 +26,8 @@ export interface RouteDeps {
   publisher: EventPublisher;
   /** The app's topic names. */
   topics: TopicNames;
-  /** Open streams: logout ends the streams of the session it revokes. */
-  openStreams: OpenStreams;
+  /** Logout ends the streams of the session it revokes, on every instance. */
+  revocations: SessionRevocations;
   /** Failed logins per client address. */
   loginThrottle: LoginThrottle;
   log: Logger;
@@ -50,7 +50,7 @@ function requestId(): string | undefined {
 
 /** Builds the `/api` router: login, repositories, tasks, documents. */
 export function createApiRouter(deps: RouteDeps): express.Router {
-  const { bus, auth, repos, tasks, documents, publisher, topics, openStreams, loginThrottle, log } = deps;
+  const { bus, auth, repos, tasks, documents, publisher, topics, revocations, loginThrottle, log } = deps;
   const router = express.Router();
   /** Records a successful action on the repository topic (titles its group in the Activity panel). */
   const started = async (req: Request, repo: RepoRef, action: ActionName) => {
@@ -83,11 +83,11 @@ export function createApiRouter(deps: RouteDeps): express.Router {
   });
 
   // Revokes the session server-side (its token stops working everywhere) and ends its open streams.
-  router.post('/logout', (req, res) => {
+  router.post('/logout', async (req, res) => {
     const session = auth.logout(req);
     if (session) {
-      const closed = openStreams.closeSession(session.id);
-      log.info('logout', { user: session.user.username, streams_closed: closed });
+      await revocations.revoke(session.id);
+      log.info('logout', { user: session.user.username });
     }
     res.clearCookie(auth.cookieName, { path: '/' });
     res.status(204).end();

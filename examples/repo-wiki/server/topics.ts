@@ -14,6 +14,8 @@ export interface TopicNames {
   owner(username: string): string;
   /** The list topic `user` subscribes to on `/api/events`. */
   listOf(user: AuthUser): string;
+  /** Where instances announce revoked sessions (served to no client). */
+  readonly sessions: string;
 }
 
 /** Topic names for the database whose nonce is `databaseNonce`. */
@@ -23,6 +25,7 @@ export function createTopicNames(databaseNonce: string): TopicNames {
     all,
     owner: (username) => `${all}:user:${username}`,
     listOf: (user) => (user.role === 'admin' ? all : `${all}:user:${user.username}`),
+    sessions: `sessions.${databaseNonce}`,
   };
 }
 
