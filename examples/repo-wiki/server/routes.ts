@@ -76,6 +76,7 @@ export function createApiRouter(deps: RouteDeps): express.Router {
     res.cookie(auth.cookieName, login.token, {
       httpOnly: true,
       sameSite: 'strict',
+      secure: req.secure, // over HTTPS (behind a TLS proxy: with TRUST_PROXY set)
       path: '/',
       maxAge: auth.sessionTtlMs,
     });
