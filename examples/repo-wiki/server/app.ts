@@ -132,7 +132,7 @@ export async function createApp(
   const clones = await repos.failInterruptedClones();
   if (clones > 0) log.warn('startup cleanup: interrupted clones marked error', { count: clones });
 
-  const auth = createAuthenticator({ users: config.users, db });
+  const auth = createAuthenticator({ users: config.users, db, sessionTtlMs: config.sessionTtlMs });
   const openStreams = createOpenStreams({ perUser: config.maxConnectionsPerUser });
   const loginThrottle = createLoginThrottle({ failures: config.loginFailuresPerMinute });
   const revocations = await createSessionRevocations({ bus, topic: topics.sessions, openStreams, log });

@@ -47,6 +47,8 @@ export interface AppConfig {
   maxConnections: number;
   /** Open event streams and waiting long-polls per user on this instance; beyond it 429. @default 32 */
   maxConnectionsPerUser: number;
+  /** How long a session (cookie and token) lasts; its streams are closed at its end. @default 12 hours */
+  sessionTtlMs: number;
   /** Failed logins per client address per minute before 429 with `Retry-After`. @default 10 */
   loginFailuresPerMinute: number;
   /**
@@ -85,7 +87,7 @@ function positiveInteger(name: string, raw: string | undefined, fallback: number
  * Reads the configuration from environment variables: `PORT`, `DATA_DIR`, `REDIS_URL`,
  * `REDIS_PREFIX`, `SIM_SPEED`, `DEMO_USER`, `DEMO_PASSWORD`, `FAIL_TASKS`, `INSTANCE_ID`,
  * `STATIC_DIR`, `SHUTDOWN_GRACE_MS`, `HISTORY_LIMIT`, `HISTORY_TTL_MS`, `MAX_CONNECTIONS`,
- * `MAX_CONNECTIONS_PER_USER`, `LOGIN_FAILURES_PER_MINUTE`, `TRUST_PROXY`, `LOG_LEVEL`.
+ * `MAX_CONNECTIONS_PER_USER`, `SESSION_TTL_MS`, `LOGIN_FAILURES_PER_MINUTE`, `TRUST_PROXY`, `LOG_LEVEL`.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = positiveNumber('PORT', env.PORT, 3000);
@@ -112,6 +114,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     ),
     maxConnections: positiveInteger('MAX_CONNECTIONS', env.MAX_CONNECTIONS, 10_000),
     maxConnectionsPerUser: positiveInteger('MAX_CONNECTIONS_PER_USER', env.MAX_CONNECTIONS_PER_USER, 32),
+    sessionTtlMs: positiveInteger('SESSION_TTL_MS', env.SESSION_TTL_MS, 12 * 60 * 60 * 1000),
     loginFailuresPerMinute: positiveInteger('LOGIN_FAILURES_PER_MINUTE', env.LOGIN_FAILURES_PER_MINUTE, 10),
     logLevel,
   };

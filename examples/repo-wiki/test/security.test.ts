@@ -246,6 +246,30 @@ describe('logout', () => {
   });
 });
 
+describe('session end', () => {
+  it('a stream is closed when its session ends; reconnecting with it is 401', async () => {
+    const dir = tempDataDir();
+    const short = await startTestServer({ DATA_DIR: dir.dir, SESSION_TTL_MS: '1500' });
+    try {
+      const token = await login(short.url, 'guest');
+      const stream = await openStream(`${short.url}/api/events`, { Authorization: `Bearer ${token}` });
+      expect(stream.res.status).toBe(200);
+      await within(stream.ended, 10_000, 'the stream ends with its session');
+      const again = await rawRequest(`${short.url}/api/events`, {
+        headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },
+      });
+      expect(again.status).toBe(401);
+      expect(again.headers['www-authenticate']).toBe('Bearer');
+      expect(
+        (short.streamStats() as { list: { closedForTokenExpiry: number } }).list.closedForTokenExpiry,
+      ).toBe(1);
+    } finally {
+      await short.close(0);
+      dir.remove();
+    }
+  });
+});
+
 describe('client errors answer 4xx with the JSON error body', () => {
   it('a malformed cookie is no credential (401), on REST and on streams', async () => {
     for (const path of ['/api/me', '/api/events', '/api/repositories/1/events']) {
