@@ -17,6 +17,7 @@ describe('stream tokens', () => {
       sub: 'u1',
       topics: ['repo:1'],
       role: 'viewer',
+      aud: 'repopulse:stream',
       iat: 1_000,
       exp: 61_000,
     });
