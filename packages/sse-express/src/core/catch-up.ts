@@ -57,6 +57,12 @@ export class CatchUp {
   /** The bus handler of this read. */
   readonly deliver = (delivery: BusDelivery): void => {
     if (this.done) return;
+    if (this.members.length === 0) {
+      // Every member paused or left (members leave only here and in `join`): nothing to serialize;
+      // the hub ends the read at its next flush.
+      this.host.caughtUpMaybe();
+      return;
+    }
     if (delivery.reset) {
       this.reset = true;
       this.read.length = 0;

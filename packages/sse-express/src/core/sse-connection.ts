@@ -14,8 +14,13 @@ export type StreamCloseReason =
   | 'shutdown'
   | 'error';
 
-/** Above this many queued bytes a flush writes the chunks one by one (shared bytes, no joined copy). */
-const JOIN_LIMIT = 64 * 1024;
+/**
+ * Most queued bytes one flush writes: a replay goes out in slices of this size, the next one when
+ * the socket took the previous (a slow reader shows progress at every slice).
+ */
+const SLICE_BYTES = 64 * 1024;
+/** Up to this many bytes a slice of several chunks is joined (shared by connections queuing the same chunks); above, its chunks are written as they are (shared bytes, no copy). */
+const JOIN_LIMIT = 16 * 1024;
 /** What HTTP/1.1 chunked encoding may add per written chunk (hex length and two CRLFs). */
 const CHUNK_FRAMING = 16;
 
@@ -152,8 +157,10 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     if (this.chunks) this.chunks.unshift(preamble);
     else this.chunks = [preamble];
     this.pendingBytes += preamble.length;
-    this.write(this.takeChunks(undefined), now);
-    this.resumeIfDrained();
+    this.write(this.takeSlice(undefined), now);
+    if (this.closed || this.blocked) return;
+    if (this.chunks !== undefined) this.host.schedule(this);
+    else this.resumeIfDrained();
   }
 
   /**
@@ -207,8 +214,11 @@ export class SseConnection implements Flushable, Deadline, HubReader {
   /** Writes the bytes gathered this tick in one `write()`. */
   flush(joiner: ChunkJoiner, now: number): void {
     if (this.closed || !this.opened || this.blocked || this.chunks === undefined) return;
-    this.write(this.takeChunks(joiner), now);
-    this.resumeIfDrained();
+    this.write(this.takeSlice(joiner), now);
+    if (this.closed || this.blocked) return;
+    if (this.chunks !== undefined)
+      this.host.schedule(this); // the next slice, next tick
+    else this.resumeIfDrained();
   }
 
   /** Writes `comment` if nothing was written for `idleMs` and nothing waits. True when written. */
@@ -278,14 +288,32 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     if (before > 0 && this.unsentBytes > this.host.maxBufferedBytes) this.close('backpressure');
   }
 
-  /** The queued chunks: joined (shared by connections queuing the very same chunks) when small. */
-  private takeChunks(joiner: ChunkJoiner | undefined): Buffer[] {
+  /**
+   * The next slice of the queue (at least one chunk, at most {@link SLICE_BYTES} otherwise); the rest
+   * stays queued. Small slices of several chunks are joined (the joiner shares the result between
+   * connections queuing the very same chunks), larger ones are written chunk by chunk.
+   */
+  private takeSlice(joiner: ChunkJoiner | undefined): Buffer[] {
     const chunks = this.chunks as Buffer[];
-    const total = this.pendingBytes;
-    this.chunks = undefined;
-    this.pendingBytes = 0;
-    if (chunks.length === 1 || total > JOIN_LIMIT) return chunks;
-    return [joiner ? joiner.join(chunks, total) : Buffer.concat(chunks, total)];
+    let count = 0;
+    let bytes = 0;
+    while (count < chunks.length) {
+      const size = (chunks[count] as Buffer).length;
+      if (count > 0 && bytes + size > SLICE_BYTES) break;
+      bytes += size;
+      count++;
+    }
+    let slice = chunks;
+    if (count === chunks.length) {
+      this.chunks = undefined;
+      this.pendingBytes = 0;
+    } else {
+      slice = chunks.slice(0, count);
+      this.chunks = chunks.slice(count);
+      this.pendingBytes -= bytes;
+    }
+    if (slice.length === 1 || bytes > JOIN_LIMIT) return slice;
+    return [joiner ? joiner.join(slice, bytes) : Buffer.concat(slice, bytes)];
   }
 
   private readonly onDrain: () => void;
