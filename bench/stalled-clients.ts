@@ -187,7 +187,7 @@ export async function stalledClientsScenario({ quick, log }: BenchContext): Prom
           ...col(replays, 'heldMB'),
           `${sse.clients} × ${num(cap)} KiB`,
         ],
-        ['SSE: peak per stream (KiB)', ...col(replays, 'perStreamKiB', 0), `${num(cap)} KiB`],
+        ['SSE: peak unsent, total / streams (KiB)', ...col(replays, 'perStreamKiB', 0), `${num(cap)} KiB`],
         ['SSE: closed for backpressure', ...col(replays, 'closed', 0), '0 (replays wait)'],
         ['SSE: closed by `writeTimeoutMs`', ...col(replays, 'closedAfterTimeout', 0), String(sse.clients)],
         ['long-poll: body (MB)', ...col(polls, 'bodyMB', 2), '0.5 (512 KiB)'],
