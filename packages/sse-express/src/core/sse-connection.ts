@@ -180,14 +180,17 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     return true;
   }
 
-  /** Queues raw bytes for this tick's write. */
+  /**
+   * Queues raw bytes for this tick's write. Once open, bytes that take the unsent total past
+   * `maxBufferedBytes` close the stream (replayed frames never do: they are checked before).
+   */
   enqueue(bytes: Buffer): void {
     if (this.chunks) this.chunks.push(bytes);
     else this.chunks = [bytes];
     this.pendingBytes += bytes.length;
-    if (this.blocked) {
-      if (this.unsentBytes > this.host.maxBufferedBytes) this.close('backpressure');
-    } else if (this.opened) this.host.schedule(this);
+    if (!this.opened) return;
+    if (this.unsentBytes > this.host.maxBufferedBytes) this.close('backpressure');
+    else if (!this.blocked) this.host.schedule(this);
   }
 
   /** True when `bytes` more stay within `maxBufferedBytes` (or nothing is unsent at all). */
