@@ -13,6 +13,7 @@ import { churn } from './sse/churn';
 import { idleConnections } from './sse/idle';
 import { steadyLatency } from './sse/latency';
 import { reconnectStorm } from './sse/storm';
+import { stalledClientsScenario } from './stalled-clients';
 import { ratioChart } from './svg-chart';
 
 /** Every scenario, in report order: one line each. */
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-publish': busPublish,
   'bus-throughput': async (context) => ({ markdown: await benchBusThroughput(context) }),
   'bus-cluster': async (context) => ({ markdown: await benchBusCluster(context) }),
+  stalled: stalledClientsScenario,
 };
 
 const args = process.argv.slice(2);
