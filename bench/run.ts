@@ -14,6 +14,7 @@ import { churn } from './sse/churn';
 import { idleConnections } from './sse/idle';
 import { steadyLatency } from './sse/latency';
 import { reconnectStorm } from './sse/storm';
+import { stalledClientsScenario } from './stalled-clients';
 import { ratioChart } from './svg-chart';
 
 /** Every scenario, in report order: one line each. */
@@ -27,6 +28,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-publish': busPublish,
   'bus-throughput': async (context) => ({ markdown: await benchBusThroughput(context) }),
   'bus-cluster': async (context) => ({ markdown: await benchBusCluster(context) }),
+  stalled: stalledClientsScenario,
   'bus-postgres': busPostgres,
 };
 

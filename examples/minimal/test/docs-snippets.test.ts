@@ -20,6 +20,7 @@ const DOCS = [
   'docs/proxies-and-hosting.md',
   'docs/migrating-from-polling.md',
   'docs/troubleshooting.md',
+  'docs/security-and-limits.md',
 ];
 /**
  * Blocks in these languages must carry a marker; others (`sh`, `http`, `text`, `nginx`…) are

@@ -12,16 +12,21 @@ import { registerActionEvent } from './action-event';
 import { createAuthenticator } from './auth';
 import { createBus } from './bus';
 import type { AppConfig } from './config';
-import { openDatabase, type RepositoryRow, type TaskRow } from './db';
+import { databaseNonce, openDatabase, type RepositoryRow, type TaskRow } from './db';
 import { createEventPublisher } from './event-publisher';
 import { createEventRoutes } from './events';
 import { createLogger, type Logger } from './logger';
+import { createLoginThrottle } from './login-throttle';
+import { createOpenStreams } from './open-streams';
 import { currentAction, requestContext } from './request-context';
 import { createApiRouter, createErrorHandler } from './routes';
+import { securityHeaders } from './security-headers';
 import { DocumentService } from './services/document-service';
 import { RepositoryService } from './services/repository-service';
 import { TaskService } from './services/task-service';
+import { createSessionRevocations } from './session-revocations';
 import { createTaskRunner } from './task-runner';
+import { createTopicNames, repoTopic, type TopicNames } from './topics';
 
 /** Counts every HTTP request the server receives (the idle test reads it). */
 export interface RequestMetrics {
@@ -41,6 +46,11 @@ export interface RepoWikiApp {
   config: AppConfig;
   /** Request counter. */
   metrics: RequestMetrics;
+  /** The topic names of this database (tests and tooling read events with them). */
+  topics: TopicNames & {
+    /** The topic of repository `id` (which must exist). */
+    repo(id: number): string;
+  };
   /** Services, for tests and tooling. */
   services: { repos: RepositoryService; tasks: TaskService; documents: DocumentService };
   /** Open stream counts. */
@@ -62,7 +72,8 @@ export async function createApp(
   registerActionEvent();
   const db = openDatabase(config.dataDir);
   const bus = await createBus(config, log);
-  const publisher = createEventPublisher(bus, log);
+  const topics = createTopicNames(databaseNonce(db));
+  const publisher = createEventPublisher(bus, topics, log);
   const metrics: RequestMetrics = { total: 0, recent: [] };
 
   let runnerRef: ReturnType<typeof createTaskRunner> | undefined;
@@ -121,12 +132,25 @@ export async function createApp(
   const clones = await repos.failInterruptedClones();
   if (clones > 0) log.warn('startup cleanup: interrupted clones marked error', { count: clones });
 
-  const auth = createAuthenticator({ users: config.users, secret: config.secret });
-  const streams = createEventRoutes({ bus, auth, repos, secret: config.secret, log });
+  const auth = createAuthenticator({ users: config.users, db, sessionTtlMs: config.sessionTtlMs });
+  const openStreams = createOpenStreams({ perUser: config.maxConnectionsPerUser });
+  const loginThrottle = createLoginThrottle({ failures: config.loginFailuresPerMinute });
+  const revocations = await createSessionRevocations({ bus, topic: topics.sessions, openStreams, log });
+  const streams = createEventRoutes({
+    bus,
+    auth,
+    repos,
+    topics,
+    openStreams,
+    maxConnections: config.maxConnections,
+    log,
+  });
 
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  if (config.trustProxy !== undefined) app.set('trust proxy', trustProxyValue(config.trustProxy));
+  app.use(securityHeaders);
   app.use(requestContext);
   app.use((req, res, next) => {
     metrics.total++;
@@ -152,7 +176,22 @@ export async function createApp(
   });
   app.get('/api/events', streams.listEvents);
   app.get('/api/repositories/:id/events', streams.repoEvents);
-  app.use('/api', createApiRouter({ bus, auth, repos, tasks, documents, publisher, log, retention: config }));
+  app.use(
+    '/api',
+    createApiRouter({
+      bus,
+      auth,
+      repos,
+      tasks,
+      documents,
+      publisher,
+      topics,
+      revocations,
+      loginThrottle,
+      log,
+      retention: config,
+    }),
+  );
   const indexHtml = join(config.staticDir, 'index.html');
   app.use(express.static(config.staticDir, { index: false, maxAge: '1h' }));
   app.get(/^\/(?!api\/).*/, (_req, res) => {
@@ -167,6 +206,7 @@ export async function createApp(
     bus,
     config,
     metrics,
+    topics: { ...topics, repo: (id) => repoTopic(repos.get(id)) },
     services: { repos, tasks, documents },
     streamStats: () => streams.stats(),
     async idle() {
@@ -183,12 +223,19 @@ export async function createApp(
         if (failed > 0) log.warn('shutdown: unfinished tasks marked failed', { count: failed });
         await tracker.idle();
         await streams.close(graceMs);
+        await revocations.close();
         await bus.close();
         db.close();
       })();
       return closing;
     },
   };
+}
+
+/** `TRUST_PROXY` as Express takes it: `true`/`false`, a hop count, or addresses/subnets. */
+function trustProxyValue(raw: string): boolean | number | string {
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  return /^\d+$/.test(raw) ? Number(raw) : raw;
 }
 
 /** A listening app. */

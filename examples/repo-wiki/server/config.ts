@@ -25,8 +25,6 @@ export interface AppConfig {
   simSpeed: number;
   /** Accepted logins: the demo user (admin) and `guest`/`guest` (member). */
   users: DemoUser[];
-  /** HMAC secret of session cookies and stream tokens. @default a random secret per process */
-  secret: string;
   /** Task kinds that always fail (e.g. `['api']`), from `FAIL_TASKS`. @default [] */
   failTasks: string[];
   /** Identifies this instance's running tasks for the startup cleanup. @default '<hostname>:<port>' */
@@ -42,6 +40,22 @@ export interface AppConfig {
   historyLimit: number;
   /** Drop retained events older than this (ms); unset: no age limit. @default unset */
   historyTtlMs?: number;
+  /**
+   * Open event streams and waiting long-polls per stream route on this instance; beyond it 503
+   * `too_many_connections` with `Retry-After`. @default 10000
+   */
+  maxConnections: number;
+  /** Open event streams and waiting long-polls per user on this instance; beyond it 429. @default 32 */
+  maxConnectionsPerUser: number;
+  /** How long a session (cookie and token) lasts; its streams are closed at its end. @default 12 hours */
+  sessionTtlMs: number;
+  /** Failed logins per client address per minute before 429 with `Retry-After`. @default 10 */
+  loginFailuresPerMinute: number;
+  /**
+   * Express's `trust proxy`: set it behind a reverse proxy so the login throttle sees client
+   * addresses (from `X-Forwarded-For`) rather than the proxy's. @default unset (trust no proxy)
+   */
+  trustProxy?: string;
   /** Minimum log level. @default 'info' */
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -62,10 +76,18 @@ function positiveNumber(name: string, raw: string | undefined, fallback: number)
   return value;
 }
 
+function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
+  const value = positiveNumber(name, raw, fallback);
+  if (!Number.isInteger(value) || value < 1)
+    throw new RangeError(`[repo-wiki] ${name} must be an integer ≥ 1`);
+  return value;
+}
+
 /**
  * Reads the configuration from environment variables: `PORT`, `DATA_DIR`, `REDIS_URL`,
- * `REDIS_PREFIX`, `SIM_SPEED`, `DEMO_USER`, `DEMO_PASSWORD`, `SESSION_SECRET`, `FAIL_TASKS`,
- * `INSTANCE_ID`, `STATIC_DIR`, `SHUTDOWN_GRACE_MS`, `HISTORY_LIMIT`, `HISTORY_TTL_MS`, `LOG_LEVEL`.
+ * `REDIS_PREFIX`, `SIM_SPEED`, `DEMO_USER`, `DEMO_PASSWORD`, `FAIL_TASKS`, `INSTANCE_ID`,
+ * `STATIC_DIR`, `SHUTDOWN_GRACE_MS`, `HISTORY_LIMIT`, `HISTORY_TTL_MS`, `MAX_CONNECTIONS`,
+ * `MAX_CONNECTIONS_PER_USER`, `SESSION_TTL_MS`, `LOGIN_FAILURES_PER_MINUTE`, `TRUST_PROXY`, `LOG_LEVEL`.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = positiveNumber('PORT', env.PORT, 3000);
@@ -79,7 +101,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       { username: env.DEMO_USER || 'demo', password: env.DEMO_PASSWORD || 'demo', role: 'admin' },
       { username: 'guest', password: 'guest', role: 'member' },
     ],
-    secret: env.SESSION_SECRET || crypto.randomUUID() + crypto.randomUUID(),
     failTasks: (env.FAIL_TASKS ?? '')
       .split(',')
       .map((s) => s.trim().toLowerCase())
@@ -91,8 +112,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       1,
       Math.floor(positiveNumber('HISTORY_LIMIT', env.HISTORY_LIMIT, DEFAULT_HISTORY_LIMIT)),
     ),
+    maxConnections: positiveInteger('MAX_CONNECTIONS', env.MAX_CONNECTIONS, 10_000),
+    maxConnectionsPerUser: positiveInteger('MAX_CONNECTIONS_PER_USER', env.MAX_CONNECTIONS_PER_USER, 32),
+    sessionTtlMs: positiveInteger('SESSION_TTL_MS', env.SESSION_TTL_MS, 12 * 60 * 60 * 1000),
+    loginFailuresPerMinute: positiveInteger('LOGIN_FAILURES_PER_MINUTE', env.LOGIN_FAILURES_PER_MINUTE, 10),
     logLevel,
   };
+  if (env.TRUST_PROXY) config.trustProxy = env.TRUST_PROXY;
   if (env.REDIS_URL) config.redisUrl = env.REDIS_URL;
   const ttl = positiveNumber('HISTORY_TTL_MS', env.HISTORY_TTL_MS, 0);
   if (ttl > 0) config.historyTtlMs = ttl;

@@ -14,6 +14,8 @@ export interface RepositoryRow {
   status: RepositoryStatus;
   error_msg: string | null;
   owner: string;
+  /** Random, made at creation: part of its topic name, so a reused id never names an old topic. */
+  topic_nonce: string;
   /** The instance running its clone, while `pending`/`cloning`. */
   instance_id: string | null;
   created_at: number;
@@ -110,6 +112,19 @@ const MIGRATIONS: string[] = [
    CREATE INDEX logs_repo ON logs(repo_id, id);`,
   // v2: which instance runs a repository's clone (startup cleanup of interrupted clones).
   'ALTER TABLE repositories ADD COLUMN instance_id TEXT;',
+  // v3: server-side sessions (revoked at logout); topic names no other database or repository
+  // shares (a reused id never replays an old repository's history from the bus).
+  `CREATE TABLE sessions (
+     id TEXT PRIMARY KEY,
+     username TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL
+   );
+   CREATE INDEX sessions_expiry ON sessions(expires_at);
+   ALTER TABLE repositories ADD COLUMN topic_nonce TEXT NOT NULL DEFAULT '';
+   UPDATE repositories SET topic_nonce = lower(hex(randomblob(8)));
+   CREATE TABLE app_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   INSERT INTO app_meta (key, value) VALUES ('topic_nonce', lower(hex(randomblob(8))));`,
 ];
 
 /**
@@ -133,4 +148,16 @@ export function openDatabase(dataDir: string): Db {
   });
   migrate.immediate();
   return db;
+}
+
+/**
+ * This database's random nonce (made by the migration that created it): part of the list topics'
+ * names, so a new database on the same Redis never replays an old one's list history.
+ */
+export function databaseNonce(db: Db): string {
+  const row = db.prepare("SELECT value FROM app_meta WHERE key = 'topic_nonce'").get() as
+    | { value: string }
+    | undefined;
+  if (!row) throw new Error('[repo-wiki] the database has no topic nonce (migration v3 missing)');
+  return row.value;
 }

@@ -1,16 +1,20 @@
 import { type EventBus, RepoPulseError } from '@repopulse/events-core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ActionName } from './action-event';
-import { AppError } from './app-error';
+import { AppError, type AppErrorCode } from './app-error';
 import type { Authenticator } from './auth';
+import { csrfGuard } from './csrf-guard';
 import type { EventPublisher, RepoRef } from './event-publisher';
 import type { Logger } from './logger';
+import type { LoginThrottle } from './login-throttle';
 import { currentAction } from './request-context';
+import { canonicalId } from './route-params';
 import { type AuthUser, assertCanSee } from './services/access';
 import type { DocumentService } from './services/document-service';
 import type { RepositoryService } from './services/repository-service';
 import type { TaskService } from './services/task-service';
-import { ALL_REPOS_TOPIC, ownerReposTopic, repoTopic } from './topics';
+import type { SessionRevocations } from './session-revocations';
+import { repoTopic, type TopicNames } from './topics';
 
 /** What the REST routes need. */
 export interface RouteDeps {
@@ -20,21 +24,21 @@ export interface RouteDeps {
   tasks: TaskService;
   documents: DocumentService;
   publisher: EventPublisher;
+  /** The app's topic names. */
+  topics: TopicNames;
+  /** Logout ends the streams of the session it revokes, on every instance. */
+  revocations: SessionRevocations;
+  /** Failed logins per client address. */
+  loginThrottle: LoginThrottle;
   log: Logger;
   /** The bus retention the app runs with. */
   retention: { historyLimit: number; historyTtlMs?: number };
 }
 
-/** The list topic `user` subscribes to on `/api/events`. */
-export function listTopicOf(user: AuthUser): string {
-  return user.role === 'admin' ? ALL_REPOS_TOPIC : ownerReposTopic(user.username);
-}
-
 function idParam(req: Request, name = 'id'): number {
-  const raw = req.params[name];
-  const id = Number(raw);
-  if (typeof raw !== 'string' || !/^\d{1,15}$/.test(raw) || !Number.isSafeInteger(id)) {
-    throw new AppError('bad_request', `${name} must be a positive integer`);
+  const id = canonicalId(req.params[name]);
+  if (id === undefined) {
+    throw new AppError('bad_request', `${name} must be a positive integer, without leading zeros`);
   }
   return id;
 }
@@ -46,7 +50,7 @@ function requestId(): string | undefined {
 
 /** Builds the `/api` router: login, repositories, tasks, documents. */
 export function createApiRouter(deps: RouteDeps): express.Router {
-  const { bus, auth, repos, tasks, documents, publisher, log } = deps;
+  const { bus, auth, repos, tasks, documents, publisher, topics, revocations, loginThrottle, log } = deps;
   const router = express.Router();
   /** Records a successful action on the repository topic (titles its group in the Activity panel). */
   const started = async (req: Request, repo: RepoRef, action: ActionName) => {
@@ -54,28 +58,45 @@ export function createApiRouter(deps: RouteDeps): express.Router {
     log.info('action', { action, user, repo_id: repo.id });
     await publisher.publish(repo, 'action.started', { action, user });
   };
+  // Before the body is read: a forged form post is refused without parsing it.
+  router.use(csrfGuard);
   router.use(express.json({ limit: '64kb' }));
 
   router.post('/login', (req, res) => {
+    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    loginThrottle.check(client);
     const { username, password } = (req.body ?? {}) as { username?: unknown; password?: unknown };
-    const session = auth.login(username, password);
-    res.cookie(auth.cookieName, session.token, {
+    let login: ReturnType<Authenticator['login']>;
+    try {
+      login = auth.login(username, password);
+    } catch (error) {
+      loginThrottle.failed(client);
+      throw error;
+    }
+    res.cookie(auth.cookieName, login.token, {
       httpOnly: true,
-      sameSite: 'lax',
+      sameSite: 'strict',
+      secure: req.secure, // over HTTPS (behind a TLS proxy: with TRUST_PROXY set)
       path: '/',
       maxAge: auth.sessionTtlMs,
     });
-    res.json({ token: session.token, user: session.user });
+    res.json({ token: login.token, user: login.session.user });
   });
 
-  router.post('/logout', (_req, res) => {
+  // Revokes the session server-side (its token stops working everywhere) and ends its open streams.
+  router.post('/logout', async (req, res) => {
+    const session = auth.logout(req);
+    if (session) {
+      await revocations.revoke(session.id);
+      log.info('logout', { user: session.user.username });
+    }
     res.clearCookie(auth.cookieName, { path: '/' });
     res.status(204).end();
   });
 
   // Everything below needs a user.
   router.use((req, _res, next) => {
-    userSlot(req).user = auth.authenticate(req);
+    userSlot(req).user = auth.authenticate(req).user;
     next();
   });
 
@@ -94,7 +115,7 @@ export function createApiRouter(deps: RouteDeps): express.Router {
   router.get('/repositories', async (req, res) => {
     const user = userOf(req);
     // Head first, then the rows: an event racing the read is replayed (the page applies it idempotently).
-    const position = await bus.head(listTopicOf(user));
+    const position = await bus.head(topics.listOf(user));
     res.json({ repositories: repos.list(user), position });
   });
 
@@ -111,8 +132,9 @@ export function createApiRouter(deps: RouteDeps): express.Router {
   };
 
   router.get('/repositories/:id', async (req, res) => {
-    const id = visibleRepo(req).id;
-    const position = await bus.head(repoTopic(id));
+    const repo = visibleRepo(req);
+    const position = await bus.head(repoTopic(repo));
+    const { id } = repo;
     const repository = repos.find(id);
     if (!repository) throw new AppError('not_found', `repository ${id} does not exist`);
     res.json({
@@ -125,14 +147,16 @@ export function createApiRouter(deps: RouteDeps): express.Router {
   });
 
   router.get('/repositories/:id/tasks', async (req, res) => {
-    const id = visibleRepo(req).id;
-    const position = await bus.head(repoTopic(id));
+    const repo = visibleRepo(req);
+    const position = await bus.head(repoTopic(repo));
+    const { id } = repo;
     res.json({ tasks: tasks.listByRepo(id), position });
   });
 
   router.get('/repositories/:id/documents', async (req, res) => {
-    const id = visibleRepo(req).id;
-    const position = await bus.head(repoTopic(id));
+    const repo = visibleRepo(req);
+    const position = await bus.head(repoTopic(repo));
+    const { id } = repo;
     res.json({ documents: documents.listByRepo(id), position });
   });
 
@@ -201,9 +225,33 @@ export function userOf(req: Request): AuthUser {
   return user;
 }
 
+/** body-parser's error types that are the client's fault, with the answer each gets. */
+const BODY_ERRORS: Record<string, [AppErrorCode, string]> = {
+  'entity.parse.failed': ['bad_request', 'request body is not valid JSON'],
+  'entity.too.large': ['payload_too_large', 'request body is too large'],
+  'encoding.unsupported': ['unsupported_media_type', 'unsupported Content-Encoding'],
+  'charset.unsupported': ['unsupported_media_type', 'unsupported charset'],
+};
+
+/**
+ * The client error an error from reading the request stands for (body-parser and http-errors
+ * mark theirs with a 4xx `status`), or undefined for anything else.
+ */
+function clientErrorOf(error: unknown): AppError | undefined {
+  if (typeof error !== 'object' || error === null || error instanceof RepoPulseError) return undefined;
+  const { status, type } = error as { status?: unknown; type?: unknown };
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  const [code, message] = (typeof type === 'string' ? BODY_ERRORS[type] : undefined) ?? [
+    'bad_request',
+    'the request body could not be read',
+  ];
+  return new AppError(code, message, { cause: error });
+}
+
 /** Renders errors as `{error:{code,message}}` with the matching HTTP status. */
 export function createErrorHandler(log: Logger) {
-  return (error: unknown, req: Request, res: Response, _next: NextFunction) => {
+  return (thrown: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const error = clientErrorOf(thrown) ?? thrown;
     let status = 500;
     let code = 'internal';
     let message = 'internal server error';
@@ -211,18 +259,13 @@ export function createErrorHandler(log: Logger) {
       status = error.status;
       code = error.code;
       message = error.message;
+      if (error.retryAfterSeconds !== undefined)
+        res.setHeader('Retry-After', String(error.retryAfterSeconds));
+      if (status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
     } else if (error instanceof RepoPulseError) {
       status = error.code === 'bus_unavailable' || error.code === 'bus_closed' ? 503 : 400;
       code = error.code;
       message = error.message;
-    } else if (
-      typeof error === 'object' &&
-      error !== null &&
-      (error as { type?: string }).type === 'entity.parse.failed'
-    ) {
-      status = 400;
-      code = 'bad_request';
-      message = 'request body is not valid JSON';
     }
     if (status >= 500) log.error('request failed', { method: req.method, path: req.path, error });
     if (res.headersSent) {

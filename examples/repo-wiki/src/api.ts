@@ -16,7 +16,7 @@ export class ApiError extends Error {
  */
 export const session = { user: '' };
 
-/** Calls the JSON API with the session cookie; throws {@link ApiError} on a non-2xx answer. */
+/** Calls the JSON API with the session cookie (same origin only); throws {@link ApiError} on a non-2xx answer. */
 export async function api<T>(
   path: string,
   init: { method?: string; body?: unknown; signal?: AbortSignal } = {},
@@ -25,8 +25,12 @@ export async function api<T>(
     method: init.method ?? 'GET',
     signal: init.signal,
     credentials: 'same-origin',
+    // `X-Requested-With` marks the call as the app's own (a form on another site cannot send it):
+    // the server refuses mutations without it or a JSON body.
     headers:
-      init.body === undefined ? { Accept: 'application/json' } : { 'Content-Type': 'application/json' },
+      init.body === undefined
+        ? { Accept: 'application/json', 'X-Requested-With': 'repo-wiki' }
+        : { 'Content-Type': 'application/json', 'X-Requested-With': 'repo-wiki' },
     body: init.body === undefined ? undefined : JSON.stringify(init.body),
   });
   if (res.status === 204) return undefined as T;

@@ -3,7 +3,7 @@
 import type { DocumentRow, LogRow, RepositoryRow, TaskRow } from '../server/db';
 
 /** A repository as the API returns it (the server-internal clone bookkeeping left out). */
-export type Repository = Omit<RepositoryRow, 'instance_id' | 'updated_at'>;
+export type Repository = Omit<RepositoryRow, 'instance_id' | 'updated_at' | 'topic_nonce'>;
 
 /**
  * A task as the API returns it (the server-internal run bookkeeping left out), plus its place

@@ -102,7 +102,7 @@ describe.skipIf(mode === 'skip')('Activity panel and queue positions in headless
   it('a synthetic history of 5,000 events loads incrementally, renders a bounded DOM and stays interactive', async () => {
     const { s } = await server({ HISTORY_LIMIT: '6000' }); // the default 5,000 would trim this history
     const { id, rec } = await addRepo(s, 'https://github.com/acme/long-history');
-    const topic = `repo:${id}`;
+    const topic = s.topics.repo(id);
     for (let i = 0; i < 5000; i++) {
       const request_id = `synthetic-${Math.floor(i / 250)}`; // 20 actions of 250 events each
       const event =

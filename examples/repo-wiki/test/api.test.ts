@@ -33,7 +33,7 @@ async function addRepo(api: ReturnType<typeof client>, url: string, until = 'rea
   const res = await api.post('/api/repositories', { url });
   expect(res.status).toBe(201);
   const id = res.json.repository.id as number;
-  const rec = await recordTopic(server, `repo:${id}`);
+  const rec = await recordTopic(server, server.topics.repo(id));
   await rec.waitFor(repoStatusIs(until));
   return { id, rec };
 }
@@ -80,7 +80,7 @@ describe('auth', () => {
 
 describe('repositories', () => {
   it('creates a repository with default tasks and clones it pending → cloning → ready', async () => {
-    const list = await recordTopic(server, 'repos');
+    const list = await recordTopic(server, server.topics.all);
     const { id, rec } = await addRepo(demo, 'https://github.com/acme/widgets.git');
     const statuses = rec.events.filter((e) => e.type === 'repo.status_changed').map((e) => e.payload);
     expect(statuses).toEqual([
@@ -102,7 +102,7 @@ describe('repositories', () => {
       'deployment',
       'glossary',
     ]);
-    expect(snap.json.position).toBe(await server.bus.head(`repo:${id}`));
+    expect(snap.json.position).toBe(await server.bus.head(server.topics.repo(id)));
     await list.stop();
     await rec.stop();
   });
@@ -143,7 +143,7 @@ describe('run-all', () => {
     const { id, rec } = await addRepo(demo, 'https://github.com/acme/run-all');
     const db = openDatabase(data.dir);
     const mismatches: string[] = [];
-    const check = await server.bus.subscribe(`repo:${id}`, (d) => {
+    const check = await server.bus.subscribe(server.topics.repo(id), (d) => {
       if (d.reset) return;
       const e = d.event as AnyEnvelope;
       // Delivered synchronously at publish: the DB must already hold what the event announces.
@@ -259,7 +259,7 @@ describe('commands during a run', () => {
       const api = client(slow.url, await login(slow.url));
       const id = (await api.post('/api/repositories', { url: 'https://github.com/acme/force' })).json
         .repository.id;
-      const rec = await recordTopic(slow, `repo:${id}`);
+      const rec = await recordTopic(slow, slow.topics.repo(id));
       await rec.waitFor(repoStatusIs('ready'));
       await api.post(`/api/repositories/${id}/run-all`);
       const running = await rec.waitFor(
@@ -298,7 +298,7 @@ describe('commands during a run', () => {
       const api = client(slow.url, await login(slow.url));
       const id = (await api.post('/api/repositories', { url: 'https://github.com/acme/delete-me' })).json
         .repository.id;
-      const rec = await recordTopic(slow, `repo:${id}`);
+      const rec = await recordTopic(slow, slow.topics.repo(id));
       await rec.waitFor(repoStatusIs('ready'));
       await api.post(`/api/repositories/${id}/run-all`);
       await rec.waitFor((e) => e.type === 'task.progress');
@@ -376,7 +376,7 @@ describe('access rules', () => {
 
 describe('delete', () => {
   it('deletes a repository and announces repo.deleted on its topic and the list', async () => {
-    const list = await recordTopic(server, 'repos');
+    const list = await recordTopic(server, server.topics.all);
     const { id, rec } = await addRepo(demo, 'https://github.com/acme/doomed');
     expect((await demo.del(`/api/repositories/${id}`)).status).toBe(204);
     await rec.waitFor((e) => e.type === 'repo.deleted');

@@ -69,7 +69,7 @@ describe.skipIf(chromiumMode === 'skip')('repo-wiki in headless Chromium', () =>
     const api = client(s.url, await login(s.url, user));
     const res = await api.post('/api/repositories', { url });
     const id = res.json.repository.id as number;
-    const rec = await recordTopic(s, `repo:${id}`);
+    const rec = await recordTopic(s, s.topics.repo(id));
     await rec.waitFor(repoStatusIs(until));
     return { id, rec, api };
   }

@@ -57,7 +57,7 @@ async function act(method: string, path: string, body: unknown = {}, requestId?:
 async function addRepo(url: string) {
   const res = await act('POST', '/api/repositories', { url });
   expect(res.status).toBe(201);
-  const rec = await recordTopic(server, `repo:${res.json.repository.id}`);
+  const rec = await recordTopic(server, server.topics.repo(res.json.repository.id));
   await rec.waitFor(repoStatusIs('ready'));
   return { id: res.json.repository.id as number, createId: res.id as string, rec };
 }

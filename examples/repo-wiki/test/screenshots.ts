@@ -30,7 +30,7 @@ try {
     const api = client(server.url, await login(server.url, 'demo'));
     const res = await api.post('/api/repositories', { url });
     const id = res.json.repository.id as number;
-    const rec = await recordTopic(server, `repo:${id}`);
+    const rec = await recordTopic(server, server.topics.repo(id));
     await rec.waitFor(repoStatusIs(until));
     return { id, rec, api };
   };

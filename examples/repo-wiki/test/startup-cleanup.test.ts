@@ -22,7 +22,7 @@ it('on start, tasks a crash left running/queued become failed "interrupted", sta
   const api = client(server.url, await login(server.url));
   const id = (await api.post('/api/repositories', { url: 'https://github.com/acme/crashy' })).json.repository
     .id;
-  const rec = await recordTopic(server, `repo:${id}`);
+  const rec = await recordTopic(server, server.topics.repo(id));
   await rec.waitFor(repoStatusIs('ready'));
   await rec.stop();
   const cloning = (await api.post('/api/repositories', { url: 'https://github.com/acme/half-cloned' })).json
@@ -50,7 +50,7 @@ it('on start, tasks a crash left running/queued become failed "interrupted", sta
 
   server = await startTestServer({ DATA_DIR: data.dir });
   cleanups.push(() => server.close(0));
-  const after = await recordTopic(server, `repo:${id}`);
+  const after = await recordTopic(server, server.topics.repo(id));
   const failed = after.events.filter((e) => e.type === 'task.status_changed');
   expect(failed.map((e) => [Number(e.task_id), e.payload.from, e.payload.to])).toEqual([
     [tasks[1]?.id, 'running', 'failed'],
@@ -70,7 +70,7 @@ it('on start, tasks a crash left running/queued become failed "interrupted", sta
   expect(snap.repository.status).toBe('analyzing');
   await after.stop();
   // A clone the crash interrupted ends in error (with an event), instead of `cloning` forever.
-  const clone = await recordTopic(server, `repo:${cloning}`);
+  const clone = await recordTopic(server, server.topics.repo(cloning));
   const change = await clone.waitFor(repoStatusIs('error'));
   expect(change.payload).toMatchObject({
     from: 'cloning',

@@ -71,7 +71,7 @@ describe.skipIf(mode === 'skip')('repo-wiki tabs share one stream', () => {
     const res = await api.post('/api/repositories', { url: 'https://github.com/acme/demo-only' });
     const id = res.json.repository.id as number;
     await demoTab.getByTestId(`repo-row-${id}`).waitFor({ timeout: 10_000 });
-    const rec = await recordTopic(s, `repo:${id}`);
+    const rec = await recordTopic(s, s.topics.repo(id));
     await rec.waitFor(repoStatusIs('ready'));
     await demoTab
       .locator(`[data-testid="repo-status-${id}"][data-status="ready"]`)

@@ -73,6 +73,18 @@ describe('replay', () => {
     expect(parse(result.lines).map((i) => i.position)).toEqual(positions);
   });
 
+  it('follows capped long-poll answers to the head (longPollMaxEvents), every event once, in order', async () => {
+    const capped = await startStreamServer({ longPollMaxEvents: 4 });
+    try {
+      const positions = await capped.publish(Array.from({ length: 15 }, (_, i) => `c${i}`));
+      const result = await run(['replay', capped.pollUrl, '--from-start', '--json', ...auth]);
+      expect(result.code).toBe(0);
+      expect(parse(result.lines).map((i) => i.position)).toEqual(positions);
+    } finally {
+      await capped.close();
+    }
+  });
+
   it('prints readable lines: time, position, type, ids, payload summary; colour only on a TTY without NO_COLOR', async () => {
     const [position] = await server.publish(['req-7'], 'log.append');
     const plain = await run(['replay', server.url, ...auth]);

@@ -15,8 +15,11 @@ import { trackingFetch } from './helpers/tracking-fetch';
 
 const cleanups = cleanupAfterEach();
 
-async function setup(mode: SseMode): Promise<{ server: EventServer; proxy: TestProxy; url: string }> {
-  const server = await startEventServer();
+async function setup(
+  mode: SseMode,
+  handlerOptions: Parameters<typeof startEventServer>[0] = {},
+): Promise<{ server: EventServer; proxy: TestProxy; url: string }> {
+  const server = await startEventServer(handlerOptions);
   cleanups.push(() => server.close());
   // Node loads its fetch on first use: warm it up, so the first SSE attempt reaches the proxy
   // within the short probe window these tests use.
@@ -70,6 +73,20 @@ describe('long-poll fallback', () => {
       expect(stream.reason).toMatchObject({ code: 'heartbeat_timeout', fatal: false });
     },
   );
+
+  it('follows capped long-poll answers (longPollMaxEvents) from their position: every event once, in order', async () => {
+    const { server, proxy, url } = await setup('buffer', { longPollMaxEvents: 7 });
+    const positions = await server.publish(1, 40);
+    const { stream, got } = open(url, { lastEventId: '0-0' });
+    await waitForState(stream, 'polling');
+    await got.waitFor(40);
+    expect(ids(got.items)).toEqual(range(1, 40));
+    expect(got.items.map((i) => i.position)).toEqual(positions);
+    // Answers of 7 events at most: each next poll asked after the last position of the previous one.
+    const afters = polls(proxy).map((poll) => poll.query.get('after'));
+    expect(afters.slice(0, 6)).toEqual(['0-0', ...[7, 14, 21, 28, 35].map((n) => positions[n - 1])]);
+    expect(stream.lastEventId).toBe(positions.at(-1));
+  });
 
   it('probes SSE again after upgradeIntervalMs and upgrades once it gets through; never two requests at once', async () => {
     const { server, proxy, url } = await setup('buffer');

@@ -14,6 +14,7 @@ export type StreamHttpErrorCode =
   | 'not_found'
   | 'method_not_allowed'
   | 'too_many_connections'
+  | 'too_many_connections_per_key'
   | 'shutting_down'
   | 'bus_unavailable'
   | 'internal_error';

@@ -11,15 +11,22 @@ export {
   type AuthorizeContext,
   type AuthorizeResult,
   DEFAULT_HEARTBEAT_MS,
+  DEFAULT_LONG_POLL_MAX_BYTES,
+  DEFAULT_LONG_POLL_MAX_EVENTS,
   DEFAULT_LONG_POLL_WAIT_MS,
   DEFAULT_MAX_BUFFERED_BYTES,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_KEY,
   DEFAULT_RETRY_MS,
   DEFAULT_TOKEN_COOKIE,
+  DEFAULT_WRITE_TIMEOUT_MS,
   type EventStreamOptions,
 } from './core/options';
 export type { NodeRequest } from './core/request-info';
 export type { EventStreamStats } from './core/stats';
 export {
+  type SignStreamTokenOptions,
+  STREAM_TOKEN_AUDIENCE,
   type StreamTokenClaims,
   type StreamTokenSecret,
   signStreamToken,

@@ -1,6 +1,7 @@
+import { createHmac } from 'node:crypto';
 import { isRepoPulseError } from '@repopulse/events-core';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StreamHttpError, signStreamToken, verifyStreamToken } from '../src/index';
+import { STREAM_TOKEN_AUDIENCE, StreamHttpError, signStreamToken, verifyStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, uniqueTopic } from './helpers/events';
 import { getJson, openRaw } from './helpers/raw-stream';
@@ -17,6 +18,7 @@ describe('stream tokens', () => {
       sub: 'u1',
       topics: ['repo:1'],
       role: 'viewer',
+      aud: 'repopulse:stream',
       iat: 1_000,
       exp: 61_000,
     });
@@ -47,6 +49,53 @@ describe('stream tokens', () => {
       expect(caught, candidate).toBeInstanceOf(StreamHttpError);
       expect(caught).toMatchObject({ status: 401, code });
     }
+  });
+
+  it('a token is accepted only for its audience: stream tokens and tokens signed for another use never stand in for each other', () => {
+    const stream = signStreamToken({ sub: 'u1' }, SECRET, 60_000);
+    const session = signStreamToken({ sub: 'u1' }, SECRET, 60_000, { audience: 'app:session' });
+    expect(verifyStreamToken(stream, SECRET)).toMatchObject({ sub: 'u1', aud: STREAM_TOKEN_AUDIENCE });
+    expect(verifyStreamToken(session, SECRET, { audience: 'app:session' })).toMatchObject({
+      sub: 'u1',
+      aud: 'app:session',
+    });
+    expect(() => verifyStreamToken(session, SECRET)).toThrow(
+      expect.objectContaining({ status: 401, code: 'invalid_token' }),
+    );
+    expect(() => verifyStreamToken(stream, SECRET, { audience: 'app:session' })).toThrow(
+      expect.objectContaining({ status: 401, code: 'invalid_token' }),
+    );
+    // A claim named `aud` cannot override the audience, and a token without one is refused.
+    const smuggled = signStreamToken({ sub: 'u1', aud: 'app:session' }, SECRET, 60_000);
+    expect(verifyStreamToken(smuggled, SECRET).aud).toBe(STREAM_TOKEN_AUDIENCE);
+    const body = Buffer.from(
+      JSON.stringify({ sub: 'u1', iat: Date.now(), exp: Date.now() + 60_000 }),
+    ).toString('base64url');
+    const noAudience = `${body}.${createHmac('sha256', SECRET).update(body).digest('base64url')}`;
+    expect(() => verifyStreamToken(noAudience, SECRET)).toThrow(
+      expect.objectContaining({ code: 'invalid_token' }),
+    );
+    expect(() => signStreamToken({}, SECRET, 1000, { audience: '' })).toThrow(TypeError);
+  });
+
+  it('accepts only the canonical base64url of the signature and the claims', () => {
+    const token = signStreamToken({ sub: 'u1' }, SECRET, 60_000);
+    const [body, sig] = token.split('.') as [string, string];
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    // The last character of a 32-byte signature carries 2 unused bits: 3 other characters decode
+    // to the very same bytes.
+    const last = alphabet.indexOf(sig.at(-1) as string);
+    const variants = [1, 2, 3].map((bits) => `${sig.slice(0, -1)}${alphabet[last | bits]}`);
+    for (const variant of variants) {
+      expect(Buffer.from(variant, 'base64url')).toEqual(Buffer.from(sig, 'base64url'));
+      expect(() => verifyStreamToken(`${body}.${variant}`, SECRET)).toThrow(
+        expect.objectContaining({ status: 401, code: 'invalid_token' }),
+      );
+    }
+    expect(() => verifyStreamToken(`${body}.${sig}=`, SECRET)).toThrow(
+      expect.objectContaining({ code: 'invalid_token' }),
+    );
+    expect(verifyStreamToken(token, SECRET).sub).toBe('u1');
   });
 
   it('verifies with any key of a rotation list and rejects short secrets', () => {
@@ -106,7 +155,8 @@ describe.each(factories)('auth and refusals on the $name bus', (factory) => {
     const { bus, s, token } = await startAuthServer();
     const missing = await expectRefusal(s.url('a'), 401, 'missing_token');
     expect(missing.headers['www-authenticate']).toBe('Bearer');
-    await expectRefusal(s.url('a', '?access_token=not.valid'), 401, 'invalid_token');
+    const invalid = await expectRefusal(s.url('a', '?access_token=not.valid'), 401, 'invalid_token');
+    expect(invalid.headers['www-authenticate']).toBe('Bearer');
     await expectRefusal(s.url('b', `?access_token=${token('a')}`), 403, 'forbidden');
     await expectRefusal(s.url('nope', `?access_token=${token('nope')}`), 404, 'not_found');
     await expectRefusal(s.url('denied', `?access_token=${token('denied')}`), 403, 'forbidden');
@@ -146,11 +196,16 @@ describe.each(factories)('auth and refusals on the $name bus', (factory) => {
     expect(s.handler.stats()).toMatchObject({ closedForTokenExpiry: 1, streams: 0 });
     expect(bus.stats().subscriptions).toBe(0);
     // reconnecting with the expired token is refused
-    await expectRefusal(
+    const expired = await expectRefusal(
       s.url('exp', `?access_token=${token('exp', 400, Date.now() - 1000)}`),
       401,
       'token_expired',
     );
+    expect(expired.headers['www-authenticate']).toBe('Bearer');
+    // a token signed for another audience (a session, say) is no stream token
+    const session = signStreamToken({ sub: 'u' }, SECRET, 60_000, { audience: 'app:session' });
+    const wrong = await expectRefusal(s.url('exp', `?access_token=${session}`), 401, 'invalid_token');
+    expect(wrong.headers['www-authenticate']).toBe('Bearer');
   });
 
   it('closes a stream at the deadline authorize returns', async () => {

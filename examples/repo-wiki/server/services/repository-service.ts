@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertRepoTransition, type RepositoryStatus } from '@repopulse/events-core';
 import { AppError } from '../app-error';
@@ -96,10 +97,18 @@ export class RepositoryService {
     const insert = db.transaction(() => {
       const info = db
         .prepare(
-          `INSERT INTO repositories (name, url, status, owner, instance_id, created_at, updated_at)
-           VALUES (?, ?, 'pending', ?, ?, ?, ?)`,
+          `INSERT INTO repositories (name, url, status, owner, instance_id, topic_nonce, created_at, updated_at)
+           VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)`,
         )
-        .run(nameFromUrl(clean), clean, user.username, this.#deps.instanceId, now, now);
+        .run(
+          nameFromUrl(clean),
+          clean,
+          user.username,
+          this.#deps.instanceId,
+          randomBytes(8).toString('hex'),
+          now,
+          now,
+        );
       const id = Number(info.lastInsertRowid);
       const addTask = db.prepare(
         `INSERT INTO tasks (repo_id, kind, title, ord, status, updated_at) VALUES (?, ?, ?, ?, 'pending', ?)`,

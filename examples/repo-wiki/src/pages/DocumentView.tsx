@@ -1,12 +1,8 @@
-import { marked } from 'marked';
 import { useEffect, useState } from 'react';
 import { ApiError, api } from '../api';
+import { renderMarkdown } from '../markdown';
 import { Link } from '../router';
 import type { DocumentFull } from '../types';
-
-/** Escapes raw HTML in Markdown, so a generated document cannot inject markup. */
-const renderer = new marked.Renderer();
-renderer.html = ({ text }) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** A generated document rendered from Markdown. */
 export function DocumentView(props: { id: string }) {
@@ -20,14 +16,14 @@ export function DocumentView(props: { id: string }) {
   }, [props.id]);
   if (error) return <main className="error">{error.message}</main>;
   if (!doc) return <main>Loading…</main>;
-  const html = marked.parse(doc.content, { async: false, renderer }) as string;
+  const html = renderMarkdown(doc.content);
   return (
     <main>
       <p>
         <Link to={`/repos/${doc.repo_id}`}>← Back to the repository</Link>
       </p>
       <p className="muted mono">{doc.filename}</p>
-      {/* biome-ignore lint/security/noDangerouslySetInnerHtml: Markdown rendered with raw HTML escaped */}
+      {/* biome-ignore lint/security/noDangerouslySetInnerHtml: Markdown rendered with raw HTML escaped and only http(s)/mailto links */}
       <article className="markdown" data-testid="document" dangerouslySetInnerHTML={{ __html: html }} />
     </main>
   );

@@ -54,7 +54,7 @@ export function browserSuite() {
     async addRepo(s: RunningServer, url: string, user = 'demo') {
       const api = client(s.url, await login(s.url, user));
       const id = (await api.post('/api/repositories', { url })).json.repository.id as number;
-      const rec = await recordTopic(s, `repo:${id}`);
+      const rec = await recordTopic(s, s.topics.repo(id));
       await rec.waitFor(repoStatusIs('ready'));
       return { id, rec, api };
     },

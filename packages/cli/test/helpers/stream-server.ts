@@ -31,15 +31,19 @@ export interface StreamServer {
 /**
  * Starts the server: `Authorization: Bearer good-token` reads `repo:1`; no token → 401,
  * `Bearer other` → 403, a repository other than 1 → 404, a non-numeric id → 400. `historyLimit`
- * is the memory bus's (to test a trimmed history).
+ * is the memory bus's (to test a trimmed history); `longPollMaxEvents` the handler's (capped answers).
  */
-export async function startStreamServer(options: { historyLimit?: number } = {}): Promise<StreamServer> {
+export async function startStreamServer(
+  options: { historyLimit?: number; longPollMaxEvents?: number } = {},
+): Promise<StreamServer> {
   let revoked = false;
-  const bus = createMemoryBus({ onError: () => {}, ...options });
+  const { longPollMaxEvents, ...busOptions } = options;
+  const bus = createMemoryBus({ onError: () => {}, ...busOptions });
   const handler = createEventStreamHandler<express.Request>({
     bus,
     retryMs: 20,
     heartbeatMs: 60_000,
+    ...(longPollMaxEvents === undefined ? {} : { longPollMaxEvents }),
     onError: () => {},
     topic: (req) => {
       if (!/^\d+$/.test(String(req.params.id)))

@@ -7,6 +7,8 @@ import { tokenAllowsTopic, type VerifiedStreamToken, verifyStreamToken } from '.
 export interface Grant {
   /** Ms since epoch after which a stream must be closed; `Infinity` for never. */
   expiresAt: number;
+  /** The verified stream token, when the request carried one. */
+  token: VerifiedStreamToken | undefined;
 }
 
 /**
@@ -42,10 +44,12 @@ export async function authenticate<Req extends NodeRequest>(
     if (result === false) throw new StreamHttpError(403, 'forbidden', 'not allowed to read this topic');
     if (typeof result === 'object' && result !== null && typeof result.expiresAt === 'number') {
       if (result.expiresAt <= Date.now()) {
-        throw new StreamHttpError(401, 'token_expired', 'credentials expired');
+        throw new StreamHttpError(401, 'token_expired', 'credentials expired', {
+          headers: { 'WWW-Authenticate': 'Bearer' },
+        });
       }
       expiresAt = Math.min(expiresAt, result.expiresAt);
     }
   }
-  return { expiresAt };
+  return { expiresAt, token };
 }

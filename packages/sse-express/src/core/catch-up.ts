@@ -57,6 +57,12 @@ export class CatchUp {
   /** The bus handler of this read. */
   readonly deliver = (delivery: BusDelivery): void => {
     if (this.done) return;
+    if (this.members.length === 0) {
+      // Every member paused or left (members leave only here and in `join`): nothing to serialize;
+      // the hub ends the read at its next flush.
+      this.host.caughtUpMaybe();
+      return;
+    }
     if (delivery.reset) {
       this.reset = true;
       this.read.length = 0;
@@ -105,19 +111,27 @@ export class CatchUp {
       if (missed.length > 0) reader.sendEvents(missed);
       reader.matched = true;
     }
-    this.members.push(reader);
+    if (!reader.paused) this.members.push(reader);
     return true;
   }
 
-  /** Keeps members for which `serve` is true; the others are requeued (gone ones dropped). */
+  /** True while some member is still served (not gone, not paused). */
+  serving(): boolean {
+    return this.members.some((member) => !member.gone && !member.paused);
+  }
+
+  /**
+   * Keeps members for which `serve` is true; the others are requeued (gone ones dropped, and paused
+   * ones: they rejoin the hub from their own position once drained).
+   */
   private keep(serve: (member: HubReader) => boolean): void {
     const members = this.members;
     let kept = 0;
     for (let i = 0; i < members.length; i++) {
       const member = members[i] as HubReader;
-      if (member.gone) continue;
-      if (serve(member)) members[kept++] = member;
-      else this.host.requeue(member);
+      if (member.gone || member.paused) continue;
+      if (!serve(member)) this.host.requeue(member);
+      else if (!member.paused) members[kept++] = member;
     }
     members.length = kept;
   }

@@ -110,14 +110,18 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
   let streams = 0;
   /** Streams + long-polls + requests between the limit check and their end. */
   let active = 0;
+  /** The same, per connection key (see `connectionKey`); keys at 0 are deleted. */
+  const activeByKey = new Map<string, number>();
   let closing = false;
   let closed: Promise<void> | undefined;
   let resolveClosed: (() => void) | undefined;
   let busClosedReported = false;
 
-  const heartbeat = new HeartbeatTimer(options.heartbeatMs, (now) => {
+  // One timer: heartbeats to idle streams, and closing streams whose socket stalled.
+  const heartbeat = new HeartbeatTimer(Math.min(options.heartbeatMs, options.writeTimeoutMs), (now) => {
     for (const hub of registry.values()) {
       for (const connection of hub.connections) {
+        if (connection.checkStalled(now)) continue;
         if (connection.heartbeat(HEARTBEAT, now, options.heartbeatMs)) counters.heartbeats++;
       }
     }
@@ -127,7 +131,12 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     subscription.unsubscribe().catch(onError);
   }
 
-  const settle = () => {
+  const settle = (key?: string) => {
+    if (key !== undefined) {
+      const left = (activeByKey.get(key) ?? 1) - 1;
+      if (left > 0) activeByKey.set(key, left);
+      else activeByKey.delete(key);
+    }
     active--;
     if (closing && active === 0) {
       heartbeat.stop();
@@ -139,6 +148,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
 
   const streamHost: StreamHost = {
     maxBufferedBytes: options.maxBufferedBytes,
+    writeTimeoutMs: options.writeTimeoutMs,
     schedule: (item) => flushQueue.add(item),
     streamClosed(connection: Connection, reason: StreamCloseReason) {
       const { hub } = connection;
@@ -149,16 +159,19 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
       if (connection.opened) {
         streams--;
         if (reason === 'backpressure') counters.closedForBackpressure++;
+        else if (reason === 'write_timeout') counters.closedForWriteTimeout++;
         else if (reason === 'token_expired') counters.closedForTokenExpiry++;
         else if (reason === 'client') counters.closedByClient++;
         else if (reason === 'shutdown') counters.closedForShutdown++;
       }
       if (streams === 0) heartbeat.stop();
-      settle();
+      settle(connection.connectionKey);
     },
   };
 
   const pollHost: LongPollHost = {
+    maxEvents: options.longPollMaxEvents,
+    maxBytes: options.longPollMaxBytes,
     schedule: (item) => flushQueue.add(item),
     longPollDone(poll: LongPoll, end: LongPollEnd) {
       polls.delete(poll);
@@ -166,7 +179,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
       poll.hub.detach(poll);
       registry.release(poll.hub);
       if (end === 'answered' || end === 'timeout' || end === 'shutdown') counters.totalLongPolls++;
-      settle();
+      settle(poll.connectionKey);
     },
   };
 
@@ -189,9 +202,11 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     topic: string,
     after: string | undefined,
     grant: Grant,
+    key: string | undefined,
   ): Promise<void> {
     const hub = registry.acquire(topic);
     const connection = new SseConnection(res, hub, streamHost);
+    connection.connectionKey = key;
     hub.connections.add(connection);
     try {
       await hub.attach(connection, after);
@@ -227,9 +242,12 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     topic: string,
     after: string | undefined,
     waitMs: number,
+    grant: Grant,
+    key: string | undefined,
   ): Promise<void> {
     const hub = registry.acquire(topic);
     const poll = new LongPoll(res, hub, pollHost);
+    poll.connectionKey = key;
     polls.add(poll);
     try {
       // Without `after`, from the hub's head.
@@ -241,8 +259,20 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
       return;
     }
     if (poll.done) return;
-    if (closing) poll.answer('shutdown');
-    else if (poll.start(Date.now(), waitMs)) deadlines.add(poll);
+    if (closing) {
+      poll.answer('shutdown');
+      return;
+    }
+    const now = Date.now();
+    // Never past the credentials: a poll is answered (empty) when its token expires.
+    if (poll.start(now, Math.min(waitMs, grant.expiresAt - now))) deadlines.add(poll);
+  }
+
+  /** The key a request counts against for `maxConnectionsPerKey` (default: the token's `sub`). */
+  function connectionKeyOf(req: Req, grant: Grant, topic: string, transport: Transport): string | undefined {
+    if (options.connectionKey) return options.connectionKey(req, { topic, token: grant.token, transport });
+    const sub = grant.token?.sub;
+    return typeof sub === 'string' ? sub : undefined;
   }
 
   /** While closing, an SSE request gets 200 + `retry:` and a clean end: EventSource reconnects. */
@@ -293,6 +323,15 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
           headers: { 'Retry-After': retryAfter },
         });
       }
+      const key = connectionKeyOf(req, grant, topic, transport);
+      if (key !== undefined && (activeByKey.get(key) ?? 0) >= options.maxConnectionsPerKey) {
+        throw new StreamHttpError(
+          429,
+          'too_many_connections_per_key',
+          'too many connections for this user, retry later',
+          { headers: { 'Retry-After': retryAfter } },
+        );
+      }
       if (method === 'HEAD') {
         res.writeHead(
           200,
@@ -304,8 +343,9 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
         return;
       }
       active++; // given back when the stream or poll ends (see settle)
-      if (transport === 'sse') await openStream(req, res, topic, sseResumePoint(req, query), grant);
-      else await openLongPoll(res, topic, longPollAfter(query), waitMs);
+      if (key !== undefined) activeByKey.set(key, (activeByKey.get(key) ?? 0) + 1);
+      if (transport === 'sse') await openStream(req, res, topic, sseResumePoint(req, query), grant, key);
+      else await openLongPoll(res, topic, longPollAfter(query), waitMs, grant, key);
     } catch (error) {
       if (!isStreamHttpError(error)) {
         if (onUnexpected && !res.headersSent && !gone) {

@@ -8,6 +8,11 @@ import type { SerializedEvent } from './frame-window';
 export interface HubReader {
   /** True once the reader is done (closed, answered); the hub then skips it. */
   readonly gone: boolean;
+  /**
+   * True while the reader takes no more events for now (an SSE connection at its byte cap waiting
+   * for its socket to drain, a long-poll whose answer is full); the hub and catch-ups drop it.
+   */
+  readonly paused: boolean;
   /** @internal where the reader resumes from; `undefined`: from the hub's head */
   resumeFrom: string | undefined;
   /** @internal served by its own catch-up read (it fell through a shared one) */
@@ -16,9 +21,9 @@ export interface HubReader {
   matched: boolean;
   /** @internal settles the reader's `attach` promise */
   placed: ((error?: unknown) => void) | undefined;
-  /** One event, to this reader only (window replay, catch-up). */
+  /** One event, to this reader only (window replay, catch-up); it may pause the reader instead. */
   sendEvent(entry: SerializedEvent): void;
-  /** Several events at once, to this reader only. */
+  /** Several events at once, to this reader only; it takes those it can and may pause. */
   sendEvents(entries: readonly SerializedEvent[]): void;
   /**
    * A reset: the reader's point cannot be replayed; live events follow `position`. On an

@@ -15,7 +15,10 @@ export interface LongPollResponse {
     /** The envelope, exactly as the SSE `data:` line carries it. */
     event: unknown;
   }[];
-  /** Pass it as `after` in the next poll: the last event's position, or the point asked for. */
+  /**
+   * Pass it as `after` in the next poll: the last event's position, or the point asked for. An
+   * answer is capped (`longPollMaxEvents`, `longPollMaxBytes`): more may follow right after it.
+   */
   position: string;
   /**
    * Present when the requested point could not be replayed (same data as the SSE `reset`
@@ -29,6 +32,10 @@ export type LongPollEnd = 'answered' | 'timeout' | 'client' | 'shutdown' | 'erro
 
 /** What a long-poll needs from the handler that owns it. */
 export interface LongPollHost {
+  /** Most events in one answer. */
+  readonly maxEvents: number;
+  /** Most bytes of events in one answer (the first event always fits). */
+  readonly maxBytes: number;
   /** Queues an answer at the end of this tick (so a burst of events goes in one answer). */
   schedule(item: Flushable): void;
   /** Called exactly once when the poll is done. */
@@ -43,7 +50,9 @@ const JSON_HEADERS = {
 /**
  * One JSON long-poll, served by its topic's hub after `after`: answers at the end of the tick in
  * which the first delivery arrives (at once when events are already there), or with no events at
- * its deadline. Events are built from the topic's shared serialized JSON.
+ * its deadline. Events are built from the topic's shared serialized JSON. An answer holds at most
+ * `maxEvents` events and `maxBytes` bytes of them: once full, the poll takes nothing more (it is
+ * paused for its hub) and its `position` is where the next poll continues.
  */
 export class LongPoll implements Flushable, Deadline, HubReader {
   /** @internal flush-queue state */
@@ -62,8 +71,14 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   matched = false;
   /** @internal {@link HubReader} state */
   placed: ((error?: unknown) => void) | undefined = undefined;
+  /** @internal the key it counts against for `maxConnectionsPerKey` */
+  connectionKey: string | undefined = undefined;
+
+  /** {@link HubReader}: true once the answer is full. */
+  paused = false;
 
   private readonly items: string[] = [];
+  private itemBytes = 0;
   private position = '';
   private reset: ResetFrameData | undefined;
   private ready = false;
@@ -83,15 +98,34 @@ export class LongPoll implements Flushable, Deadline, HubReader {
 
   /** {@link HubReader} */
   sendEvent(entry: SerializedEvent): void {
-    if (this.done) return;
-    this.items.push(`{"position":${JSON.stringify(entry.position)},"event":${entry.json}}`);
+    if (this.done || this.paused) return;
+    const item = `{"position":${JSON.stringify(entry.position)},"event":${entry.json}}`;
+    const bytes = Buffer.byteLength(item, 'utf8') + 1;
+    if (this.items.length > 0 && this.itemBytes + bytes > this.host.maxBytes) {
+      this.full();
+      return;
+    }
+    this.items.push(item);
+    this.itemBytes += bytes;
     this.position = entry.position;
-    if (this.ready) this.host.schedule(this);
+    if (this.items.length >= this.host.maxEvents) this.full();
+    else if (this.ready) this.host.schedule(this);
   }
 
   /** {@link HubReader} */
   sendEvents(entries: readonly SerializedEvent[]): void {
-    for (const entry of entries) this.sendEvent(entry);
+    for (const entry of entries) {
+      if (this.paused) return;
+      this.sendEvent(entry);
+    }
+  }
+
+  /** The answer is full: take nothing more, answer (now, or once started). */
+  private full(): void {
+    this.paused = true;
+    this.hub.pauseReader(this);
+    this.placed?.();
+    if (this.ready) this.host.schedule(this);
   }
 
   /** {@link HubReader} */
@@ -101,10 +135,11 @@ export class LongPoll implements Flushable, Deadline, HubReader {
     _frame?: Buffer,
     retainedAfter?: StreamPosition,
   ): void {
-    if (this.done) return;
+    if (this.done || this.paused) return;
     this.reset = { reason, position };
     if (retainedAfter) this.reset.retained_after = retainedAfter;
     this.items.length = 0;
+    this.itemBytes = 0;
     this.position = position;
     if (this.ready) this.host.schedule(this);
   }
@@ -112,6 +147,7 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   /** {@link HubReader} */
   sendLive(_joined: Buffer, items: readonly TickItem[]): void {
     for (const item of items) {
+      if (this.paused) return;
       if ('reset' in item) this.sendReset(item.reset, item.position, item.frame, item.retainedAfter);
       else this.sendEvent(item);
     }
@@ -131,7 +167,8 @@ export class LongPoll implements Flushable, Deadline, HubReader {
 
   /**
    * The subscription is active: answer at once when something arrived (or `waitMs` is 0),
-   * else wait until `now + waitMs`. Returns true when it has to wait.
+   * else wait until `now + waitMs` (the caller caps it at the credentials' expiry). Returns true
+   * when it has to wait.
    */
   start(now: number, waitMs: number): boolean {
     if (this.done) return false;

@@ -23,6 +23,10 @@ export interface NodeResponse {
   readonly writableEnded: boolean;
   /** Bytes buffered and not yet handed to the kernel (response plus socket). */
   readonly writableLength?: number;
+  /** Holds writes back until {@link uncork}, so several chunks go out in one send. */
+  cork?: () => void;
+  /** Sends what was written since {@link cork}. */
+  uncork?: () => void;
   /** Added by `compression()`: pushes compressed bytes out now. */
   flush?: () => void;
 }

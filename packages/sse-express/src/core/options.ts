@@ -70,22 +70,64 @@ export interface EventStreamOptions<Req extends NodeRequest = NodeRequest> {
    */
   retryMs?: number;
   /**
-   * A stream whose unsent bytes (queued while the socket does not drain) exceed this is closed and
-   * counted in `stats().closedForBackpressure`; its client resumes from its last event id.
+   * Most unsent bytes (queued while the socket does not drain, plus what Node buffered) a stream
+   * holds after any write. Replays and catch-ups are sent in slices that fit, paced by the socket's
+   * `drain`; live frames that would pass it close the stream (counted in
+   * `stats().closedForBackpressure`) and its client resumes from its last event id. A single frame
+   * larger than the cap still goes out when nothing else is unsent.
    * @default 1048576 (1 MiB)
+   * @example 256 * 1024
    */
   maxBufferedBytes?: number;
   /**
+   * A stream whose socket accepts no byte for this long while bytes wait is closed (counted in
+   * `stats().closedForWriteTimeout`): a client that stopped reading holds its buffers at most this
+   * long. Checked by the handler's one shared timer.
+   * @default 30000
+   * @example 10_000
+   */
+  writeTimeoutMs?: number;
+  /**
    * Open streams plus waiting long-polls allowed at once; beyond it requests get 503
-   * `too_many_connections` with `Retry-After`.
-   * @default Infinity
+   * `too_many_connections` with `Retry-After`. `Infinity` turns the limit off.
+   * @default 10000
+   * @example 50_000 // a large instance with raised file-descriptor limits
    */
   maxConnections?: number;
   /**
-   * Longest long-poll wait; `?wait=<seconds>` may ask for less.
+   * Open streams plus waiting long-polls allowed at once per key (see `connectionKey`, by default
+   * the verified token's `sub`); beyond it the request gets 429 `too_many_connections_per_key` with
+   * `Retry-After`. `Infinity` turns the limit off.
+   * @default 100
+   * @example 20 // a few tabs per user, each with a couple of streams
+   */
+  maxConnectionsPerKey?: number;
+  /**
+   * Which key a request counts against for `maxConnectionsPerKey`, called after `authorize`
+   * allowed it: typically the user. `undefined` counts the request against no key.
+   * @default the verified stream token's `sub` claim, when there is one
+   * @example (req) => req.user?.id
+   */
+  connectionKey?: (req: Req, context: AuthorizeContext) => string | undefined;
+  /**
+   * Longest long-poll wait; `?wait=<seconds>` may ask for less. A poll whose token (or
+   * `authorize` deadline) expires sooner is answered at the expiry.
    * @default 25000
    */
   longPollWaitMs?: number;
+  /**
+   * Most events in one long-poll answer; its `position` is where the next poll continues.
+   * @default 500
+   * @example 100
+   */
+  longPollMaxEvents?: number;
+  /**
+   * Most bytes of events in one long-poll answer (a single larger event still goes alone); its
+   * `position` is where the next poll continues.
+   * @default 524288 (512 KiB)
+   * @example 128 * 1024
+   */
+  longPollMaxBytes?: number;
   /**
    * Enables signed stream tokens (see `signStreamToken`): accepted from
    * `Authorization: Bearer`, `?access_token=` or the `tokenCookie` cookie. Invalid or expired
@@ -138,8 +180,13 @@ export interface ResolvedOptions<Req extends NodeRequest> {
   heartbeatMs: number;
   retryMs: number;
   maxBufferedBytes: number;
+  writeTimeoutMs: number;
   maxConnections: number;
+  maxConnectionsPerKey: number;
+  connectionKey: ((req: Req, context: AuthorizeContext) => string | undefined) | undefined;
   longPollWaitMs: number;
+  longPollMaxEvents: number;
+  longPollMaxBytes: number;
   tokenSecret: StreamTokenSecret | undefined;
   tokenCookie: string;
   requireToken: boolean;
@@ -154,6 +201,16 @@ export const DEFAULT_HEARTBEAT_MS = 15_000;
 export const DEFAULT_RETRY_MS = 3_000;
 /** Default {@link EventStreamOptions.maxBufferedBytes}: 1 MiB. */
 export const DEFAULT_MAX_BUFFERED_BYTES = 1024 * 1024;
+/** Default {@link EventStreamOptions.writeTimeoutMs}. */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+/** Default {@link EventStreamOptions.maxConnections}. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Default {@link EventStreamOptions.maxConnectionsPerKey}. */
+export const DEFAULT_MAX_CONNECTIONS_PER_KEY = 100;
+/** Default {@link EventStreamOptions.longPollMaxEvents}. */
+export const DEFAULT_LONG_POLL_MAX_EVENTS = 500;
+/** Default {@link EventStreamOptions.longPollMaxBytes}: 512 KiB. */
+export const DEFAULT_LONG_POLL_MAX_BYTES = 512 * 1024;
 /** Default {@link EventStreamOptions.longPollWaitMs}. */
 export const DEFAULT_LONG_POLL_WAIT_MS = 25_000;
 /** Default {@link EventStreamOptions.tokenCookie}. */
@@ -169,8 +226,13 @@ const OPTIONAL_KEYS = [
   'heartbeatMs',
   'retryMs',
   'maxBufferedBytes',
+  'writeTimeoutMs',
   'maxConnections',
+  'maxConnectionsPerKey',
+  'connectionKey',
   'longPollWaitMs',
+  'longPollMaxEvents',
+  'longPollMaxBytes',
   'tokenSecret',
   'tokenCookie',
   'requireToken',
@@ -221,7 +283,16 @@ export function resolveOptions<Req extends NodeRequest>(
   if (!Number.isInteger(retryMs) || retryMs < 0) {
     throw new RangeError(`[repopulse] retryMs must be a non-negative integer, got ${String(retryMs)}`);
   }
-  const maxConnections = positive('maxConnections', options.maxConnections, Number.POSITIVE_INFINITY, true);
+  const maxConnections = positive('maxConnections', options.maxConnections, DEFAULT_MAX_CONNECTIONS, true);
+  const maxConnectionsPerKey = positive(
+    'maxConnectionsPerKey',
+    options.maxConnectionsPerKey,
+    DEFAULT_MAX_CONNECTIONS_PER_KEY,
+    true,
+  );
+  if (options.connectionKey !== undefined && typeof options.connectionKey !== 'function') {
+    throw new TypeError('[repopulse] `connectionKey` must be a function');
+  }
   const tokenCookie = options.tokenCookie ?? DEFAULT_TOKEN_COOKIE;
   if (typeof tokenCookie !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tokenCookie)) {
     throw new TypeError(`[repopulse] tokenCookie must be a cookie name, got ${JSON.stringify(tokenCookie)}`);
@@ -233,8 +304,13 @@ export function resolveOptions<Req extends NodeRequest>(
     heartbeatMs: positive('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS),
     retryMs,
     maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
+    writeTimeoutMs: positive('writeTimeoutMs', options.writeTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS),
     maxConnections,
+    maxConnectionsPerKey,
+    connectionKey: options.connectionKey,
     longPollWaitMs: positive('longPollWaitMs', options.longPollWaitMs, DEFAULT_LONG_POLL_WAIT_MS),
+    longPollMaxEvents: positive('longPollMaxEvents', options.longPollMaxEvents, DEFAULT_LONG_POLL_MAX_EVENTS),
+    longPollMaxBytes: positive('longPollMaxBytes', options.longPollMaxBytes, DEFAULT_LONG_POLL_MAX_BYTES),
     tokenSecret: options.tokenSecret,
     tokenCookie,
     requireToken: options.requireToken ?? true,

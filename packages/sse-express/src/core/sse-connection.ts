@@ -6,12 +6,30 @@ import type { NodeResponse } from './node-response';
 import type { TopicHub } from './topic-hub';
 
 /** Why a stream ended. */
-export type StreamCloseReason = 'client' | 'backpressure' | 'token_expired' | 'shutdown' | 'error';
+export type StreamCloseReason =
+  | 'client'
+  | 'backpressure'
+  | 'write_timeout'
+  | 'token_expired'
+  | 'shutdown'
+  | 'error';
+
+/**
+ * Most queued bytes one flush writes: a replay goes out in slices of this size, the next one when
+ * the socket took the previous (a slow reader shows progress at every slice).
+ */
+const SLICE_BYTES = 64 * 1024;
+/** Up to this many bytes a slice of several chunks is joined (shared by connections queuing the same chunks); above, its chunks are written as they are (shared bytes, no copy). */
+const JOIN_LIMIT = 16 * 1024;
+/** What HTTP/1.1 chunked encoding may add per written chunk (hex length and two CRLFs). */
+const CHUNK_FRAMING = 16;
 
 /** What a connection needs from the handler that owns it. */
 export interface StreamHost {
-  /** Unsent bytes above which a connection is closed. */
+  /** Unsent bytes a connection may hold: replays stop at it, live bytes past it close the stream. */
   readonly maxBufferedBytes: number;
+  /** A blocked connection whose socket accepts nothing for this long is closed. */
+  readonly writeTimeoutMs: number;
   /** Queues a flush at the end of this tick. */
   schedule(item: Flushable): void;
   /** Called exactly once when the connection is done. */
@@ -21,9 +39,15 @@ export interface StreamHost {
 /**
  * One SSE response, served by its topic's hub. In step, the hub's joined tick bytes are written
  * straight away (one `write()` per tick, the same buffer for every connection); frames meant for
- * this connection alone (replay, catch-up) are queued and written once per tick. While the socket
- * does not drain, bytes stay queued and count as unsent; above `maxBufferedBytes` the connection is
- * destroyed (the client resumes from its last event id). An idle connection holds no arrays.
+ * this connection alone (replay, catch-up) are queued and written once per tick.
+ *
+ * Unsent bytes (queued here plus buffered by Node) never pass `maxBufferedBytes` after a write:
+ * a replay or catch-up takes frames only while they fit, then the connection **pauses** (it leaves
+ * its hub's live set and any catch-up, holding only its position) and, once its socket drains,
+ * rejoins its hub from that position: served from the window, or from a catch-up read. Live bytes
+ * that would pass the cap close the connection for backpressure (the client resumes from its last
+ * event id), and a socket that accepts nothing for `writeTimeoutMs` is closed too. An idle
+ * connection holds no arrays.
  */
 export class SseConnection implements Flushable, Deadline, HubReader {
   /** @internal flush-queue state */
@@ -40,6 +64,8 @@ export class SseConnection implements Flushable, Deadline, HubReader {
   matched = false;
   /** @internal {@link HubReader} state */
   placed: ((error?: unknown) => void) | undefined = undefined;
+  /** @internal the key it counts against for `maxConnectionsPerKey` */
+  connectionKey: string | undefined = undefined;
   /** True once closed; nothing is written after. */
   closed = false;
   /** Why it closed, once closed. */
@@ -49,11 +75,21 @@ export class SseConnection implements Flushable, Deadline, HubReader {
 
   /** True once the status line and headers went out. */
   opened = false;
+  /**
+   * {@link HubReader}: the replay reached `maxBufferedBytes`; the connection waits for its socket
+   * to drain, then rejoins its hub after {@link position}.
+   */
+  paused = false;
+  /** The position of the last event (or reset) queued to this connection. */
+  position: string | undefined = undefined;
 
   private chunks: Buffer[] | undefined = undefined;
   private pendingBytes = 0;
   private blocked = false;
   private blockedBytes = 0;
+  /** While blocked: when the socket last accepted bytes, and how many Node held then. */
+  private stalledSince = 0;
+  private stallMark = 0;
 
   constructor(
     readonly res: NodeResponse,
@@ -72,31 +108,38 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     return this.closed;
   }
 
-  /** {@link HubReader} */
+  /** {@link HubReader}: queued when it fits under `maxBufferedBytes`, else the connection pauses. */
   sendEvent(entry: SerializedEvent): void {
-    if (!this.closed) this.enqueue(entry.frame);
+    if (this.closed || this.paused) return;
+    if (!this.fits(entry.frame.length)) {
+      this.pause();
+      return;
+    }
+    this.position = entry.position;
+    this.enqueue(entry.frame);
   }
 
-  /** {@link HubReader} */
+  /** {@link HubReader}: the frames that fit, each shared (never copied here); then it pauses. */
   sendEvents(entries: readonly SerializedEvent[]): void {
-    if (this.closed || entries.length === 0) return;
-    this.enqueue(
-      entries.length === 1
-        ? (entries[0] as SerializedEvent).frame
-        : Buffer.concat(entries.map((entry) => entry.frame)),
-    );
+    for (const entry of entries) {
+      if (this.closed || this.paused) return;
+      this.sendEvent(entry);
+    }
   }
 
   /** {@link HubReader} */
-  sendReset(_reason: string, _position: string, frame: Buffer): void {
-    if (!this.closed) this.enqueue(frame);
+  sendReset(_reason: string, position: string, frame: Buffer): void {
+    if (this.closed || this.paused) return;
+    this.position = position;
+    this.enqueue(frame);
   }
 
   /** {@link HubReader}: the tick's joined bytes, written now when nothing else waits. */
-  sendLive(joined: Buffer, _items: readonly TickItem[], now: number): void {
-    if (this.closed) return;
+  sendLive(joined: Buffer, items: readonly TickItem[], now: number): void {
+    if (this.closed || this.paused) return;
+    this.position = (items[items.length - 1] as TickItem).position;
     if (!this.opened || this.blocked || this.chunks !== undefined) this.enqueue(joined);
-    else this.write(joined, now);
+    else this.write([joined], now);
   }
 
   /** Bytes accepted but not yet handed to the kernel: queued here plus buffered by Node. */
@@ -114,30 +157,78 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     if (this.chunks) this.chunks.unshift(preamble);
     else this.chunks = [preamble];
     this.pendingBytes += preamble.length;
-    this.write(this.takeChunks(undefined), now);
+    this.write(this.takeSlice(undefined), now);
+    if (this.closed || this.blocked) return;
+    if (this.chunks !== undefined) this.host.schedule(this);
+    else this.resumeIfDrained();
   }
 
-  /** Queues raw bytes for this tick's write. */
+  /**
+   * Checked by the handler's shared timer: a blocked connection whose socket accepted nothing for
+   * `writeTimeoutMs` is closed. True when it was.
+   */
+  checkStalled(now: number): boolean {
+    if (this.closed || !this.blocked) return false;
+    const inNode = this.res.writableLength;
+    if (typeof inNode === 'number' && inNode < this.stallMark) {
+      this.stallMark = inNode;
+      this.stalledSince = now;
+      return false;
+    }
+    if (now - this.stalledSince < this.host.writeTimeoutMs) return false;
+    this.close('write_timeout');
+    return true;
+  }
+
+  /**
+   * Queues raw bytes for this tick's write. Once open, bytes that take the unsent total past
+   * `maxBufferedBytes` close the stream (replayed frames never do: they are checked before).
+   */
   enqueue(bytes: Buffer): void {
     if (this.chunks) this.chunks.push(bytes);
     else this.chunks = [bytes];
     this.pendingBytes += bytes.length;
-    if (this.blocked) {
-      if (this.unsentBytes > this.host.maxBufferedBytes) this.close('backpressure');
-    } else if (this.opened) this.host.schedule(this);
+    if (!this.opened) return;
+    if (this.unsentBytes > this.host.maxBufferedBytes) this.close('backpressure');
+    else if (!this.blocked) this.host.schedule(this);
+  }
+
+  /** True when `bytes` more stay within `maxBufferedBytes` (or nothing is unsent at all). */
+  private fits(bytes: number): boolean {
+    const unsent = this.unsentBytes;
+    const framing = ((this.chunks?.length ?? 0) + 1) * CHUNK_FRAMING;
+    return unsent === 0 || unsent + framing + bytes <= this.host.maxBufferedBytes;
+  }
+
+  /** Stops taking replayed frames: out of the hub's live set and catch-ups until drained. */
+  private pause(): void {
+    this.paused = true;
+    this.hub.pauseReader(this);
+    this.placed?.(); // placed all the same: the stream opens with what it has
+  }
+
+  /** Rejoins the hub after {@link position} once the socket takes bytes again. */
+  private resumeIfDrained(): void {
+    if (!this.paused || this.closed || !this.opened || this.blocked || this.chunks !== undefined) return;
+    this.paused = false;
+    this.hub.rejoin(this, this.position ?? (this.resumeFrom as string));
   }
 
   /** Writes the bytes gathered this tick in one `write()`. */
   flush(joiner: ChunkJoiner, now: number): void {
     if (this.closed || !this.opened || this.blocked || this.chunks === undefined) return;
-    this.write(this.takeChunks(joiner), now);
+    this.write(this.takeSlice(joiner), now);
+    if (this.closed || this.blocked) return;
+    if (this.chunks !== undefined)
+      this.host.schedule(this); // the next slice, next tick
+    else this.resumeIfDrained();
   }
 
   /** Writes `comment` if nothing was written for `idleMs` and nothing waits. True when written. */
   heartbeat(comment: Buffer, now: number, idleMs: number): boolean {
     if (this.closed || !this.opened || this.blocked || this.chunks !== undefined) return false;
     if (now - this.lastWriteAt < idleMs) return false;
-    this.write(comment, now);
+    this.write([comment], now);
     return true;
   }
 
@@ -157,39 +248,75 @@ export class SseConnection implements Flushable, Deadline, HubReader {
       this.finish(reason);
       return;
     }
-    if (reason === 'backpressure' || reason === 'error' || this.blocked) {
+    if (reason === 'backpressure' || reason === 'write_timeout' || reason === 'error' || this.blocked) {
       this.finish(reason);
       this.res.destroy();
       return;
     }
-    const rest = this.chunks === undefined ? undefined : this.takeChunks(undefined);
+    const rest = this.chunks === undefined ? undefined : Buffer.concat(this.chunks, this.pendingBytes);
     this.finish(reason);
     if (rest) this.res.end(rest);
     else this.res.end();
   }
 
-  private write(data: Buffer, now: number): void {
+  /**
+   * Writes `data` (corked into one send when several). Afterwards the unsent bytes must be within
+   * `maxBufferedBytes`, unless nothing was unsent before (a single frame or tick larger than the cap
+   * still goes out alone); otherwise the connection is closed for backpressure.
+   */
+  private write(data: readonly Buffer[], now: number): void {
     this.lastWriteAt = now;
     const res = this.res;
-    const ok = res.write(data);
+    const before = typeof res.writableLength === 'number' ? res.writableLength : 0;
+    let ok = true;
+    let bytes = 0;
+    if (data.length === 1) {
+      ok = res.write(data[0] as Buffer);
+      bytes = (data[0] as Buffer).length;
+    } else {
+      res.cork?.();
+      for (const chunk of data) {
+        ok = res.write(chunk) && ok;
+        bytes += chunk.length;
+      }
+      res.uncork?.();
+    }
     res.flush?.();
     if (!ok) {
       this.blocked = true;
-      this.blockedBytes = data.length;
+      this.blockedBytes = bytes;
+      this.stalledSince = now;
+      this.stallMark = typeof res.writableLength === 'number' ? res.writableLength : bytes;
     }
+    if (before > 0 && this.unsentBytes > this.host.maxBufferedBytes) this.close('backpressure');
   }
 
-  private takeChunks(joiner: ChunkJoiner | undefined): Buffer {
+  /**
+   * The next slice of the queue (at least one chunk, at most {@link SLICE_BYTES} otherwise); the rest
+   * stays queued. Small slices of several chunks are joined (the joiner shares the result between
+   * connections queuing the very same chunks), larger ones are written chunk by chunk.
+   */
+  private takeSlice(joiner: ChunkJoiner | undefined): Buffer[] {
     const chunks = this.chunks as Buffer[];
-    const data =
-      chunks.length === 1
-        ? (chunks[0] as Buffer)
-        : joiner
-          ? joiner.join(chunks, this.pendingBytes)
-          : Buffer.concat(chunks, this.pendingBytes);
-    this.chunks = undefined;
-    this.pendingBytes = 0;
-    return data;
+    let count = 0;
+    let bytes = 0;
+    while (count < chunks.length) {
+      const size = (chunks[count] as Buffer).length;
+      if (count > 0 && bytes + size > SLICE_BYTES) break;
+      bytes += size;
+      count++;
+    }
+    let slice = chunks;
+    if (count === chunks.length) {
+      this.chunks = undefined;
+      this.pendingBytes = 0;
+    } else {
+      slice = chunks.slice(0, count);
+      this.chunks = chunks.slice(count);
+      this.pendingBytes -= bytes;
+    }
+    if (slice.length === 1 || bytes > JOIN_LIMIT) return slice;
+    return [joiner ? joiner.join(slice, bytes) : Buffer.concat(slice, bytes)];
   }
 
   private readonly onDrain: () => void;
@@ -199,7 +326,9 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     if (!this.blocked) return;
     this.blocked = false;
     this.blockedBytes = 0;
-    if (!this.closed && this.chunks !== undefined) this.host.schedule(this);
+    if (this.closed) return;
+    if (this.chunks !== undefined) this.host.schedule(this);
+    else this.resumeIfDrained();
   }
 
   private responseClosed(): void {

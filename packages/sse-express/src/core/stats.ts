@@ -16,6 +16,8 @@ export interface EventStreamStats {
   totalLongPolls: number;
   /** Streams closed because their unsent bytes exceeded `maxBufferedBytes`. */
   closedForBackpressure: number;
+  /** Streams closed because their socket accepted nothing for `writeTimeoutMs`. */
+  closedForWriteTimeout: number;
   /** Streams closed because their token (or `authorize` deadline) expired. */
   closedForTokenExpiry: number;
   /** Streams ended by the client. */
@@ -42,6 +44,7 @@ export class StatsCounters {
   totalStreams = 0;
   totalLongPolls = 0;
   closedForBackpressure = 0;
+  closedForWriteTimeout = 0;
   closedForTokenExpiry = 0;
   closedByClient = 0;
   closedForShutdown = 0;

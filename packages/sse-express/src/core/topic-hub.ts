@@ -116,6 +116,21 @@ export class TopicHub implements Flushable, CatchUpHost {
     });
   }
 
+  /** The reader paused (see {@link HubReader.paused}): no live frames until it {@link rejoin}s. */
+  pauseReader(reader: HubReader): void {
+    this.live.delete(reader);
+  }
+
+  /** A paused reader takes bytes again: place it afresh after `from` (window or catch-up). */
+  rejoin(reader: HubReader, from: string): void {
+    if (this.closed || reader.gone) return;
+    reader.resumeFrom = from;
+    reader.solo = false;
+    reader.matched = false;
+    this.joining.push(reader);
+    this.host.schedule(this);
+  }
+
   /** The reader is done: stop serving it. */
   detach(reader: HubReader): void {
     this.live.delete(reader);
@@ -191,19 +206,25 @@ export class TopicHub implements Flushable, CatchUpHost {
   private goLive(reader: HubReader, window: FrameWindow, from: string): void {
     const events = window.after(from);
     if (events && events.length > 0) reader.sendEvents(events);
-    this.live.add(reader);
+    if (!reader.paused) this.live.add(reader);
     reader.placed?.();
   }
 
   private mergeCatchUps(): void {
     const window = this.window as FrameWindow;
     for (const catchUp of this.catchUps) {
+      if (!catchUp.done && !catchUp.serving()) {
+        // Every member paused or left: stop reading; a member rejoins from its own position.
+        this.catchUps.delete(catchUp);
+        this.finish(catchUp);
+        continue;
+      }
       if (catchUp.done || !window.covers(catchUp.cursor)) continue;
       this.catchUps.delete(catchUp);
       this.finish(catchUp);
       if (!catchUp.reset) window.prepend(catchUp.readFrom, catchUp.read);
       for (const member of catchUp.members) {
-        if (member.gone) continue;
+        if (member.gone || member.paused) continue;
         if (member.matched) this.goLive(member, window, catchUp.cursor);
         else this.joining.push(member); // its point was not reached: place it afresh
       }
@@ -218,7 +239,7 @@ export class TopicHub implements Flushable, CatchUpHost {
     let oldest = '';
     let solo: Map<string, HubReader[]> | undefined;
     for (const reader of joining) {
-      if (reader.gone) continue;
+      if (reader.gone || reader.paused) continue;
       const from = reader.resumeFrom as string;
       if (window.covers(from)) {
         this.goLive(reader, window, from);

@@ -1,0 +1,70 @@
+import {
+  createEvent,
+  type EventBus,
+  field,
+  isKnownEventType,
+  registerEventType,
+  type Subscription,
+} from '@repopulse/events-core';
+import type { Logger } from './logger';
+import type { OpenStreams } from './open-streams';
+
+/** Payload of the app's `session.revoked` event. */
+export interface SessionRevokedPayload {
+  /** The revoked session's id (a hash of its token; the token cannot be derived from it). */
+  session: string;
+}
+
+declare module '@repopulse/events-core' {
+  interface EventMap {
+    /** A session was logged out: every instance ends its streams (app-defined; see examples/repo-wiki). */
+    'session.revoked': SessionRevokedPayload;
+  }
+}
+
+/** Registers the `session.revoked` schema (once per process). */
+export function registerSessionRevokedEvent(): void {
+  if (isKnownEventType('session.revoked')) return;
+  registerEventType('session.revoked', { session: field.string(64) });
+}
+
+/** Ends a revoked session's streams on every instance sharing the bus. */
+export interface SessionRevocations {
+  /** Ends the session's streams here, then tells the other instances (their streams end too). */
+  revoke(sessionId: string): Promise<void>;
+  /** Stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listens (live) on `topic` for `session.revoked` and ends the named session's streams on this
+ * instance. The session row is already gone from the shared database, so a reconnect gets 401
+ * everywhere; this only closes what is open.
+ */
+export async function createSessionRevocations(options: {
+  bus: EventBus;
+  topic: string;
+  openStreams: OpenStreams;
+  log: Logger;
+}): Promise<SessionRevocations> {
+  const { bus, topic, openStreams, log } = options;
+  registerSessionRevokedEvent();
+  const subscription: Subscription = await bus.subscribe(topic, (delivery) => {
+    if (delivery.reset) return;
+    const { event } = delivery;
+    if (event.type === 'session.revoked') openStreams.closeSession(event.payload.session);
+  });
+  return {
+    async revoke(sessionId) {
+      openStreams.closeSession(sessionId);
+      try {
+        await bus.publish(topic, createEvent('session.revoked', { session: sessionId }));
+      } catch (error) {
+        // The session is revoked in the database regardless; only other instances' open streams
+        // stay open until the session would have ended.
+        log.error('could not announce a revoked session to other instances', { error });
+      }
+    },
+    close: () => subscription.unsubscribe(),
+  };
+}
