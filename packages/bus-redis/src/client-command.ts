@@ -17,13 +17,12 @@ const commandClasses = new WeakMap<object, CommandClass>();
 
 /**
  * Sends `name args…` on `client` now and resolves with its reply as UTF-8 text. The command is
- * built with the `Command` class of the ioredis copy the client comes from (its `Redis.Command`;
- * for a Cluster, that of its node connections), never with the bus's own: a client of another
- * ioredis major (5 and 6 differ in what `sendCommand` asks of a command) works whichever copy the
- * bus resolves. Sent with `sendCommand`, it goes out at once even on a client with
- * auto-pipelining (which would hold it until the end of the tick): the bus batches its own
- * appends. A client whose class cannot be found yet (a Cluster with no node connection) is sent
- * the command through its own `call`.
+ * built with the `Command` class of the ioredis copy the client comes from, never with the bus's
+ * own: a client of another ioredis major (5 and 6 differ in what `sendCommand` asks of a command)
+ * works whichever copy the bus resolves. Sent with `sendCommand`, it goes out at once even on a
+ * client with auto-pipelining (which would hold it until the end of the tick; the bus batches its
+ * own appends), and keys are taken as given. Should the class not be found, the command goes
+ * through a pipeline of the client (also sent at once).
  */
 export function clientCommand(
   client: Redis | Cluster,
@@ -31,18 +30,32 @@ export function clientCommand(
   args: (string | number)[],
 ): Promise<unknown> {
   const Command = commandClassOf(client);
-  if (Command === undefined) return client.call(name, ...args);
+  if (Command === undefined) return viaPipeline(client, name, args);
   const command = new Command(name, args, { replyEncoding: 'utf8' });
   client.sendCommand(command as never);
   return command.promise;
 }
 
+/**
+ * The client's own `Command` class. ioredis does not expose it on a client (`Redis.Command` is on
+ * the class, and a client's `constructor` is `EventEmitter`, mixed in), so it is read off a
+ * command queued on a pipeline of the client, a pipeline that is never sent.
+ */
 function commandClassOf(client: Redis | Cluster): CommandClass | undefined {
   const known = commandClasses.get(client);
   if (known) return known;
-  const connection = client.isCluster ? (client as Cluster).nodes('all')[0] : client;
-  const found = (connection?.constructor as { Command?: unknown } | undefined)?.Command;
-  if (typeof found !== 'function') return undefined;
+  const probe = client.pipeline().ping() as unknown as { _queue?: unknown[] };
+  const found = (probe._queue?.[0] as object | undefined)?.constructor;
+  if (typeof found !== 'function' || !('prototype' in found) || !('toWritable' in found.prototype)) {
+    return undefined;
+  }
   commandClasses.set(client, found as CommandClass);
   return found as CommandClass;
+}
+
+async function viaPipeline(client: Redis | Cluster, name: string, args: (string | number)[]): Promise<unknown> {
+  const results = await client.pipeline([[name, ...args]]).exec();
+  const [error, reply] = results?.[0] ?? [new Error('the pipeline got no reply'), undefined];
+  if (error) throw error;
+  return reply;
 }
