@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisBus, type RedisBus } from '@repopulse/bus-redis';
-import { createEvent } from '@repopulse/events-core';
 import { freePort, redisClusterMissing, spawnRedis, startRedisCluster } from '@repopulse/test-support';
+import { appEvent } from './app-event';
 
 /** Options of {@link benchBusCluster}. */
 export interface BusClusterOptions {
@@ -19,16 +19,20 @@ const TOPICS = 12;
 interface Variant {
   name: string;
   bus: RedisBus;
+  /** Events per second of each round. */
   samples: number[];
+  /** CPU µs per event of this process (creating, publishing and receiving) in each round. */
+  cpu: number[];
 }
 
 /**
  * Publish → delivery on a Redis Cluster against one Redis, side by side: 2,000 publishes in
- * flight over 12 topics (one live subscriber each), on a private `redis-server` and on a private
+ * flight over 12 topics (one live subscriber each), every one a fresh `createEvent` as an app
+ * makes it, on a private `redis-server` and on a private
  * local cluster (3 primaries + 3 replicas, same binary, same machine), the cluster both with
  * `replicaAcks: 1` (the cluster default: each batch confirmed by a replica with `WAIT`) and
  * `replicaAcks: 0`. Interleaved rounds; the section gives each variant's median events/s, the
- * spread (min–max) over rounds and its ratio to the single Redis.
+ * spread (min–max) over rounds, this process's CPU per event and the ratio to the single Redis.
  *
  * On a machine with few cores the cluster's six processes share them with the benchmark, so the
  * ratio shows what cluster mode costs per event here, not how a cluster on separate hosts scales.
@@ -52,42 +56,56 @@ export async function benchBusCluster(options: BusClusterOptions): Promise<strin
   ]);
   const cluster = await startRedisCluster();
   const variants: Variant[] = [
-    { name: 'one Redis (url)', bus: createRedisBus({ url: `redis://127.0.0.1:${port}` }), samples: [] },
+    {
+      name: 'one Redis (url)',
+      bus: createRedisBus({ url: `redis://127.0.0.1:${port}` }),
+      samples: [],
+      cpu: [],
+    },
     {
       name: 'cluster, replicaAcks 1 (default)',
       bus: createRedisBus({ cluster: cluster.startupNodes }),
       samples: [],
+      cpu: [],
     },
     {
       name: 'cluster, replicaAcks 0',
       bus: createRedisBus({ cluster: cluster.startupNodes, replicaAcks: 0 }),
       samples: [],
+      cpu: [],
     },
   ];
-  const event = createEvent(
-    'task.progress',
-    { phase: 'llm', percent: 40, message: 'x'.repeat(200) },
-    { repo_id: 1 },
-  );
   const topics = Array.from({ length: TOPICS }, (_, i) => `bench-cluster:${i}`);
   let received = 0;
   try {
     for (const { bus } of variants) {
       for (const topic of topics) await bus.subscribe(topic, () => void received++);
     }
+    let serial = 0;
     const round = async (bus: RedisBus) => {
       const target = received + IN_FLIGHT;
-      const start = process.hrtime.bigint();
-      await Promise.all(Array.from({ length: IN_FLIGHT }, (_, i) => bus.publish(topics[i % TOPICS]!, event)));
+      const [start, cpu] = [process.hrtime.bigint(), process.cpuUsage()];
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, (_, i) => bus.publish(topics[i % TOPICS]!, appEvent(serial++))),
+      );
       await new Promise<void>((resolve) => {
         const check = () => (received >= target ? resolve() : setImmediate(check));
         check();
       });
-      return IN_FLIGHT / (Number(process.hrtime.bigint() - start) / 1e9);
+      const used = process.cpuUsage(cpu);
+      return {
+        rate: IN_FLIGHT / (Number(process.hrtime.bigint() - start) / 1e9),
+        cpu: (used.user + used.system) / IN_FLIGHT,
+      };
     };
     for (const variant of variants) await round(variant.bus); // warm-up
-    for (let r = 0; r < rounds; r++)
-      for (const variant of variants) variant.samples.push(await round(variant.bus));
+    for (let r = 0; r < rounds; r++) {
+      for (const variant of variants) {
+        const { rate, cpu } = await round(variant.bus);
+        variant.samples.push(rate);
+        variant.cpu.push(cpu);
+      }
+    }
   } finally {
     await Promise.all(variants.map((v) => v.bus.close()));
     await cluster.destroy();
@@ -100,13 +118,13 @@ export async function benchBusCluster(options: BusClusterOptions): Promise<strin
   const lines = [
     title,
     '',
-    `${IN_FLIGHT} publishes in flight over ${TOPICS} topics, one subscriber per topic; ${rounds} interleaved rounds (median, min–max).`,
+    `${IN_FLIGHT} publishes in flight over ${TOPICS} topics, each a fresh \`createEvent\` (the \`task.progress\` of the throughput section), one subscriber per topic in this process; ${rounds} interleaved rounds (median, min–max). CPU per event: this process, which creates, publishes and receives every event.`,
     '',
-    '| variant | events/s | spread | × one Redis |',
-    '| --- | ---: | ---: | ---: |',
+    '| variant | events/s | spread | CPU µs/event | × one Redis |',
+    '| --- | ---: | ---: | ---: | ---: |',
     ...variants.map((v) => {
       const m = median(v.samples);
-      return `| ${v.name} | ${k(m)} | ${k(Math.min(...v.samples))}–${k(Math.max(...v.samples))} | ${(m / base).toFixed(2)}× |`;
+      return `| ${v.name} | ${k(m)} | ${k(Math.min(...v.samples))}–${k(Math.max(...v.samples))} | ${median(v.cpu).toFixed(1)} | ${(m / base).toFixed(2)}× |`;
     }),
     '',
   ];

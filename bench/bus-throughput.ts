@@ -4,9 +4,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisBus } from '@repopulse/bus-redis';
-import { type AnyEnvelope, createEvent } from '@repopulse/events-core';
 import { freePort, spawnRedis } from '@repopulse/test-support';
 import { Redis } from 'ioredis';
+import { appEvent } from './app-event';
 import { median, num, ratio, spread, table } from './markdown';
 
 /** Options of {@link benchBusThroughput}. */
@@ -27,23 +27,6 @@ return id
 
 /** Publishes in flight: a new one starts as each one resolves. */
 const IN_FLIGHT = 2000;
-const FILES = ['src/app/routes/repositories.tsx', 'packages/core/lib/graph.ts', 'docs/guide/intro.md'];
-
-/**
- * One event as an app makes it, fresh for every publish: a `task.progress` with a realistic
- * payload (a message of ~100 characters that differs per event) and the ids an app sets.
- */
-function appEvent(n: number): AnyEnvelope {
-  return createEvent(
-    'task.progress',
-    {
-      phase: 'analyze',
-      percent: n % 100,
-      message: `Analyzing ${FILES[n % FILES.length]} (${n} of 20000): 12 symbols, 3 references resolved`,
-    },
-    { repo_id: 4242, task_id: 90_000 + (n % 50), request_id: 'req_01JDX3V6Q8W4ZB1C2D3E4F5G6H' },
-  );
-}
 
 interface Row {
   name: string;

@@ -53,7 +53,11 @@ function commandClassOf(client: Redis | Cluster): CommandClass | undefined {
   return found as CommandClass;
 }
 
-async function viaPipeline(client: Redis | Cluster, name: string, args: (string | number)[]): Promise<unknown> {
+async function viaPipeline(
+  client: Redis | Cluster,
+  name: string,
+  args: (string | number)[],
+): Promise<unknown> {
   const results = await client.pipeline([[name, ...args]]).exec();
   const [error, reply] = results?.[0] ?? [new Error('the pipeline got no reply'), undefined];
   if (error) throw error;
