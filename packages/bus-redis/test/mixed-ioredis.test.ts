@@ -64,6 +64,29 @@ describeWithRedis('bus-redis with a client of the other ioredis major (own redis
     await client.quit();
   });
 
+  it("sends its scripts as the client's own Command objects, with keys as the bus names them", async () => {
+    // A client keyPrefix shows which path a command took: ioredis applies it to commands made
+    // through its API (pipelines, auto-pipelining), not to a Command handed to sendCommand.
+    const client = new Redis6(server.url, { keyPrefix: 'client-prefix:', enableAutoPipelining: true });
+    const sent: object[] = [];
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = ((command: object, stream?: never) => {
+      sent.push(command);
+      return send(command as never, stream);
+    }) as typeof client.sendCommand;
+    const bus = createBusOn5({ client: client as never, keyPrefix: 'own:' });
+    await exercise(bus, 'mixed:class');
+    const scripts = sent.filter((c) => ['evalsha', 'eval'].includes((c as { name: string }).name));
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const command of scripts) expect(command).toBeInstanceOf(Redis6.Command);
+    const admin = new Redis6(server.url);
+    expect(await admin.exists('own:{mixed:class}')).toBe(1);
+    expect(await admin.keys('client-prefix:*')).toEqual([]);
+    await admin.quit();
+    await bus.close();
+    await client.quit();
+  });
+
   it('replicaAcks on a given client of the other major goes through its own pipeline', async () => {
     const client = new Redis6(server.url);
     const bus = createBusOn5({ client: client as never, replicaAcks: 1, publishTimeoutMs: 500 });
