@@ -74,6 +74,10 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
     dir,
     '--save',
     '',
+    // The redis-cli subscriber may fall behind on a loaded machine: Redis keeps its messages
+    // (instead of dropping it at the default pubsub limit), and a round lasts until it has them.
+    '--client-output-buffer-limit',
+    'pubsub 0 0 0',
   ]);
   const url = `redis://127.0.0.1:${port}`;
   const admin = new Redis(url);
@@ -147,8 +151,8 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
     {
       name: '`redis-benchmark -P 16 -c 50`: `EVALSHA` of XADD + PUBLISH per event, `redis-cli subscribe` listening',
       external: true,
-      run: () =>
-        redisBenchmark(port, benchmarkCalls, [
+      run: async () => {
+        const run = await redisBenchmark(port, benchmarkCalls, [
           'EVALSHA',
           sha,
           '1',
@@ -158,7 +162,13 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
           '0',
           JSON.parse(sample).id,
           sample,
-        ]),
+        ]);
+        // The round ends once the subscriber has every message, as a bus round does.
+        const start = process.hrtime.bigint();
+        await subscriber.drained();
+        run.seconds += Number(process.hrtime.bigint() - start) / 1e9;
+        return run;
+      },
     },
   ];
   const rows: Row[] = variants.map((v) => ({
@@ -282,14 +292,19 @@ function redisBenchmark(port: number, calls: number, command: string[]): Promise
 /**
  * `redis-cli subscribe <channel>` as the baseline's subscriber: a separate process that is not
  * Node (its output goes to `/dev/null`, so this process does no work for it). Its CPU time is read
- * from `/proc`; `stillSubscribed` says whether Redis still counts it on the channel (Redis drops a
- * subscriber that cannot keep up with its output buffer).
+ * from `/proc`; `stillSubscribed` says whether Redis still counts it on the channel, `drained`
+ * resolves once Redis has sent it everything.
  */
 async function startRedisCliSubscriber(
   port: number,
   channel: string,
   admin: Redis,
-): Promise<{ cpuSeconds(): number; stillSubscribed(): Promise<boolean>; stop(): void }> {
+): Promise<{
+  cpuSeconds(): number;
+  stillSubscribed(): Promise<boolean>;
+  drained(): Promise<void>;
+  stop(): void;
+}> {
   const child: ChildProcess = spawn('redis-cli', ['-p', String(port), 'subscribe', channel], {
     stdio: 'ignore',
   });
@@ -312,6 +327,16 @@ async function startRedisCliSubscriber(
       }
     },
     stillSubscribed,
+    async drained() {
+      // Until Redis holds no unsent output for it (CLIENT LIST: `obl` buffer bytes, `oll` list items).
+      for (;;) {
+        const list = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+        const line = list.split('\n').find((l) => l.includes('cmd=subscribe'));
+        if (!line) throw new Error('Redis dropped the redis-cli subscriber');
+        if (/ obl=0 /.test(line) && / oll=0 /.test(line)) return;
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    },
     stop: () => void child.kill('SIGKILL'),
   };
 }
