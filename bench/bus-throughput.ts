@@ -1,6 +1,4 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisBus } from '@repopulse/bus-redis';
@@ -8,22 +6,13 @@ import { freePort, spawnRedis } from '@repopulse/test-support';
 import { Redis } from 'ioredis';
 import { appEvent } from './app-event';
 import { median, num, ratio, spread, table } from './markdown';
+import { BASELINE_SERVER_ARGS, startBaseline } from './redis-benchmark-baseline';
 
 /** Options of {@link benchBusThroughput}. */
 export interface BusThroughputOptions {
   /** Fewer and smaller rounds, for a quick look while developing. */
   quick: boolean;
 }
-
-/**
- * The Lua `redis-benchmark` runs: one event per call, `XADD MAXLEN ~` then `PUBLISH` of
- * `<id> <json>` (KEYS[1] stream · ARGV channel, MAXLEN, TTL, event id, JSON).
- */
-const REFERENCE_SCRIPT = `
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'i', ARGV[4], 'e', ARGV[5])
-redis.call('PUBLISH', ARGV[1], id .. ' ' .. ARGV[5])
-return id
-`;
 
 /** Publishes in flight: a new one starts as each one resolves. */
 const IN_FLIGHT = 2000;
@@ -40,11 +29,14 @@ interface Row {
   subscriberCpu: number[];
 }
 
-/** One measured round: events, wall seconds, CPU seconds of the publishing child (redis-benchmark). */
+/** One measured round: events, wall seconds, CPU seconds of the baseline's processes. */
 interface Run {
   events: number;
   seconds: number;
+  /** redis-benchmark's. */
   childCpu?: number;
+  /** redis-cli's. */
+  subscriberCpu?: number;
 }
 
 /**
@@ -74,17 +66,13 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
     dir,
     '--save',
     '',
-    // The redis-cli subscriber may fall behind on a loaded machine: Redis keeps its messages
-    // (instead of dropping it at the default pubsub limit), and a round lasts until it has them.
-    '--client-output-buffer-limit',
-    'pubsub 0 0 0',
+    ...BASELINE_SERVER_ARGS,
   ]);
   const url = `redis://127.0.0.1:${port}`;
   const admin = new Redis(url);
   const bus = createRedisBus({ url });
   const listener = admin.duplicate();
   const naiveKey = '{naive}';
-  const referenceKey = '{reference}';
   const sample = JSON.stringify(appEvent(0));
   let received = 0;
   const waitFor = (target: number) =>
@@ -95,9 +83,7 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
   const busSubscription = await bus.subscribe('throughput', () => void received++);
   await listener.subscribe(naiveKey);
   listener.on('message', () => void received++);
-  const subscriber = await startRedisCliSubscriber(port, referenceKey, admin);
-  const sha = createHash('sha1').update(REFERENCE_SCRIPT).digest('hex');
-  await admin.script('LOAD', REFERENCE_SCRIPT);
+  const baseline = await startBaseline(port, admin, sample);
   let serial = 0;
 
   const timed = async (run: () => Promise<void>, events: number): Promise<Run> => {
@@ -152,22 +138,13 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
       name: '`redis-benchmark -P 16 -c 50`: `EVALSHA` of XADD + PUBLISH per event, `redis-cli subscribe` listening',
       external: true,
       run: async () => {
-        const run = await redisBenchmark(port, benchmarkCalls, [
-          'EVALSHA',
-          sha,
-          '1',
-          referenceKey,
-          referenceKey,
-          '1000',
-          '0',
-          JSON.parse(sample).id,
-          sample,
-        ]);
-        // The round ends once the subscriber has every message, as a bus round does.
-        const start = process.hrtime.bigint();
-        await subscriber.drained();
-        run.seconds += Number(process.hrtime.bigint() - start) / 1e9;
-        return run;
+        const run = await baseline.run(benchmarkCalls);
+        return {
+          events: run.events,
+          seconds: run.seconds,
+          childCpu: run.benchmarkCpu,
+          subscriberCpu: run.subscriberCpu,
+        };
       },
     },
   ];
@@ -183,11 +160,7 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
     for (let round = 0; round < rounds; round++) {
       for (const [i, variant] of variants.entries()) {
         const row = rows[i]!;
-        const [ownBefore, redisBefore, subscriberBefore] = [
-          process.cpuUsage(),
-          await redisCpu(),
-          subscriber.cpuSeconds(),
-        ];
+        const [ownBefore, redisBefore] = [process.cpuUsage(), await redisCpu()];
         const result = await variant.run();
         const own = process.cpuUsage(ownBefore);
         const micros = (seconds: number) => (seconds * 1e6) / result.events;
@@ -196,18 +169,14 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
           variant.external ? micros(result.childCpu ?? Number.NaN) : (own.user + own.system) / result.events,
         );
         row.serverCpu.push(micros((await redisCpu()) - redisBefore));
-        if (variant.external) {
-          row.subscriberCpu.push(micros(subscriber.cpuSeconds() - subscriberBefore));
-          if (!(await subscriber.stillSubscribed()))
-            throw new Error('Redis dropped the redis-cli subscriber');
-        }
+        if (variant.external) row.subscriberCpu.push(micros(result.subscriberCpu ?? Number.NaN));
       }
     }
   } finally {
     await busSubscription.unsubscribe();
     await bus.close();
     listener.disconnect();
-    subscriber.stop();
+    baseline.stop();
     admin.disconnect();
     await server.stop('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -258,85 +227,4 @@ function renderSection(
     `- bus-redis ÷ naive, events/s: ${ratio(median(bus.rates) / median(naive.rates))}.`,
     '',
   ].join('\n');
-}
-
-/**
- * Runs `redis-benchmark` once with `command` (through bash, whose `times` reports the CPU time the
- * benchmark used) and returns the calls it ran, the time its own figure implies and its CPU seconds.
- */
-function redisBenchmark(port: number, calls: number, command: string[]): Promise<Run> {
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-P', '16', '-c', '50', '-n', String(calls), '-q'];
-  const script = 'redis-benchmark "$@" && times';
-  return new Promise((resolve, reject) => {
-    execFile(
-      'bash',
-      ['-c', script, 'bench', ...args, ...command],
-      { maxBuffer: 1 << 20 },
-      (error, stdout) => {
-        if (error) return reject(error);
-        const rate = /([\d.]+) requests per second/.exec(stdout);
-        // `times`: the shell's user/sys on one line, then its children's: `0m1.234s 0m0.567s`.
-        const children = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stdout.trim());
-        if (!rate || !children) return reject(new Error(`unexpected redis-benchmark output: ${stdout}`));
-        const [, um, us, sm, ss] = children.map(Number) as number[];
-        resolve({
-          events: calls,
-          seconds: calls / Number(rate[1]),
-          childCpu: um! * 60 + us! + sm! * 60 + ss!,
-        });
-      },
-    );
-  });
-}
-
-/**
- * `redis-cli subscribe <channel>` as the baseline's subscriber: a separate process that is not
- * Node (its output goes to `/dev/null`, so this process does no work for it). Its CPU time is read
- * from `/proc`; `stillSubscribed` says whether Redis still counts it on the channel, `drained`
- * resolves once Redis has sent it everything.
- */
-async function startRedisCliSubscriber(
-  port: number,
-  channel: string,
-  admin: Redis,
-): Promise<{
-  cpuSeconds(): number;
-  stillSubscribed(): Promise<boolean>;
-  drained(): Promise<void>;
-  stop(): void;
-}> {
-  const child: ChildProcess = spawn('redis-cli', ['-p', String(port), 'subscribe', channel], {
-    stdio: 'ignore',
-  });
-  const stillSubscribed = async () => {
-    const [, count] = (await admin.pubsub('NUMSUB', channel)) as [string, number];
-    return Number(count) === 1;
-  };
-  for (let attempt = 0; !(await stillSubscribed()); attempt++) {
-    if (attempt > 500) throw new Error('redis-cli subscribe did not subscribe');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  const ticks = 100; // USER_HZ on Linux
-  return {
-    cpuSeconds() {
-      try {
-        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-        return (Number(fields[11]) + Number(fields[12])) / ticks;
-      } catch {
-        return Number.NaN;
-      }
-    },
-    stillSubscribed,
-    async drained() {
-      // Until Redis holds no unsent output for it (CLIENT LIST: `obl` buffer bytes, `oll` list items).
-      for (;;) {
-        const list = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
-        const line = list.split('\n').find((l) => l.includes('cmd=subscribe'));
-        if (!line) throw new Error('Redis dropped the redis-cli subscriber');
-        if (/ obl=0 /.test(line) && / oll=0 /.test(line)) return;
-        await new Promise((resolve) => setTimeout(resolve, 1));
-      }
-    },
-    stop: () => void child.kill('SIGKILL'),
-  };
 }
