@@ -5,7 +5,7 @@ import { createRedisBus, type RedisBus } from '@repopulse/bus-redis';
 import { freePort, redisClusterMissing, spawnRedis, startRedisCluster } from '@repopulse/test-support';
 import { Redis } from 'ioredis';
 import { appEvent } from './app-event';
-import { median as medianOf, num } from './markdown';
+import { median as medianOf, num, runStamp } from './markdown';
 import { BASELINE_SERVER_ARGS, startBaseline } from './redis-benchmark-baseline';
 
 /** Options of {@link benchBusCluster}. */
@@ -46,6 +46,7 @@ export async function benchBusCluster(options: BusClusterOptions): Promise<strin
   const title = '## Bus publish → delivery: Redis Cluster vs one Redis';
   const missing = redisClusterMissing();
   if (missing) return `${title}\n\nSkipped: ${missing}.\n`;
+  const stamp = runStamp();
   const rounds = options.quick ? 3 : 7;
   const events = options.quick ? 10_000 : 20_000;
   const benchmarkCalls = options.quick ? 50_000 : 200_000;
@@ -148,6 +149,8 @@ export async function benchBusCluster(options: BusClusterOptions): Promise<strin
     `${medianOf(samples.map((rate, i) => rate / reference[i]!)).toFixed(2)}×`;
   const lines = [
     title,
+    '',
+    stamp,
     '',
     `${num(events)} events per round with ${num(IN_FLIGHT)} publishes in flight over ${TOPICS} topics, each a fresh \`createEvent\` (the \`task.progress\` of the throughput section), one subscriber per topic in this process; next to them, the throughput section's \`redis-benchmark\` baseline (${num(benchmarkCalls)} calls, \`redis-cli subscribe\` listening) on the one Redis. ${rounds} interleaved rounds (median, min–max; ratios to \`redis-benchmark\` are medians of per-round ratios). CPU per event: this process, which creates, publishes and receives every event.`,
     '',

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisBus } from '@repopulse/bus-redis';
-import { freePort, spawnRedis } from '@repopulse/test-support';
+import { freePort, redisClusterMissing, spawnRedis } from '@repopulse/test-support';
 import { Redis } from 'ioredis';
 import { appEvent } from './app-event';
-import { median, num, ratio, spread, table } from './markdown';
+import { median, num, ratio, runStamp, spread, table } from './markdown';
 import { BASELINE_SERVER_ARGS, startBaseline } from './redis-benchmark-baseline';
 
 /** Options of {@link benchBusThroughput}. */
@@ -51,6 +51,10 @@ interface Run {
  */
 export async function benchBusThroughput(options: BusThroughputOptions): Promise<string> {
   const title = '## Bus publish throughput: publish → delivery to one subscriber';
+  // The same tools as a local cluster: redis-server, and redis-cli (redis-benchmark comes with them).
+  const missing = redisClusterMissing();
+  if (missing) return `${title}\n\nSkipped: ${missing}.\n`;
+  const stamp = runStamp();
   const rounds = options.quick ? 3 : 7;
   const busEvents = options.quick ? 10_000 : 20_000;
   const naiveEvents = 2000;
@@ -181,7 +185,13 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
     await server.stop('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
-  return renderSection(title, rows, { rounds, busEvents, naiveEvents, benchmarkCalls, bytes: sample.length });
+  return renderSection(`${title}\n\n${stamp}`, rows, {
+    rounds,
+    busEvents,
+    naiveEvents,
+    benchmarkCalls,
+    bytes: sample.length,
+  });
 }
 
 function renderSection(
