@@ -1,7 +1,35 @@
 import type { AnyEnvelope } from './envelope';
 
-// Not exported from the package root: `createEvent` seals, the bus-author layer reads.
-const sealed = new WeakMap<object, string>();
+/** A constructor that hands back the object it is given, so a subclass can add fields to it. */
+class Adopt {
+  constructor(target: object) {
+    // biome-ignore lint/correctness/noConstructorReturn: the point: `Seal` stamps `target` itself
+    return target;
+  }
+}
+
+/**
+ * Stamps an envelope with the JSON text validation produced for it, in a private field on the
+ * envelope itself: only this class can add or read it. Unlike a property it cannot be seen,
+ * copied (spread, `structuredClone`) or forged, and unlike a `WeakMap` it costs the garbage
+ * collector nothing extra; a proxy of an envelope does not carry it.
+ */
+class Seal extends Adopt {
+  readonly #json: string;
+
+  private constructor(envelope: object, json: string) {
+    super(envelope);
+    this.#json = json;
+  }
+
+  static stamp(envelope: object, json: string): void {
+    new Seal(envelope, json);
+  }
+
+  static read(value: object): string | undefined {
+    return #json in value ? (value as Seal).#json : undefined;
+  }
+}
 
 /**
  * Deep-freezes `envelope` — a fresh copy `parseEnvelope` made of plain JSON data (objects, arrays,
@@ -10,10 +38,10 @@ const sealed = new WeakMap<object, string>();
  * the text without validating the envelope again.
  */
 export function sealEnvelope(envelope: AnyEnvelope, json: string): void {
+  Seal.stamp(envelope, json);
   // Every field but the payload is a string or a number.
   Object.freeze(envelope);
   deepFreeze(envelope.payload);
-  sealed.set(envelope, json);
 }
 
 /**
@@ -22,7 +50,7 @@ export function sealEnvelope(envelope: AnyEnvelope, json: string): void {
  * copy or spread of a sealed one, a proxy.
  */
 export function sealedEnvelopeJson(value: unknown): string | undefined {
-  return typeof value === 'object' && value !== null ? sealed.get(value) : undefined;
+  return typeof value === 'object' && value !== null ? Seal.read(value) : undefined;
 }
 
 function deepFreeze(value: unknown): void {
