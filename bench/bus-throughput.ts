@@ -202,6 +202,10 @@ function renderSection(
   const [bus, naive, reference] = rows as [Row, Row, Row];
   const perRound = bus.rates.map((rate, i) => rate / reference.rates[i]!);
   const cpu = (values: number[]) => (values.length === 0 ? '—' : num(median(values), 1));
+  const busCpu = median(bus.clientCpu.map((c, i) => c + bus.serverCpu[i]!));
+  const referenceCpu = median(
+    reference.clientCpu.map((c, i) => c + reference.serverCpu[i]! + reference.subscriberCpu[i]!),
+  );
   return [
     title,
     '',
@@ -234,6 +238,7 @@ function renderSection(
     ]),
     '',
     `- bus-redis ÷ redis-benchmark, events/s per round: ${perRound.map((r) => r.toFixed(2)).join(', ')} (median **${ratio(median(perRound))}**, min–max ${ratio(Math.min(...perRound))}–${ratio(Math.max(...perRound))}).`,
+    `- CPU per event of every process a variant runs on, medians: bus-redis ${num(busCpu, 1)} µs (this process + redis-server), redis-benchmark ${num(referenceCpu, 1)} µs (redis-benchmark + redis-server + redis-cli); as a ratio of events per CPU-second, which depends much less on what else the machine runs than events/s: **${ratio(referenceCpu / busCpu)}**.`,
     `- bus-redis ÷ naive, events/s: ${ratio(median(bus.rates) / median(naive.rates))}.`,
     '',
   ].join('\n');
