@@ -44,8 +44,13 @@ export function clientCommand(
 function commandClassOf(client: Redis | Cluster): CommandClass | undefined {
   const known = commandClasses.get(client);
   if (known) return known;
-  const probe = client.pipeline().ping() as unknown as { _queue?: unknown[] };
-  const found = (probe._queue?.[0] as object | undefined)?.constructor;
+  let found: unknown;
+  try {
+    const probe = client.pipeline().ping() as unknown as { _queue?: unknown[] };
+    found = (probe._queue?.[0] as object | undefined)?.constructor;
+  } catch {
+    return undefined;
+  }
   if (typeof found !== 'function' || !('prototype' in found) || !('toWritable' in found.prototype)) {
     return undefined;
   }

@@ -87,6 +87,18 @@ describeWithRedis('bus-redis with a client of the other ioredis major (own redis
     await client.quit();
   });
 
+  it("works through the client's own pipelines when its Command class cannot be found", async () => {
+    const client = new Redis6(server.url);
+    // A client whose pipelines hold no readable command (a future ioredis): the probe finds nothing.
+    const pipeline = client.pipeline.bind(client);
+    client.pipeline = ((commands?: unknown[][]) =>
+      commands ? pipeline(commands as never) : { ping: () => ({}) }) as typeof client.pipeline;
+    const bus = createBusOn5({ client: client as never, keyPrefix: 'fallback:' });
+    await exercise(bus, 'mixed:fallback');
+    await bus.close();
+    await client.quit();
+  });
+
   it('replicaAcks on a given client of the other major goes through its own pipeline', async () => {
     const client = new Redis6(server.url);
     const bus = createBusOn5({ client: client as never, replicaAcks: 1, publishTimeoutMs: 500 });
