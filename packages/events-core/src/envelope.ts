@@ -1,11 +1,14 @@
 import type { EventMap, EventType } from './catalog';
 import { envelopeJson, rememberEnvelopeJson } from './envelope-json';
+import { envelopeSize } from './envelope-size';
 import { EventValidationError } from './errors';
 import { newEventId } from './ids';
 import { copyJsonData, NOT_PLAIN } from './json-copy';
 import { isKnownEventType, registeredType } from './registry';
 import { sealEnvelope } from './sealed-envelope';
 import { checkControlChars } from './text';
+
+export { utf8Length } from './envelope-size';
 
 /**
  * One event as it travels on the wire (snake_case JSON). `K` fixes the `type`, and with it the
@@ -83,33 +86,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/**
- * UTF-8 byte length of a string, without allocating.
- * @internal
- */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
-}
-
-/**
- * Size of envelope JSON in bytes of UTF-8, as far as a limit of `maxBytes` needs it: a UTF-16 unit
- * is at most 3 bytes of UTF-8, so a text short enough is not counted (its length is returned).
- * @internal
- */
-export function envelopeSize(json: string, maxBytes: number): number {
-  return json.length * 3 <= maxBytes ? json.length : utf8Length(json);
 }
 
 /**

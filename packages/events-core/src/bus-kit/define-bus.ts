@@ -1,6 +1,7 @@
 import { assertTopic, type BusStats, type EventBus, type Subscription, type Topic } from '../bus';
-import { type AnyEnvelope, DEFAULT_MAX_EVENT_BYTES, envelopeSize, parseEnvelope } from '../envelope';
+import { type AnyEnvelope, DEFAULT_MAX_EVENT_BYTES, parseEnvelope } from '../envelope';
 import { envelopeJson } from '../envelope-json';
+import { envelopeSize } from '../envelope-size';
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '../errors';
 import type { StreamPosition } from '../position';
 import { sealedEnvelopeJson } from '../sealed-envelope';
