@@ -2,10 +2,10 @@ const ENCODING = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const MAX_TIME = 2 ** 48 - 1;
 
 let lastTime = -1;
-/** `lastTime` encoded: the first 10 characters of every id made in that millisecond. */
-let lastTimeText = '';
 /** The 16 random digits (0–31) of the last id; incremented for the next id in the same ms. */
 const lastRandom = new Uint8Array(16);
+/** The last id but its final character: `lastTime` encoded and the first 15 random digits. */
+let lastPrefix = '';
 
 function encodeTime(ms: number): string {
   let time = '';
@@ -15,6 +15,12 @@ function encodeTime(ms: number): string {
     t = Math.floor(t / 32);
   }
   return time;
+}
+
+function makePrefix(ms: number): string {
+  let prefix = encodeTime(ms);
+  for (let i = 0; i < lastRandom.length - 1; i++) prefix += ENCODING[lastRandom[i] ?? 0];
+  return prefix;
 }
 
 /**
@@ -40,14 +46,13 @@ export function newEventId(ms: number = Date.now()): string {
     let i = lastRandom.length - 1;
     while (i >= 0 && lastRandom[i] === 31) lastRandom[i--] = 0;
     if (i >= 0) lastRandom[i] = (lastRandom[i] ?? 0) + 1;
-    now = lastTime;
+    // A carry changed the first 15 digits too; usually only the last one changes.
+    if (i < lastRandom.length - 1) lastPrefix = makePrefix(lastTime);
   } else {
     globalThis.crypto.getRandomValues(lastRandom);
     for (let i = 0; i < lastRandom.length; i++) lastRandom[i] = (lastRandom[i] ?? 0) % 32;
     lastTime = now;
-    lastTimeText = encodeTime(now);
+    lastPrefix = makePrefix(now);
   }
-  let id = lastTimeText;
-  for (let i = 0; i < lastRandom.length; i++) id += ENCODING[lastRandom[i] ?? 0];
-  return id;
+  return lastPrefix + ENCODING[lastRandom[lastRandom.length - 1] ?? 0];
 }
