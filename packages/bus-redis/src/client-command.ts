@@ -54,8 +54,49 @@ function commandClassOf(client: Redis | Cluster): CommandClass | undefined {
   if (typeof found !== 'function' || !('prototype' in found) || !('toWritable' in found.prototype)) {
     return undefined;
   }
-  commandClasses.set(client, found as CommandClass);
-  return found as CommandClass;
+  const written = writtenAsOneBuffer(found as CommandClass);
+  commandClasses.set(client, written);
+  return written;
+}
+
+/**
+ * A subclass of the client's `Command` class that writes itself to the socket as one `Buffer`
+ * (ioredis's own `Script` overrides `toWritable` the same way). The default builds a string of
+ * every argument with its header, which for a batch of ~770 arguments is thousands of short-lived
+ * string pieces and a flat copy of the whole command on the JavaScript heap; a `Buffer` is written
+ * in place, outside of it. Commands with anything but string arguments are written as ioredis
+ * writes them.
+ */
+function writtenAsOneBuffer(Command: CommandClass): CommandClass {
+  const Base = Command as unknown as new (
+    ...args: ConstructorParameters<CommandClass>
+  ) => SentCommand & { name: string; args: unknown[]; toWritable(socket: unknown): unknown };
+  return class extends Base {
+    override toWritable(socket: unknown): unknown {
+      return encodeCommand(this.name, this.args) ?? super.toWritable(socket);
+    }
+  };
+}
+
+/** `name args…` in the Redis protocol (RESP), or `undefined` when an argument is not a string. */
+function encodeCommand(name: string, args: readonly unknown[]): Buffer | undefined {
+  const lengths = new Array<number>(args.length);
+  let size = 16 + 2 * name.length;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (typeof arg !== 'string') return undefined;
+    const length = Buffer.byteLength(arg);
+    lengths[i] = length;
+    size += length + 16; // `$<length>\r\n<arg>\r\n`
+  }
+  const out = Buffer.allocUnsafe(size);
+  let at = out.write(`*${args.length + 1}\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n`, 0, 'latin1');
+  for (let i = 0; i < args.length; i++) {
+    at += out.write(`$${lengths[i]}\r\n`, at, 'latin1');
+    at += out.write(args[i] as string, at, 'utf8');
+    at += out.write('\r\n', at, 'latin1');
+  }
+  return out.subarray(0, at);
 }
 
 async function viaPipeline(
