@@ -16,7 +16,7 @@ import {
 
 const mode = requirement('outbox', await postgresMissing(), 'the Postgres outbox tests');
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
+const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
