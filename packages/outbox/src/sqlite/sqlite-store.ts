@@ -40,8 +40,8 @@ const BUSY_RETRY_MS = 2;
  * row synchronously inside the transaction open on `db` (`db.transaction(fn)` or `BEGIN`), and throws
  * `OutboxError('not_in_transaction')` outside one. Creates the table if missing.
  *
- * SQLite has one writer at a time, so row ids grow in commit order: the relay publishes in commit
- * order with no lock. The relay reads and marks rows through the same connection, never while a
+ * SQLite has one writer at a time, so a new row's id (the largest id in the table plus one) is larger
+ * than every row's committed before it: the relay publishes in commit order with no lock. The relay reads and marks rows through the same connection, never while a
  * transaction is open on it. One process relays a database file (run other processes with
  * `relay: false`).
  *
@@ -65,7 +65,7 @@ export function createSqliteStore(
   const table = quotedTable(scope, name, false);
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${table} (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      id INTEGER PRIMARY KEY,
       topic TEXT NOT NULL,
       event_id TEXT NOT NULL,
       event TEXT NOT NULL,
