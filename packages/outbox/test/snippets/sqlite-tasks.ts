@@ -9,16 +9,18 @@ export function createTaskStore(db: Database.Database, bus: EventBus) {
   const writeStatus = db.prepare('UPDATE tasks SET status = ? WHERE id = ?');
 
   // The state change and its event commit together, or neither does.
-  const setStatus = db.transaction((repoId: number, taskId: number, to: TaskStatus) => {
-    const row = readStatus.get(taskId);
-    if (!row) throw new Error(`no task ${taskId}`);
-    writeStatus.run(to, taskId);
-    outbox.enqueue(
-      db,
-      `repo:${repoId}`,
-      createEvent('task.status_changed', { from: row.status, to }, { repo_id: repoId, task_id: taskId }),
-    );
-  });
+  const setStatus: (repoId: number, taskId: number, to: TaskStatus) => void = db.transaction(
+    (repoId, taskId, to) => {
+      const row = readStatus.get(taskId);
+      if (!row) throw new Error(`no task ${taskId}`);
+      writeStatus.run(to, taskId);
+      outbox.enqueue(
+        db,
+        `repo:${repoId}`,
+        createEvent('task.status_changed', { from: row.status, to }, { repo_id: repoId, task_id: taskId }),
+      );
+    },
+  );
 
   return { setStatus, outbox };
 }
