@@ -16,11 +16,9 @@ export async function busPublish({ quick, redisUrl }: BenchContext): Promise<Ben
   const memory = createMemoryBus();
   const redis = createRedisBus({ url: redisUrl, keyPrefix: prefix });
   const naive = new Redis(redisUrl);
-  const event = createEvent(
-    'task.progress',
-    { phase: 'llm', percent: 40, message: 'x'.repeat(200) },
-    { repo_id: 1 },
-  );
+  // A fresh event per publish, as an app makes them (a bus stores one id once per topic).
+  const event = () =>
+    createEvent('task.progress', { phase: 'llm', percent: 40, message: 'x'.repeat(200) }, { repo_id: 1 });
   let received = 0;
   const waitFor = (target: number) =>
     new Promise<void>((resolve) => {
@@ -32,7 +30,7 @@ export async function busPublish({ quick, redisUrl }: BenchContext): Promise<Ben
   await subscribe(redis, 'bench:redis');
   const burst = async (bus: EventBus, topic: string, ops: number) => {
     const start = received;
-    await Promise.all(Array.from({ length: ops }, () => bus.publish(topic, event)));
+    await Promise.all(Array.from({ length: ops }, () => bus.publish(topic, event())));
     await waitFor(start + ops);
   };
   try {
@@ -44,7 +42,7 @@ export async function busPublish({ quick, redisUrl }: BenchContext): Promise<Ben
           name: 'naive redis: await XADD, then PUBLISH',
           run: async (ops) => {
             for (let i = 0; i < ops; i++) {
-              const json = JSON.stringify(event);
+              const json = JSON.stringify(event());
               const id = await naive.xadd(`${prefix}naive`, 'MAXLEN', '~', '1000', '*', 'e', json);
               await naive.publish(`${prefix}naive`, `${id} ${json}`);
             }

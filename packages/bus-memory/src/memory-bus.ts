@@ -15,6 +15,7 @@ import {
   resolveBusOptions,
   type TransportSink,
 } from '@repopulse/events-core/bus-kit';
+import { ForgottenTopics } from './forgotten-topics';
 import { TopicLog } from './topic-log';
 
 /** Options of {@link createMemoryBus}. */
@@ -43,7 +44,7 @@ export interface MemoryHistoryStats {
  * Memory follows what is retained: a topic's history grows with its events (up to
  * `historyLimit`), and a topic without retained events (dropped, or every event past
  * `historyTtlMs`) is not held at all; expired topics are let go during later publishes, without a
- * timer. See the package README for what a forgotten topic answers.
+ * timer. See the package README for what a topic the bus let go answers.
  *
  * @example
  * ```ts
@@ -87,11 +88,13 @@ interface MemoryStorage {
  * The memory bus's storage: one {@link TopicLog} per topic with retained events; live
  * notification is a direct call.
  *
- * A topic whose history is empty is deleted from the map; what it answers is then kept in one
- * position for the whole bus, the `forgotten` floor (the greatest head of any forgotten topic, a
- * drop taking a position of its own): a topic not in the map reads as trimmed up to it, and a log
- * made for it starts there. So every position a topic issues stays greater than every one it
- * issued before, and a resume point from before a drop or a full expiry gets a reset.
+ * A topic whose history is empty is deleted from the map (let go). What it answers then is kept
+ * for the whole bus in one position and one fixed-size filter: the `floor` (the greatest head of
+ * any topic let go, a drop taking a position of its own) and the names let go
+ * ({@link ForgottenTopics}). A topic the filter might hold reads as trimmed up to the floor, and a
+ * log made for it starts there; any other topic is new (`0-0`). So every position a topic issues
+ * stays greater than every one it issued before, and a resume point from before a drop or a full
+ * expiry gets a reset.
  *
  * With an age limit, the map is kept in order of each topic's last publish, so the topics whose
  * newest event expired are at its front: each publish lets them go, in amortized constant time.
@@ -99,11 +102,13 @@ interface MemoryStorage {
 function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: TransportSink): MemoryStorage {
   const { historyLimit, historyTtlMs } = options;
   const logs = new Map<Topic, TopicLog>();
-  let forgotten: StreamPosition | undefined;
+  const letGo = new ForgottenTopics();
+  let floor: StreamPosition | undefined;
 
   const forget = (topic: Topic, head: StreamPosition) => {
     logs.delete(topic);
-    forgotten = latest(head, forgotten);
+    letGo.add(topic);
+    floor = latest(head, floor);
   };
   /** Lets go of the topics whose every event expired (the front of the map). */
   const sweep = (at: number) => {
@@ -113,7 +118,7 @@ function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: Tra
       forget(topic, log.head);
     }
   };
-  /** The topic's log if it retains anything at `at`; an expired one is forgotten. */
+  /** The topic's log if it retains anything at `at`; an expired one is let go. */
   const held = (topic: Topic, at: number): TopicLog | undefined => {
     const log = logs.get(topic);
     if (log?.expiredAt(at)) {
@@ -122,8 +127,11 @@ function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: Tra
     }
     return log;
   };
-  const forgottenRange = (): ReadResult =>
-    forgotten === undefined
+  /** Where a topic without a log starts: the floor if it might have been let go, else nowhere. */
+  const floorOf = (topic: Topic) => (letGo.mightHold(topic) ? floor : undefined);
+  const rangeWithoutLog = (topic: Topic): ReadResult => {
+    const start = floorOf(topic);
+    return start === undefined
       ? {
           head: ZERO_POSITION,
           oldest: undefined,
@@ -132,14 +140,8 @@ function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: Tra
           holdsCursor: false,
           entries: [],
         }
-      : {
-          head: forgotten,
-          oldest: undefined,
-          trimmed: true,
-          floor: forgotten,
-          holdsCursor: false,
-          entries: [],
-        };
+      : { head: start, oldest: undefined, trimmed: true, floor: start, holdsCursor: false, entries: [] };
+  };
 
   const transport = {
     async append(topic, event) {
@@ -147,7 +149,7 @@ function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: Tra
       sweep(at);
       let log = held(topic, at);
       if (!log) {
-        log = new TopicLog(historyLimit, historyTtlMs, forgotten);
+        log = new TopicLog(historyLimit, historyTtlMs, floorOf(topic));
         logs.set(topic, log);
       }
       const result = log.append(event, at);
@@ -162,16 +164,15 @@ function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: Tra
     },
     async read(topic, cursor, limit) {
       const at = now();
-      return held(topic, at)?.read(cursor, limit, at) ?? forgottenRange();
+      return held(topic, at)?.read(cursor, limit, at) ?? rangeWithoutLog(topic);
     },
     async head(topic) {
-      return held(topic, now())?.head ?? forgotten ?? ZERO_POSITION;
+      return held(topic, now())?.head ?? floorOf(topic) ?? ZERO_POSITION;
     },
     async drop(topic) {
       const at = now();
-      const head = latest(held(topic, at)?.head, forgotten);
-      // The drop takes a position of its own: the topic's head and floor from now on.
-      const dropped = nextPosition(head, at);
+      // The drop takes a position of its own, past the floor: the topic's head and floor from now on.
+      const dropped = nextPosition(latest(held(topic, at)?.head, floor), at);
       forget(topic, dropped);
       sink.dropped(topic, dropped);
     },

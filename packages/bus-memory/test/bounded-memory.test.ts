@@ -108,12 +108,18 @@ describe('memory bus: bounded memory per topic', () => {
     clock = 500;
     const b = await bus.publish('t', numbered(1));
     expect([a.position, dropped, b.position]).toEqual(['1000-0', '1000-1', '1000-2']);
-    // Another topic dropped later raises the floor every forgotten topic answers from.
-    await bus.publish('other', numbered(2));
+    // A topic let go answers from the bus's floor; a resume point from before its drop is a reset.
+    const other = await bus.publish('other', numbered(2));
     await bus.dropTopic('other');
-    expect(await bus.head('never-published')).toBe(await bus.head('other'));
-    const sub = await collect(bus, 'never-published', { after: '0-0' });
+    const floor = await bus.head('other');
+    expect(comparePositions(floor, other.position)).toBeGreaterThan(0);
+    const old = await collect(bus, 'other', { after: other.position });
+    // A topic never let go is a new topic: head 0-0, and 0-0 replays without a reset.
+    expect(await bus.head('never-published')).toBe('0-0');
+    const fresh = await collect(bus, 'never-published', { after: '0-0' });
+    await bus.publish('never-published', numbered(3));
     await settle();
-    expect(sub.deliveries).toEqual([{ reset: true, position: await bus.head('other'), reason: 'expired' }]);
+    expect(old.deliveries).toEqual([{ reset: true, position: floor, reason: 'expired' }]);
+    expect(fresh.deliveries.map((d) => (d.reset ? d.reason : d.event.type))).toEqual(['log.append']);
   });
 });

@@ -10,9 +10,10 @@ import type { BusTransport, TransportSink } from './transport';
 
 /**
  * Builds an `EventBus` from a transport's primitives. The bus part is the same for every store:
- * closed state, topic and envelope validation, idempotent publish results, handler isolation, the replay-then-live merge by
- * position with its reset decisions, catch-up after an interruption, subscription bookkeeping,
- * `stats()` and release on unsubscribe, abort and close.
+ * closed state, topic and envelope validation, publish results (`duplicate` when the transport
+ * answered with an event it already held), `dropTopic`, handler isolation, the replay-then-live
+ * merge by position with its reset decisions (a drop's `history_lost` included), catch-up after an
+ * interruption, subscription bookkeeping, `stats()` and release on unsubscribe, abort and close.
  *
  * @param options - from {@link resolveBusOptions}.
  * @param makeTransport - creates the transport; it receives the {@link TransportSink} to report to.
