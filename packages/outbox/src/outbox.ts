@@ -92,6 +92,11 @@ export interface OutboxStats {
   failed: number;
   /** Events this process's relay published since it started. */
   delivered: number;
+  /**
+   * Of those, events the bus already held, so it stored nothing (a relay published them before
+   * crashing or losing its lease, without marking their rows).
+   */
+  duplicates: number;
   /** True while this process holds the relay lease (on Postgres, one process at a time). */
   relaying: boolean;
   /** True while the bus is failing and the relay is backing off. */
@@ -269,6 +274,7 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
         backlog.oldestPendingAt === undefined ? undefined : Math.max(0, Date.now() - backlog.oldestPendingAt),
       failed: backlog.failed,
       delivered: relay.delivered,
+      duplicates: relay.duplicates,
       relaying: relay.relaying,
       retrying: relay.retrying,
     };

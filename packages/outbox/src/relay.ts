@@ -52,6 +52,8 @@ export class Relay {
   private running: Promise<void> | undefined;
   /** Events this relay published (duplicates the bus already held included). */
   delivered = 0;
+  /** Of those, events the bus already held (published again after a crash or a lost lease). */
+  duplicates = 0;
 
   constructor(
     private readonly store: OutboxStore<never>,
@@ -290,7 +292,10 @@ export class Relay {
   }
 
   private noteOrder(topic: string, row: PendingRow, result: { position: StreamPosition }, state: TopicDrain) {
-    if (wasDuplicate(result)) return;
+    if (wasDuplicate(result)) {
+      this.duplicates++;
+      return;
+    }
     if (state.last !== undefined && comparePositions(result.position, state.last) <= 0) {
       this.settings.report(
         new OutboxError(
