@@ -80,6 +80,28 @@ describe.skipIf(mode === 'skip')('the Postgres store', () => {
     expect((await replayTopic(bus, 'repo:1')).map((e) => e.event.id)).toEqual([committed, fromWriter]);
   });
 
+  it('checks its options', async () => {
+    const db = await schema();
+    await expect(createPostgresStore({ pool: db.pool, tabel: 'x' } as never)).rejects.toMatchObject({
+      code: 'unknown_option',
+      option: 'tabel',
+    });
+    await expect(createPostgresStore({} as never)).rejects.toMatchObject({
+      code: 'missing_option',
+      option: 'pool',
+    });
+    await expect(createPostgresStore({ pool: db.pool, table: 'a.b.c' })).rejects.toMatchObject({
+      code: 'invalid_option',
+      option: 'table',
+    });
+    const store = await createPostgresStore({ pool: db.pool, table: `${db.name}.my_outbox` });
+    expect(typeof store.write).toBe('function');
+    const tables = await db.pool.query(
+      "SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'my_outbox'",
+    );
+    expect(tables.rows[0].n).toBe(1);
+  });
+
   it('refuses an invalid event at enqueue, so the transaction rolls back with nothing written', async () => {
     const db = await schema();
     const { pool, outbox } = await processOn(db, createMemoryBus());

@@ -173,6 +173,19 @@ describe('the SQLite store', () => {
     });
   });
 
+  it('keeps writing after close(): the rows wait for the next relay', async () => {
+    const { db, bus, outbox } = setup();
+    await outbox.close();
+    const event = db.transaction(() => outbox.enqueue(db, 'repo:1', createEvent('repo.deleted', {})))();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await bus.head('repo:1')).toBe('0-0');
+    const next = createOutbox({ store: createSqliteStore(db), bus });
+    cleanups.push(() => next.close());
+    await next.drained();
+    expect((await replayTopic(bus, 'repo:1')).map((e) => e.event.id)).toEqual([event.id]);
+    await expect(outbox.drained()).rejects.toMatchObject({ code: 'outbox_closed' });
+  });
+
   it('checks its options', () => {
     const { db, bus } = setup();
     const store = createSqliteStore(db);
