@@ -111,9 +111,31 @@ export function createSqliteStore(
   );
   const failed = db.prepare(`SELECT count(*) AS failed FROM ${table} WHERE failed_at IS NOT NULL`);
 
-  /** Waits until no transaction is open on the shared connection (a caller's, between its BEGIN and COMMIT). */
-  const idle = async () => {
-    while (db.inTransaction) await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+  /**
+   * Runs `statements` once no transaction is open on the shared connection (a caller's, between its
+   * `BEGIN` and `COMMIT`): the check and the statements run in one synchronous step, so a caller's
+   * transaction cannot open in between.
+   */
+  const whenIdle = async <T>(statements: () => T): Promise<T> => {
+    for (;;) {
+      if (!db.inTransaction) return statements();
+      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+    }
+  };
+  /** A window's marks, in one commit. */
+  const markDelivered = (topic: string, firstId: number, lastId: number, prune: boolean) => {
+    db.exec('BEGIN');
+    try {
+      if (prune) {
+        remove.run(topic, firstId, lastId);
+        removeKept.run(); // a row kept as the last one, now that a newer one exists
+      }
+      deliver.run(Date.now(), topic, firstId, lastId); // what is left: the last row, or all when kept
+      db.exec('COMMIT');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      throw error;
+    }
   };
 
   return {
@@ -128,38 +150,30 @@ export function createSqliteStore(
       }
       (tx === db ? insert : tx.prepare(insertSql)).run(row.topic, row.eventId, row.event, row.createdAt);
     },
-    async pendingTopics() {
-      await idle();
-      return (topics.all() as { topic: string }[]).map((r) => r.topic);
+    pendingTopics() {
+      return whenIdle(() => (topics.all() as { topic: string }[]).map((r) => r.topic));
     },
-    async pending(topic, limit) {
-      await idle();
-      return pending.all(topic, limit) as PendingRow[];
+    pending(topic, limit) {
+      return whenIdle(() => pending.all(topic, limit) as PendingRow[]);
     },
-    async markDelivered(topic, firstId, lastId, prune) {
-      await idle();
-      if (prune) {
-        remove.run(topic, firstId, lastId);
-        removeKept.run(); // a row kept as the last one, now that a newer one exists
-      }
-      deliver.run(Date.now(), topic, firstId, lastId); // what is left: the last row, or all when kept
+    markDelivered(topic, firstId, lastId, prune) {
+      return whenIdle(() => markDelivered(topic, firstId, lastId, prune));
     },
     async markFailed(topic, id, reason) {
-      await idle();
-      fail.run(Date.now(), reason, topic, id);
+      await whenIdle(() => fail.run(Date.now(), reason, topic, id));
     },
-    async prune(before) {
-      await idle();
-      return (prune.run(before) as { changes: number }).changes;
+    prune(before) {
+      return whenIdle(() => (prune.run(before) as { changes: number }).changes);
     },
-    async backlog(): Promise<StoreBacklog> {
-      await idle();
-      const row = backlog.get() as { pending: number; oldest: number | null };
-      return {
-        pending: row.pending,
-        oldestPendingAt: row.oldest ?? undefined,
-        failed: (failed.get() as { failed: number }).failed,
-      };
+    backlog() {
+      return whenIdle((): StoreBacklog => {
+        const row = backlog.get() as { pending: number; oldest: number | null };
+        return {
+          pending: row.pending,
+          oldestPendingAt: row.oldest ?? undefined,
+          failed: (failed.get() as { failed: number }).failed,
+        };
+      });
     },
   };
 }
