@@ -8,6 +8,7 @@ import { busPublish } from './bus-publish';
 import { benchBusThroughput } from './bus-throughput';
 import { machine } from './markdown';
 import { memoryBusVsMitt } from './memory-bus';
+import { outbox } from './outbox/index';
 import type { BenchSection, ChartBar, Scenario } from './scenario';
 import { burst } from './sse/burst';
 import { churn } from './sse/churn';
@@ -30,6 +31,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-cluster': async (context) => ({ markdown: await benchBusCluster(context) }),
   stalled: stalledClientsScenario,
   'bus-postgres': busPostgres,
+  outbox,
 };
 
 const args = process.argv.slice(2);
