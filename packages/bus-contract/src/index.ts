@@ -1,6 +1,8 @@
 import type { EventBus } from '@repopulse/events-core';
 import { afterEach, describe } from 'vitest';
 import type { BusFactory, BusFactoryOptions, ContractContext, ContractOptions } from './harness';
+import { dropSuite } from './suites/drop';
+import { idempotenceSuite } from './suites/idempotence';
 import { isolationSuite } from './suites/isolation';
 import { lifecycleSuite } from './suites/lifecycle';
 import { propertySuite } from './suites/property';
@@ -42,6 +44,8 @@ export function testBus(name: string, factory: BusFactory, options: ContractOpti
       await Promise.all(open.splice(0).map((bus) => bus.close()));
     });
     publishSuite(ctx);
+    idempotenceSuite(ctx);
+    dropSuite(ctx);
     subscribeSuite(ctx);
     retentionSuite(ctx);
     isolationSuite(ctx);

@@ -39,6 +39,9 @@ export function createArrayBus(options: BusOptions = {}): EventBus {
     const transport: BusTransport = {
       async append(topic, event) {
         const log = topicOf(topic);
+        // Idempotent: an id the topic still retains is answered with the stored event.
+        const known = log.events.find((stored) => stored.event.id === event.id);
+        if (known) return { position: known.position, event: known.event };
         const position = nextPosition(log.head === ZERO_POSITION ? undefined : log.head, Date.now());
         log.events.push({ position, event, at: Date.now() });
         log.head = position;
@@ -62,6 +65,12 @@ export function createArrayBus(options: BusOptions = {}): EventBus {
         };
       },
       head: async (topic) => topicOf(topic).head,
+      async drop(topic) {
+        // The drop takes a position of its own: every later one is greater, every earlier one resets.
+        const head = nextPosition(topicOf(topic).head, Date.now());
+        topics.set(topic, { events: [], head, floor: head });
+        sink.dropped(topic, head); // subscribers of this process get a history_lost reset
+      },
       // Delivery is a direct call in one process: nothing to subscribe, never interrupted.
       listen: async () => {},
       unlisten: async () => {},

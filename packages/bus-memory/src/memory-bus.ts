@@ -1,7 +1,16 @@
-import { type BusOptions, type EventBus, type Topic, ZERO_POSITION } from '@repopulse/events-core';
+import {
+  type BusOptions,
+  comparePositions,
+  type EventBus,
+  nextPosition,
+  type StreamPosition,
+  type Topic,
+  ZERO_POSITION,
+} from '@repopulse/events-core';
 import {
   type BusTransport,
   defineBus,
+  type ReadResult,
   type ResolvedBusOptions,
   resolveBusOptions,
   type TransportSink,
@@ -17,11 +26,24 @@ export interface MemoryBusOptions extends BusOptions {
   now?: () => number;
 }
 
+/** What a memory bus holds in this process: see {@link MemoryBus.historyStats}. */
+export interface MemoryHistoryStats {
+  /** Topics with retained history (a topic without retained events is not held at all). */
+  topics: number;
+  /** Events retained across those topics. */
+  events: number;
+}
+
 /**
- * An in-process {@link EventBus}: publishes are stored in a bounded ring buffer per topic and
+ * An in-process {@link EventBus}: publishes are stored in a bounded history per topic and
  * delivered synchronously, in order, to the topic's subscribers. Positions are `<ms>-<seq>` like
  * Redis stream ids. History lives in this process only: after a restart every old position is
  * answered with a reset.
+ *
+ * Memory follows what is retained: a topic's history grows with its events (up to
+ * `historyLimit`), and a topic without retained events (dropped, or every event past
+ * `historyTtlMs`) is not held at all; expired topics are let go during later publishes, without a
+ * timer. See the package README for what a forgotten topic answers.
  *
  * @example
  * ```ts
@@ -33,31 +55,125 @@ export interface MemoryBusOptions extends BusOptions {
 export function createMemoryBus(options: MemoryBusOptions = {}): MemoryBus {
   const resolved = resolveBusOptions('createMemoryBus', options, { optional: ['now'] });
   const now = options.now ?? Date.now;
-  return defineBus(resolved, (sink) => memoryTransport(resolved, now, sink));
+  let storage: MemoryStorage | undefined;
+  const bus = defineBus(resolved, (sink) => {
+    storage = memoryStorage(resolved, now, sink);
+    return storage.transport;
+  });
+  const historyStats = (): MemoryHistoryStats => (storage as MemoryStorage).stats();
+  return Object.assign(bus, { historyStats });
 }
 
-/** The memory bus's storage: one {@link TopicLog} per topic; live notification is a direct call. */
-function memoryTransport(options: ResolvedBusOptions, now: () => number, sink: TransportSink): BusTransport {
+/** The bus {@link createMemoryBus} returns: an {@link EventBus} living in this process. */
+export interface MemoryBus extends EventBus {
+  /**
+   * Diagnostics of the history this bus holds (topics expired by `historyTtlMs` are let go first):
+   * proves that dropped and expired topics cost nothing.
+   * @example
+   * ```ts
+   * await bus.dropTopic('repo:42');
+   * bus.historyStats(); // { topics: 0, events: 0 } when it was the only topic
+   * ```
+   */
+  historyStats(): MemoryHistoryStats;
+}
+
+interface MemoryStorage {
+  transport: BusTransport;
+  stats(): MemoryHistoryStats;
+}
+
+/**
+ * The memory bus's storage: one {@link TopicLog} per topic with retained events; live
+ * notification is a direct call.
+ *
+ * A topic whose history is empty is deleted from the map; what it answers is then kept in one
+ * position for the whole bus, the `forgotten` floor (the greatest head of any forgotten topic, a
+ * drop taking a position of its own): a topic not in the map reads as trimmed up to it, and a log
+ * made for it starts there. So every position a topic issues stays greater than every one it
+ * issued before, and a resume point from before a drop or a full expiry gets a reset.
+ *
+ * With an age limit, the map is kept in order of each topic's last publish, so the topics whose
+ * newest event expired are at its front: each publish lets them go, in amortized constant time.
+ */
+function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: TransportSink): MemoryStorage {
+  const { historyLimit, historyTtlMs } = options;
   const logs = new Map<Topic, TopicLog>();
-  const logOf = (topic: Topic): TopicLog => {
-    let log = logs.get(topic);
-    if (!log) {
-      log = new TopicLog(options.historyLimit, options.historyTtlMs);
-      logs.set(topic, log);
+  let forgotten: StreamPosition | undefined;
+
+  const forget = (topic: Topic, head: StreamPosition) => {
+    logs.delete(topic);
+    forgotten = latest(head, forgotten);
+  };
+  /** Lets go of the topics whose every event expired (the front of the map). */
+  const sweep = (at: number) => {
+    if (historyTtlMs === undefined) return;
+    for (const [topic, log] of logs) {
+      if (!log.expiredAt(at)) break;
+      forget(topic, log.head);
+    }
+  };
+  /** The topic's log if it retains anything at `at`; an expired one is forgotten. */
+  const held = (topic: Topic, at: number): TopicLog | undefined => {
+    const log = logs.get(topic);
+    if (log?.expiredAt(at)) {
+      forget(topic, log.head);
+      return undefined;
     }
     return log;
   };
+  const forgottenRange = (): ReadResult =>
+    forgotten === undefined
+      ? {
+          head: ZERO_POSITION,
+          oldest: undefined,
+          trimmed: false,
+          floor: undefined,
+          holdsCursor: false,
+          entries: [],
+        }
+      : {
+          head: forgotten,
+          oldest: undefined,
+          trimmed: true,
+          floor: forgotten,
+          holdsCursor: false,
+          entries: [],
+        };
+
   const transport = {
     async append(topic, event) {
-      const delivery = logOf(topic).append(event, now());
-      sink.live(topic, delivery);
-      return delivery.position;
+      const at = now();
+      sweep(at);
+      let log = held(topic, at);
+      if (!log) {
+        log = new TopicLog(historyLimit, historyTtlMs, forgotten);
+        logs.set(topic, log);
+      }
+      const result = log.append(event, at);
+      if (typeof result !== 'string') return result;
+      if (historyTtlMs !== undefined) {
+        // Keep the map in order of last publish, so the sweep finds expired topics at its front.
+        logs.delete(topic);
+        logs.set(topic, log);
+      }
+      sink.live(topic, { position: result, event });
+      return result;
     },
     async read(topic, cursor, limit) {
-      return logOf(topic).read(cursor, limit, now());
+      const at = now();
+      return held(topic, at)?.read(cursor, limit, at) ?? forgottenRange();
     },
     async head(topic) {
-      return logs.get(topic)?.head ?? ZERO_POSITION;
+      return held(topic, now())?.head ?? forgotten ?? ZERO_POSITION;
+    },
+    async drop(topic) {
+      const at = now();
+      const head = latest(held(topic, at)?.head, forgotten);
+      // The drop takes a position of its own: the topic's head and floor from now on.
+      const dropped = nextPosition(head, at);
+      forget(topic, dropped);
+      sink.dropped(topic, dropped);
     },
     listen: async () => {},
     unlisten: async () => {},
@@ -66,8 +182,24 @@ function memoryTransport(options: ResolvedBusOptions, now: () => number, sink: T
       logs.clear();
     },
   } satisfies BusTransport;
-  return transport;
+
+  return {
+    transport,
+    stats() {
+      sweep(now());
+      let events = 0;
+      for (const log of logs.values()) {
+        log.expire(now());
+        events += log.size;
+      }
+      return { topics: logs.size, events };
+    },
+  };
 }
 
-/** The bus {@link createMemoryBus} returns: an {@link EventBus} living in this process. */
-export type MemoryBus = EventBus;
+/** The later of two positions, either of which may be missing. */
+function latest(a: StreamPosition | undefined, b: StreamPosition | undefined): StreamPosition | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return comparePositions(a, b) >= 0 ? a : b;
+}

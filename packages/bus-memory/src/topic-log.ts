@@ -6,7 +6,7 @@ import {
   type StreamPosition,
   ZERO_POSITION,
 } from '@repopulse/events-core';
-import type { ReadResult } from '@repopulse/events-core/bus-kit';
+import type { AppendResult, ReadResult } from '@repopulse/events-core/bus-kit';
 import { RingBuffer } from './ring-buffer';
 
 interface Entry {
@@ -14,34 +14,66 @@ interface Entry {
   storedAt: number;
 }
 
-/** One topic's ordered, bounded history and its head position: the memory bus's storage. */
+/**
+ * One topic's ordered, bounded history, its head position and the ids of its retained events:
+ * the memory bus's storage. Storage grows with the events retained (see {@link RingBuffer}).
+ */
 export class TopicLog {
   private readonly entries: RingBuffer<Entry>;
-  private lastPosition: StreamPosition = ZERO_POSITION;
+  /** The retained events by id: an id is remembered exactly as long as its event is retained. */
+  private readonly ids = new Map<string, EventDelivery>();
+  private lastPosition: StreamPosition;
   /** The newest position that left the history (limit or TTL); `undefined` while none did. */
   private floor: StreamPosition | undefined;
+  /** When the newest event was stored (clock of the bus); `-Infinity` before the first. */
+  private lastStoredAt = Number.NEGATIVE_INFINITY;
 
+  /**
+   * @param floor - positions up to this one belong to the topic's forgotten past (a drop, or a
+   *   history that expired and was forgotten): the log starts with it as head and floor, so every
+   *   position it issues is greater and older resume points get a reset. `undefined`: a new topic.
+   */
   constructor(
     historyLimit: number,
     private readonly historyTtlMs: number | undefined,
+    floor: StreamPosition | undefined,
   ) {
     this.entries = new RingBuffer(historyLimit);
+    this.lastPosition = floor ?? ZERO_POSITION;
+    this.floor = floor;
   }
 
-  /** The latest position issued (`0-0` before the first event). */
+  /** The latest position issued (`0-0` before the first event of a new topic). */
   get head(): StreamPosition {
     return this.lastPosition;
   }
 
-  /** Appends an event at the next position and returns its delivery. */
-  append(event: AnyEnvelope, now: number): EventDelivery {
+  /** Events retained now (after the last expiry check). */
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** True when the newest event is older than the age limit at `now`, i.e. nothing is retained. */
+  expiredAt(now: number): boolean {
+    return this.historyTtlMs !== undefined && this.lastStoredAt < now - this.historyTtlMs;
+  }
+
+  /**
+   * Appends an event at the next position and returns its delivery; when an event with the same id
+   * is still retained, stores nothing and returns that event's delivery instead.
+   */
+  append(event: AnyEnvelope, now: number): AppendResult {
     this.expire(now);
+    const known = this.ids.get(event.id);
+    if (known) return known;
     const position = nextPosition(this.lastPosition === ZERO_POSITION ? undefined : this.lastPosition, now);
     this.lastPosition = position;
+    this.lastStoredAt = now;
     const delivery: EventDelivery = { position, event };
+    this.ids.set(event.id, delivery);
     const evicted = this.entries.push({ delivery, storedAt: now });
-    if (evicted) this.floor = evicted.delivery.position;
-    return delivery;
+    if (evicted) this.evicted(evicted);
+    return position;
   }
 
   /**
@@ -69,11 +101,17 @@ export class TopicLog {
     };
   }
 
-  private expire(now: number): void {
+  /** Drops the events older than the age limit at `now`. */
+  expire(now: number): void {
     if (this.historyTtlMs === undefined) return;
     const oldest = now - this.historyTtlMs;
     while (this.entries.length > 0 && (this.entries.at(0) as Entry).storedAt < oldest) {
-      this.floor = (this.entries.shift() as Entry).delivery.position;
+      this.evicted(this.entries.shift() as Entry);
     }
+  }
+
+  private evicted(entry: Entry): void {
+    this.floor = entry.delivery.position;
+    this.ids.delete(entry.delivery.event.id);
   }
 }

@@ -32,3 +32,30 @@ describe('RingBuffer', () => {
     expect(() => new RingBuffer(1.5)).toThrow(RangeError);
   });
 });
+
+describe('RingBuffer storage', () => {
+  it('grows with what it holds up to its capacity, and gives storage back as it empties', () => {
+    const ring = new RingBuffer<number>(5000);
+    expect(ring.slots).toBeLessThanOrEqual(4);
+    for (let n = 0; n < 100; n++) ring.push(n);
+    expect(ring.slots).toBeGreaterThanOrEqual(100);
+    expect(ring.slots).toBeLessThan(256);
+    expect(contents(ring)).toEqual(Array.from({ length: 100 }, (_, i) => i));
+    for (let n = 0; n < 98; n++) ring.shift();
+    expect(contents(ring)).toEqual([98, 99]);
+    expect(ring.slots).toBeLessThanOrEqual(8);
+    ring.push(100);
+    expect(contents(ring)).toEqual([98, 99, 100]);
+  });
+
+  it('wraps around in a grown buffer and evicts at capacity', () => {
+    const ring = new RingBuffer<number>(6);
+    for (let n = 0; n < 4; n++) ring.push(n);
+    ring.shift();
+    ring.shift();
+    for (let n = 4; n < 8; n++) expect(ring.push(n)).toBeUndefined();
+    expect(ring.push(8)).toBe(2);
+    expect(contents(ring)).toEqual([3, 4, 5, 6, 7, 8]);
+    expect(ring.slots).toBe(6);
+  });
+});

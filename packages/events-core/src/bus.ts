@@ -26,7 +26,8 @@ export interface EventDelivery<E extends Envelope = AnyEnvelope> {
  * - `unknown_position`: `after` was not issued by this bus's history (another process, the future).
  * - `expired`: `after` is older than the retained history (limit or TTL).
  * - `malformed`: `after` is not a `<ms>-<seq>` position.
- * - `history_lost`: the store lost its history (e.g. Redis restarted without persistence).
+ * - `history_lost`: the store lost its history (e.g. Redis restarted without persistence), or the
+ *   topic was dropped ({@link EventBus.dropTopic}) while subscribed.
  */
 export type ResetReason = 'unknown_position' | 'expired' | 'malformed' | 'history_lost';
 
@@ -90,6 +91,22 @@ export interface PublishResult<E extends Envelope = AnyEnvelope> {
   position: StreamPosition;
   /** The validated, normalized envelope as stored and delivered. */
   event: E;
+  /**
+   * Set only when nothing was stored because `topic` still retains an event with the same `id`
+   * (a replay of an earlier publish, e.g. by a relay retrying after a crash): `position` and
+   * `event` are then those of the event already stored, which was not delivered again. The id
+   * alone decides: a different envelope with a known id is not stored either. How long a bus
+   * remembers ids is part of its retention: at least as long as the event is retained (see each
+   * bus's README).
+   * @example
+   * ```ts
+   * const first = await bus.publish('repo:42', event);
+   * const again = await bus.publish('repo:42', event);
+   * again.duplicate; // true
+   * again.position === first.position; // true
+   * ```
+   */
+  duplicate?: true;
 }
 
 /** Where an error reported to `onError` came from. */
@@ -144,6 +161,10 @@ export interface EventBus {
    * Validates `event`, appends it to `topic`'s log and delivers it to live subscribers in order.
    * Resolves once stored; rejects with `EventValidationError` for bad input (nothing stored),
    * `BusClosedError` after close, `BusUnavailableError` when the store stayed unreachable.
+   *
+   * Idempotent by event id: while `topic` still retains an event with the same `id`, it stores
+   * and delivers nothing and resolves with that event's position and stored envelope, marked
+   * {@link PublishResult.duplicate} (also when both publishes race, in one process or several).
    */
   publish<K extends EventType>(topic: Topic, event: Envelope<K>): Promise<PublishResult<Envelope<K>>>;
   /**
@@ -156,6 +177,20 @@ export interface EventBus {
    * its head lets a page subscribe from exactly there.
    */
   head(topic: Topic): Promise<StreamPosition>;
+  /**
+   * Deletes `topic`'s whole history and the event ids it remembers. Every subscriber of the topic
+   * (in any process sharing the store) gets one `history_lost` {@link ResetDelivery} and then
+   * continues live. Positions issued afterwards are greater than every position issued before, and
+   * a resume point from before the drop gets a reset, never a silent nothing. Resolves once the
+   * history is gone; rejects like {@link EventBus.publish} (`BusClosedError`, `BusUnavailableError`,
+   * `BusError` `invalid_topic`).
+   * @example
+   * ```ts
+   * await db.deleteRepository(42);
+   * await bus.dropTopic('repo:42'); // a new repository 42 never replays the old one's events
+   * ```
+   */
+  dropTopic(topic: Topic): Promise<void>;
   /** Counts of active topics and subscriptions. */
   stats(): BusStats;
   /** Ends every subscription and releases all resources; later publishes reject with `bus_closed`. */

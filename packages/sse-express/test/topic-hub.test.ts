@@ -25,6 +25,7 @@ function counting(bus: EventBus) {
       calls.head++;
       return bus.head(topic);
     },
+    dropTopic: (topic) => bus.dropTopic(topic),
     stats: () => bus.stats(),
     close: () => bus.close(),
   };

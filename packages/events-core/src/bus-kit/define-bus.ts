@@ -10,7 +10,7 @@ import type { BusTransport, TransportSink } from './transport';
 
 /**
  * Builds an `EventBus` from a transport's primitives. The bus part is the same for every store:
- * closed state, topic and envelope validation, handler isolation, the replay-then-live merge by
+ * closed state, topic and envelope validation, idempotent publish results, handler isolation, the replay-then-live merge by
  * position with its reset decisions, catch-up after an interruption, subscription bookkeeping,
  * `stats()` and release on unsubscribe, abort and close.
  *
@@ -43,6 +43,10 @@ export function defineBus(
       const merges = topics.get(topic);
       if (merges) for (const merge of merges) merge.onLive(delivery);
     },
+    dropped(topic, head) {
+      const merges = topics.get(topic);
+      if (merges) for (const merge of merges) merge.onDropped(head);
+    },
     wants: (topic) => topics.has(topic),
     interrupted: (only) => each(only && [...only], (merge) => merge.pause()),
     recovered: (only) => each(only && [...only], (merge) => merge.catchUp()),
@@ -61,8 +65,15 @@ export function defineBus(
       if (closed) throw new BusClosedError();
       assertTopic(topic);
       const stored = parseEnvelope(event, { maxBytes: maxEventBytes });
-      const position = await transport.append(topic, stored, envelopeJson(stored));
-      return { position, event: stored as unknown as typeof event };
+      const result = await transport.append(topic, stored, envelopeJson(stored));
+      if (typeof result === 'string') return { position: result, event: stored as unknown as typeof event };
+      return { position: result.position, event: result.event as unknown as typeof event, duplicate: true };
+    },
+
+    async dropTopic(topic) {
+      if (closed) throw new BusClosedError();
+      assertTopic(topic);
+      await transport.drop(topic);
     },
 
     async subscribe(topic, handler, subscribeOptions = {}) {

@@ -16,4 +16,4 @@ export { defineBus } from './define-bus';
 export { isolateHandler } from './handler-isolation';
 export { REPLAY_PAGE_SIZE, type ReadResult, ReplayMerge, type ReplayMergeHost } from './replay-merge';
 export { type CursorOrigin, decideReplay, type RetainedRange } from './reset-decision';
-export type { BusTransport, TransportSink } from './transport';
+export type { AppendResult, BusTransport, TransportSink } from './transport';

@@ -53,7 +53,8 @@ export class ReplayMerge {
   private catchingUp = true;
   private running = false;
   private again = false;
-  private buffer: EventDelivery[] = [];
+  /** Live events (and drops, as their `history_lost` reset) held while catching up. */
+  private buffer: (EventDelivery | ResetDelivery)[] = [];
 
   /** @param after - the subscriber's resume point; `undefined` for live only. */
   constructor(
@@ -71,6 +72,18 @@ export class ReplayMerge {
     if (!this.active) return;
     if (this.catchingUp) this.buffer.push(delivery);
     else this.forward(delivery);
+  }
+
+  /**
+   * The topic was dropped; `head` is its head afterwards. Delivers one `history_lost` reset at
+   * `head` in order with live events (held with them while catching up), unless this subscription
+   * is already at or past `head` (a catch-up that read the topic after the drop reset it already).
+   */
+  onDropped(head: StreamPosition): void {
+    if (!this.active) return;
+    const reset: ResetDelivery = { reset: true, position: head, reason: 'history_lost' };
+    if (this.catchingUp) this.buffer.push(reset);
+    else this.forward(reset);
   }
 
   /** Live events may be missing from now on: buffer them until the next catch-up has run. */
@@ -182,7 +195,7 @@ export class ReplayMerge {
     this.host.deliver(delivery);
   }
 
-  private forward(delivery: EventDelivery): void {
+  private forward(delivery: EventDelivery | ResetDelivery): void {
     if (!this.active) return;
     if (this.last !== undefined && !follows(delivery.position, this.last)) return;
     this.last = delivery.position;

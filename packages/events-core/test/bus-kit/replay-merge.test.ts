@@ -107,6 +107,43 @@ describe('ReplayMerge', () => {
     expect(h.positions()).toEqual(['1-1', '1-2', '1-3', '1-4', '1-5']);
   });
 
+  it('a drop is one history_lost reset at the new head, then live; an older or repeated drop is ignored', async () => {
+    const h = scriptedHost();
+    for (let n = 0; n < 3; n++) h.store(n);
+    const merge = await h.started('1-0');
+    merge.onDropped('1-5');
+    merge.onDropped('1-5'); // the same drop heard twice
+    merge.onLive(at(4)); // from before the drop: already covered by the reset
+    merge.onLive(at(6));
+    expect(h.positions()).toEqual(['1-1', '1-2', 'reset:history_lost', '1-6']);
+    expect(h.delivered[2]).toEqual({ reset: true, position: '1-5', reason: 'history_lost' });
+    expect(merge.position).toBe('1-6');
+  });
+
+  it('a drop heard while catching up is held in order with the live events around it', async () => {
+    const h = scriptedHost();
+    for (let n = 0; n < 3; n++) h.store(n);
+    const merge = new ReplayMerge(h.host, '1-0');
+    const started = merge.start();
+    merge.onLive(h.store(3));
+    merge.onDropped('1-4');
+    merge.onLive(at(5));
+    await h.drain();
+    await started;
+    expect(h.positions()).toEqual(['1-1', '1-2', '1-3', 'reset:history_lost', '1-5']);
+  });
+
+  it('a drop the catch-up already read past (its reset came from the store) gives no second reset', async () => {
+    const h = scriptedHost();
+    for (let n = 0; n < 3; n++) h.store(n);
+    const merge = new ReplayMerge(h.host, 'garbage');
+    const started = merge.start();
+    merge.onDropped('1-1'); // before the head the malformed reset is decided at (1-2)
+    await h.drain();
+    await started;
+    expect(h.positions()).toEqual(['reset:malformed']);
+  });
+
   it('pages through a replay longer than one page', async () => {
     const h = scriptedHost();
     const total = REPLAY_PAGE_SIZE * 2 + 10;

@@ -1,0 +1,150 @@
+import { checkOptions } from '@repopulse/events-core';
+import { OutboxError } from '../outbox-error';
+import type { OutboxRowInput, OutboxStore, PendingRow, StoreBacklog } from '../store';
+import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';
+
+/** A prepared statement, as better-sqlite3 makes them. */
+export interface SqliteStatement {
+  /** Runs the statement. */
+  run(...params: unknown[]): unknown;
+  /** Every row. */
+  all(...params: unknown[]): unknown[];
+  /** The first row. */
+  get(...params: unknown[]): unknown;
+}
+
+/** The part of a better-sqlite3 `Database` the store uses (better-sqlite3 12 or newer). */
+export interface SqliteDatabase {
+  /** True while a transaction is open on the connection. */
+  readonly inTransaction: boolean;
+  /** Prepares `source`. */
+  prepare(source: string): SqliteStatement;
+  /** Runs SQL without results. */
+  exec(source: string): unknown;
+}
+
+/** Options of {@link createSqliteStore}. */
+export interface SqliteStoreOptions {
+  /**
+   * The outbox table, created if missing (with its indexes).
+   * @default 'repopulse_outbox'
+   */
+  table?: string;
+}
+
+/** How often the relay looks again while the connection it shares has a transaction open. */
+const BUSY_RETRY_MS = 2;
+
+/**
+ * The outbox store for a better-sqlite3 database (12 or newer): `enqueue(db, topic, event)` writes a
+ * row synchronously inside the transaction open on `db` (`db.transaction(fn)` or `BEGIN`), and throws
+ * `OutboxError('not_in_transaction')` outside one. Creates the table if missing.
+ *
+ * SQLite has one writer at a time, so row ids grow in commit order: the relay publishes in commit
+ * order with no lock. The relay reads and marks rows through the same connection, never while a
+ * transaction is open on it. One process relays a database file (run other processes with
+ * `relay: false`).
+ *
+ * @example
+ * ```ts
+ * const db = new Database('app.db');
+ * const outbox = createOutbox({ store: createSqliteStore(db), bus });
+ * db.transaction(() => {
+ *   db.prepare('UPDATE tasks SET status = ? WHERE id = ?').run('completed', 7);
+ *   outbox.enqueue(db, 'repo:42', createEvent('task.status_changed', { from: 'running', to: 'completed' }));
+ * })();
+ * ```
+ */
+export function createSqliteStore(
+  db: SqliteDatabase,
+  options: SqliteStoreOptions = {},
+): OutboxStore<SqliteDatabase, void> {
+  const scope = 'createSqliteStore';
+  checkOptions(scope, options, { optional: ['table'] });
+  const name = options.table ?? DEFAULT_OUTBOX_TABLE;
+  const table = quotedTable(scope, name, false);
+  db.exec(`
+    CREATE TABLE IF NOT EXISTS ${table} (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      topic TEXT NOT NULL,
+      event_id TEXT NOT NULL,
+      event TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      delivered_at INTEGER,
+      failed_at INTEGER,
+      error TEXT
+    );
+    CREATE INDEX IF NOT EXISTS "${name}_pending" ON ${table} (topic, id)
+      WHERE delivered_at IS NULL AND failed_at IS NULL;
+    CREATE INDEX IF NOT EXISTS "${name}_failed" ON ${table} (id) WHERE failed_at IS NOT NULL;
+    CREATE INDEX IF NOT EXISTS "${name}_delivered" ON ${table} (delivered_at) WHERE delivered_at IS NOT NULL;
+  `);
+  const PENDING = 'delivered_at IS NULL AND failed_at IS NULL';
+  const insertSql = `INSERT INTO ${table} (topic, event_id, event, created_at) VALUES (?, ?, ?, ?)`;
+  const insert = db.prepare(insertSql);
+  const topics = db.prepare(`SELECT DISTINCT topic FROM ${table} WHERE ${PENDING}`);
+  const pending = db.prepare(
+    `SELECT id, event FROM ${table} WHERE topic = ? AND ${PENDING} ORDER BY id LIMIT ?`,
+  );
+  const deliver = db.prepare(
+    `UPDATE ${table} SET delivered_at = ? WHERE topic = ? AND id BETWEEN ? AND ? AND ${PENDING}`,
+  );
+  const remove = db.prepare(`DELETE FROM ${table} WHERE topic = ? AND id BETWEEN ? AND ? AND ${PENDING}`);
+  const fail = db.prepare(
+    `UPDATE ${table} SET failed_at = ?, error = ? WHERE topic = ? AND id = ? AND ${PENDING}`,
+  );
+  const prune = db.prepare(`DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND delivered_at < ?`);
+  const backlog = db.prepare(
+    `SELECT count(*) AS pending, min(created_at) AS oldest FROM ${table} WHERE ${PENDING}`,
+  );
+  const failed = db.prepare(`SELECT count(*) AS failed FROM ${table} WHERE failed_at IS NOT NULL`);
+
+  /** Waits until no transaction is open on the shared connection (a caller's, between its BEGIN and COMMIT). */
+  const idle = async () => {
+    while (db.inTransaction) await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
+  };
+
+  return {
+    wakesAtCommit: false,
+    write(tx, row: OutboxRowInput) {
+      if (!tx?.inTransaction) {
+        throw new OutboxError(
+          'not_in_transaction',
+          'enqueue needs the connection of an open transaction (inside db.transaction(...) or after BEGIN), so the event commits or rolls back with the state change',
+          { topic: row.topic },
+        );
+      }
+      (tx === db ? insert : tx.prepare(insertSql)).run(row.topic, row.eventId, row.event, row.createdAt);
+    },
+    async pendingTopics() {
+      await idle();
+      return (topics.all() as { topic: string }[]).map((r) => r.topic);
+    },
+    async pending(topic, limit) {
+      await idle();
+      return pending.all(topic, limit) as PendingRow[];
+    },
+    async markDelivered(topic, firstId, lastId, prune) {
+      await idle();
+      if (prune) remove.run(topic, firstId, lastId);
+      else deliver.run(Date.now(), topic, firstId, lastId);
+    },
+    async markFailed(topic, id, reason) {
+      await idle();
+      fail.run(Date.now(), reason, topic, id);
+    },
+    async prune(before) {
+      await idle();
+      return (prune.run(before) as { changes: number }).changes;
+    },
+    async backlog(): Promise<StoreBacklog> {
+      await idle();
+      const row = backlog.get() as { pending: number; oldest: number | null };
+      return {
+        pending: row.pending,
+        oldestPendingAt: row.oldest ?? undefined,
+        failed: (failed.get() as { failed: number }).failed,
+      };
+    },
+  };
+}
