@@ -10,7 +10,11 @@ import { createSqliteStore } from '../src/sqlite/index';
 import { replayTopic } from './helpers/collect';
 import { openApp, sqliteFile } from './helpers/sqlite-file';
 
-const mode = requirement('outbox', (await reachableRedis()) ? undefined : 'no Redis at REDIS_URL', 'the outbox crash tests');
+const mode = requirement(
+  'outbox',
+  (await reachableRedis()) ? undefined : 'no Redis at REDIS_URL',
+  'the outbox crash tests',
+);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../..');
 
@@ -20,10 +24,19 @@ afterEach(async () => {
 });
 
 /** Runs the app process until it is killed (by the parent or itself); resolves to the ids it committed. */
-function runApp(config: Record<string, unknown>, killAfterCommit: boolean): Promise<{ ids: string[]; signal: string | null }> {
+function runApp(
+  config: Record<string, unknown>,
+  killAfterCommit: boolean,
+): Promise<{ ids: string[]; signal: string | null }> {
   const child = spawn(
     process.execPath,
-    ['--conditions=@repopulse/source', '--import', 'tsx', join(here, 'fixtures/app-process.ts'), JSON.stringify(config)],
+    [
+      '--conditions=@repopulse/source',
+      '--import',
+      'tsx',
+      join(here, 'fixtures/app-process.ts'),
+      JSON.stringify(config),
+    ],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -42,7 +55,8 @@ function runApp(config: Record<string, unknown>, killAfterCommit: boolean): Prom
   });
   return new Promise((resolve, reject) => {
     child.once('exit', (code, signal) => {
-      if (ids.length === 0) reject(new Error(`the app process exited (${code ?? signal}) before committing:\n${err}`));
+      if (ids.length === 0)
+        reject(new Error(`the app process exited (${code ?? signal}) before committing:\n${err}`));
       else resolve({ ids, signal });
     });
   });

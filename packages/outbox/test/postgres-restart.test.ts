@@ -1,6 +1,11 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent } from '@repopulse/events-core';
-import { type PostgresProcess, postgresServerMissing, requirement, startPostgres } from '@repopulse/test-support';
+import {
+  type PostgresProcess,
+  postgresServerMissing,
+  requirement,
+  startPostgres,
+} from '@repopulse/test-support';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOutbox, type OutboxError } from '../src/index';
@@ -65,7 +70,9 @@ describe.skipIf(mode === 'skip')('the Postgres store while its server restarts',
         expect(errors.map((e) => e.code)).toContain('store_failed');
         expect(errors.filter((e) => e.code === 'event_refused' || e.code === 'order_violated')).toEqual([]);
         for (const topic of TOPICS) {
-          const rows = await pool.query(`SELECT event_id FROM ${table} WHERE topic = $1 ORDER BY id`, [topic]);
+          const rows = await pool.query(`SELECT event_id FROM ${table} WHERE topic = $1 ORDER BY id`, [
+            topic,
+          ]);
           const delivered = (await replayTopic(bus, topic)).map((e) => e.event.id);
           expect(delivered).toEqual(rows.rows.map((r) => r.event_id));
         }

@@ -9,20 +9,28 @@ export async function replayTopic(
   const got: { position: StreamPosition; event: AnyEnvelope }[] = [];
   if (head === '0-0') return got;
   let reached!: () => void;
-  const done = new Promise<void>((resolve) => {
+  let failed!: (error: Error) => void;
+  const done = new Promise<void>((resolve, reject) => {
     reached = resolve;
+    failed = reject;
   });
   const sub = await bus.subscribe(
     topic,
     (delivery) => {
-      if (delivery.reset) throw new Error(`unexpected reset ${delivery.reason}`);
+      if (delivery.reset) {
+        failed(new Error(`replaying ${topic} from its start got a ${delivery.reason} reset`));
+        return;
+      }
       got.push({ position: delivery.position, event: delivery.event });
       if (delivery.position === head) reached();
     },
     { after: '0-0' },
   );
-  await done;
-  await sub.unsubscribe();
+  try {
+    await done;
+  } finally {
+    await sub.unsubscribe();
+  }
   return got;
 }
 
