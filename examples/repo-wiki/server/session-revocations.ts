@@ -1,4 +1,5 @@
 import {
+  type AnyEnvelope,
   createEvent,
   type EventBus,
   field,
@@ -39,11 +40,14 @@ export interface SessionRevocations {
 /**
  * Listens (live) on `topic` for `session.revoked` and ends the named session's streams on this
  * instance. The session row is already gone from the shared database, so a reconnect gets 401
- * everywhere; this only closes what is open.
+ * everywhere; this only closes what is open. The announcement goes through the outbox
+ * (`announce`), so a bus outage delays it instead of losing it.
  */
 export async function createSessionRevocations(options: {
   bus: EventBus;
   topic: string;
+  /** Commits `event` to the outbox for `topic` (its own transaction). */
+  announce(event: AnyEnvelope): void;
   openStreams: OpenStreams;
   log: Logger;
 }): Promise<SessionRevocations> {
@@ -58,7 +62,7 @@ export async function createSessionRevocations(options: {
     async revoke(sessionId) {
       openStreams.closeSession(sessionId);
       try {
-        await bus.publish(topic, createEvent('session.revoked', { session: sessionId }));
+        options.announce(createEvent('session.revoked', { session: sessionId }));
       } catch (error) {
         // The session is revoked in the database regardless; only other instances' open streams
         // stay open until the session would have ended.
