@@ -220,7 +220,9 @@ export async function createApp(
       closing ??= (async () => {
         await runner.close();
         await repos.close();
-        const failed = tasks.failInterrupted('interrupted: the server shut down while the task was in progress');
+        const failed = tasks.failInterrupted(
+          'interrupted: the server shut down while the task was in progress',
+        );
         if (failed > 0) log.warn('shutdown: unfinished tasks marked failed', { count: failed });
         await outbox.drained(SHUTDOWN_RELAY_MS).catch(async () => {
           const { pending } = await outbox.stats();

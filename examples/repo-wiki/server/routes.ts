@@ -53,8 +53,19 @@ function requestId(): string | undefined {
 
 /** Builds the `/api` router: login, repositories, tasks, documents. */
 export function createApiRouter(deps: RouteDeps): express.Router {
-  const { db, snapshotPosition, auth, repos, tasks, documents, events, topics, revocations, loginThrottle, log } =
-    deps;
+  const {
+    db,
+    snapshotPosition,
+    auth,
+    repos,
+    tasks,
+    documents,
+    events,
+    topics,
+    revocations,
+    loginThrottle,
+    log,
+  } = deps;
   const router = express.Router();
   /** Records a successful action on the repository topic (titles its group in the Activity panel). */
   const started = (req: Request, repo: RepoRef, action: ActionName) => {

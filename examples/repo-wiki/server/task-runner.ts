@@ -107,7 +107,9 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     for (let ahead = from; ahead < waiting.length; ahead++) {
       const taskId = waiting[ahead] as number;
       try {
-        runInAction(worker.actions.get(taskId), () => tasks.queuePosition(repo, taskId, ahead, waiting.length));
+        runInAction(worker.actions.get(taskId), () =>
+          tasks.queuePosition(repo, taskId, ahead, waiting.length),
+        );
       } catch (error) {
         log.error('queue position not recorded', { repo_id: repoId, task_id: taskId, error });
       }

@@ -190,11 +190,7 @@ export class RepositoryService {
       )
       .all(this.#deps.instanceId) as { id: number }[];
     for (const { id } of rows) {
-      this.setStatus(
-        id,
-        'error',
-        'interrupted: the server stopped while the repository was being cloned',
-      );
+      this.setStatus(id, 'error', 'interrupted: the server stopped while the repository was being cloned');
     }
     return rows.length;
   }

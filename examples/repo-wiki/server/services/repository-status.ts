@@ -28,7 +28,8 @@ export function recomputeRepositoryStatus(
   const change: RepoStatusChangedPayload = { from: repo.status, to };
   if (to === 'error') {
     const failed = tasks.filter((t) => t.status === 'failed').sort((a, b) => a.ord - b.ord);
-    if (failed.length > 0) change.error_msg = `${failed.length} task(s) failed: ${failed[0]?.error_msg ?? ''}`;
+    if (failed.length > 0)
+      change.error_msg = `${failed.length} task(s) failed: ${failed[0]?.error_msg ?? ''}`;
   }
   db.prepare('UPDATE repositories SET status = ?, error_msg = ?, updated_at = ? WHERE id = ?').run(
     to,
