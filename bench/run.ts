@@ -7,6 +7,7 @@ import { busPublish } from './bus-publish';
 import { benchBusThroughput } from './bus-throughput';
 import { machine } from './markdown';
 import { memoryBusVsMitt } from './memory-bus';
+import { outbox } from './outbox/index';
 import type { BenchSection, ChartBar, Scenario } from './scenario';
 import { burst } from './sse/burst';
 import { churn } from './sse/churn';
@@ -26,6 +27,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-publish': busPublish,
   'bus-throughput': async (context) => ({ markdown: await benchBusThroughput(context) }),
   'bus-cluster': async (context) => ({ markdown: await benchBusCluster(context) }),
+  outbox,
 };
 
 const args = process.argv.slice(2);

@@ -25,16 +25,10 @@ const redisServer = spawn(
     stdio: 'ignore',
   },
 );
-const redis = new Redis({ port, lazyConnect: true, retryStrategy: () => 50 });
-for (let i = 0; ; i++) {
-  try {
-    await redis.connect();
-    break;
-  } catch {
-    if (i > 100) throw new Error('redis-server did not start');
-    await sleep(50);
-  }
-}
+// Commands wait in ioredis's offline queue while the server starts (a loaded machine takes seconds).
+const redis = new Redis({ port, retryStrategy: () => 50 });
+redis.on('error', () => {});
+await redis.ping();
 const usedMemory = async () => Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1]);
 
 const app = await startServer(
@@ -74,13 +68,17 @@ for (let run = 0; run < runs; run++) {
   }
 }
 await app.idle();
-const [key] = await redis.keys(`measure:*repo:${repository.id}*`);
-const events = await redis.xlen(key as string);
-const usage = Number(await redis.call('MEMORY', 'USAGE', key as string, 'SAMPLES', '0'));
+// The topic's stream, and next to it the id hash and id list of idempotent publish.
+const topicKeys = await redis.keys(`measure:*repo:${repository.id}*`);
+const key = topicKeys.find((k) => !k.endsWith(':ids') && !k.endsWith(':idlog')) as string;
+const events = await redis.xlen(key);
+const memoryUsage = async (k: string) => Number(await redis.call('MEMORY', 'USAGE', k, 'SAMPLES', '0'));
+const usage = await memoryUsage(key);
+const idUsage = (await memoryUsage(`${key}:ids`)) + (await memoryUsage(`${key}:idlog`));
 const after = await usedMemory();
 
 // The same envelopes into a memory bus: heap growth per retained event.
-const envelopes: AnyEnvelope[] = (await redis.xrange(key as string, '-', '+')).map(([, fields]) =>
+const envelopes: AnyEnvelope[] = (await redis.xrange(key, '-', '+')).map(([, fields]) =>
   JSON.parse(fields[fields.indexOf('e') + 1] ?? fields[1] ?? '{}'),
 );
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -105,6 +103,7 @@ console.log(
         envelopes.reduce((n, e) => n + JSON.stringify(e).length, 0) / envelopes.length,
       ),
       redis_memory_usage_bytes_per_event: Math.round(usage / events),
+      redis_id_keys_memory_usage_bytes_per_event: Math.round(idUsage / events),
       redis_used_memory_delta_bytes_per_event: Math.round((after - before) / events),
       memory_bus_heap_bytes_per_event: gc
         ? Math.round((heapAfter - heapBefore) / (envelopes.length * copies))

@@ -1,1 +1,6 @@
-export { createMemoryBus, type MemoryBus, type MemoryBusOptions } from './memory-bus';
+export {
+  createMemoryBus,
+  type MemoryBus,
+  type MemoryBusOptions,
+  type MemoryHistoryStats,
+} from './memory-bus';

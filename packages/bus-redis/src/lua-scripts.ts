@@ -1,6 +1,7 @@
 /**
- * Lua run inside Redis. Both scripts touch one key (the topic's stream), so they work on a
- * Redis Cluster: the key is hash-tagged per topic (see `topicKey`).
+ * Lua run inside Redis. Each script touches the keys of one topic only (its stream, and for the
+ * append and drop scripts the stream's id keys, see `idKeysOf`), all hash-tagged per topic (see
+ * `topicKey`), so they work on a Redis Cluster.
  */
 
 /**
@@ -17,36 +18,103 @@ end
 `;
 
 /**
- * Appends a batch of events and announces them, atomically: per event `XADD MAXLEN ~` (through
- * `pcall`, so one refused event does not fail the others), then per topic the age trim and one
- * `PUBLISH` of the topic's new events as lines `<position> <envelope JSON>` joined by `\n`
- * (envelope JSON never holds a raw newline). Because storing and announcing happen in one script,
- * a subscriber that reads the stream after its channel subscription is active misses nothing.
- *
- * KEYS: the batch's topic streams (each also its channel) · ARGV[1] MAXLEN · ARGV[2] TTL ms
- * (0 = none) · then per event: index into KEYS, event id, envelope JSON. Returns one entry per
- * event: its position, or `!<error>` when Redis refused it (nothing stored or announced for it).
+ * Forgets the ids of trimmed entries. The id list mirrors the newest entries of the stream (one id
+ * pushed per `XADD`, and trimming only ever removes the oldest entries), so when it is longer than
+ * the stream its extra head holds exactly the trimmed ids: popped and deleted from the hash, in
+ * chunks (Lua's `unpack` has a stack limit). Amortized O(1) per appended event.
  */
-export const APPEND_SCRIPT = `${TRIM_BY_AGE}
-local maxlen, ttl = ARGV[1], tonumber(ARGV[2])
-local out, lines = {}, {}
-for a = 3, #ARGV, 3 do
-  local k = tonumber(ARGV[a])
-  local id = redis.pcall('XADD', KEYS[k], 'MAXLEN', '~', maxlen, '*', 'i', ARGV[a + 1], 'e', ARGV[a + 2])
-  if type(id) == 'table' then
-    out[#out + 1] = '!' .. tostring(id.err)
-  else
-    out[#out + 1] = id
-    local topic = lines[k]
-    if not topic then topic = {}; lines[k] = topic end
-    topic[#topic + 1] = id .. ' ' .. ARGV[a + 2]
+const FORGET_TRIMMED = `
+local function forget_trimmed(key, ids, idlog)
+  local extra = redis.call('LLEN', idlog) - redis.call('XLEN', key)
+  while extra > 0 do
+    local gone = redis.call('LPOP', idlog, math.min(extra, 512))
+    redis.call('HDEL', ids, unpack(gone))
+    extra = extra - #gone
   end
 end
+`;
+
+/**
+ * Appends a batch of events and announces them, atomically. Per topic first the age trim; then per
+ * event the idempotence check — an id the stream still retains (its hash has it) is answered with
+ * the stored entry and neither stored nor announced again — else `XADD MAXLEN ~` (through `pcall`,
+ * so one refused event does not fail the others), the id recorded and the ids of entries the
+ * trim removed forgotten; then per topic one `PUBLISH` of its new events as lines
+ * `<position> <envelope JSON>` joined by `\n` (envelope JSON never holds a raw newline). Because
+ * storing and announcing happen in one script, a subscriber that reads the stream after its
+ * channel subscription is active misses nothing, and two appends of one id never both store it.
+ *
+ * KEYS: per topic of the batch its stream (also its channel), then its id hash and id list (see
+ * `idKeysOf`) · ARGV[1] MAXLEN · ARGV[2] TTL ms (0 = none) · then per event: index into KEYS of
+ * its stream, event id, envelope JSON. Returns one entry per event: its position; `{position,
+ * envelope JSON}` of the stored event when its id was already retained; or `!<error>` when Redis
+ * refused it (nothing stored or announced for it).
+ */
+export const APPEND_SCRIPT = `${TRIM_BY_AGE}${FORGET_TRIMMED}
+local maxlen, ttl = ARGV[1], tonumber(ARGV[2])
+local out, lines, refused = {}, {}, {}
+local function prepare(key, ids, idlog)
+  trim_by_age(key, ttl)
+  forget_trimmed(key, ids, idlog)
+end
+local function stored_json(key, position)
+  local entry = redis.call('XRANGE', key, position, position)[1]
+  if not entry then return nil end
+  local fields = entry[2]
+  for f = 1, #fields, 2 do
+    if fields[f] == 'e' then return fields[f + 1] end
+  end
+  return nil
+end
+local function append(k, id, json)
+  local key, ids, idlog = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  if refused[k] == nil then
+    -- A key Redis refuses (e.g. not a stream) fails its own events only.
+    local ok, err = pcall(prepare, key, ids, idlog)
+    refused[k] = (not ok) and (type(err) == 'table' and tostring(err.err) or tostring(err)) or false
+  end
+  if refused[k] then return '!' .. refused[k] end
+  local known = redis.call('HGET', ids, id)
+  if known then
+    local json_stored = stored_json(key, known)
+    if json_stored then return {known, json_stored} end
+  end
+  local position = redis.pcall('XADD', key, 'MAXLEN', '~', maxlen, '*', 'i', id, 'e', json)
+  if type(position) == 'table' then return '!' .. tostring(position.err) end
+  redis.call('HSET', ids, id, position)
+  redis.call('RPUSH', idlog, id)
+  forget_trimmed(key, ids, idlog)
+  local topic = lines[k]
+  if not topic then topic = {}; lines[k] = topic end
+  topic[#topic + 1] = position .. ' ' .. json
+  return position
+end
+for a = 3, #ARGV, 3 do
+  out[#out + 1] = append(tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2])
+end
 for k, topic in pairs(lines) do
-  trim_by_age(KEYS[k], ttl)
   redis.call('PUBLISH', KEYS[k], table.concat(topic, '\\n'))
 end
 return out
+`;
+
+/** The text of the announcement line of a drop: `<head> dropped` (an envelope line has JSON there). */
+export const DROPPED_MARK = 'dropped';
+
+/**
+ * Drops a topic's history, atomically: the drop takes a position of its own (an entry added and
+ * trimmed away at once, so the stream stays, empty, with that position as its last id: later
+ * entries get greater ids, and the read script sees every earlier position as trimmed away), the
+ * id hash and list are deleted, and subscribers are told with a line `<position> dropped`.
+ *
+ * KEYS[1] stream (also its channel) · KEYS[2] id hash · KEYS[3] id list. Returns the position.
+ */
+export const DROP_SCRIPT = `
+local id = redis.call('XADD', KEYS[1], '*', 'd', '1')
+redis.call('XTRIM', KEYS[1], 'MAXLEN', 0)
+redis.call('DEL', KEYS[2], KEYS[3])
+redis.call('PUBLISH', KEYS[1], id .. ' ${DROPPED_MARK}')
+return id
 `;
 
 /**

@@ -1,4 +1,7 @@
 import type { StreamPosition } from '@repopulse/events-core';
+import type { AppendResult } from '@repopulse/events-core/bus-kit';
+import { idKeysOf } from './keys';
+import { decodeEnvelope } from './stream-snapshot';
 
 /** Runs the append script for one batch: `keys` and `args` as {@link APPEND_SCRIPT} takes them. */
 export type AppendBatchRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
@@ -27,8 +30,11 @@ export interface BatchItem {
   readonly id: string;
   /** The envelope JSON. */
   readonly json: string;
-  /** Called once with the position Redis stored the event at. */
-  stored(position: StreamPosition): void;
+  /**
+   * Called once with the position Redis stored the event at, or with the event already stored
+   * under its id (nothing was stored or announced).
+   */
+  stored(result: AppendResult): void;
   /** Called once when Redis refused the event or the script call failed. */
   failed(error: unknown): void;
 }
@@ -90,7 +96,8 @@ export class PublishBatcher {
     for (const item of batch) {
       let k = index.get(item.key);
       if (k === undefined) {
-        k = keys.push(item.key);
+        // The stream, then its id hash and id list: the script finds them at k, k + 1, k + 2.
+        k = keys.push(item.key, ...idKeysOf(item.key)) - 2;
         index.set(item.key, k);
       }
       args.push(k, item.id, item.json);
@@ -111,6 +118,9 @@ function settle(batch: BatchItem[], reply: unknown): void {
     const result = results[i];
     if (typeof result === 'string' && result.length > 0 && result[0] !== '!') {
       item.stored(result as StreamPosition);
+    } else if (Array.isArray(result) && result.length === 2) {
+      // The id was already retained: the stored event's position and envelope JSON.
+      item.stored({ position: result[0] as StreamPosition, event: decodeEnvelope(String(result[1])) });
     } else {
       item.failed(new Error(typeof result === 'string' ? result.slice(1) : 'no reply for this event'));
     }

@@ -1,4 +1,5 @@
-import { BusClosedError, BusUnavailableError, type StreamPosition } from '@repopulse/events-core';
+import { BusClosedError, BusUnavailableError } from '@repopulse/events-core';
+import type { AppendResult } from '@repopulse/events-core/bus-kit';
 import type { BatchItem } from './publish-batch';
 
 /** Settings of a {@link PublishQueue}. */
@@ -25,14 +26,14 @@ class Pending implements BatchItem {
     readonly id: string,
     readonly json: string,
     readonly deadline: number,
-    readonly resolve: (position: StreamPosition) => void,
+    readonly resolve: (position: AppendResult) => void,
     readonly reject: (error: unknown) => void,
   ) {}
 
-  stored(position: StreamPosition): void {
+  stored(result: AppendResult): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    this.resolve(position);
+    this.resolve(result);
     this.queue.settled();
   }
 
@@ -73,7 +74,7 @@ export class PublishQueue {
   }
 
   /** Sends one event (`key`, `id`, `json`) now or once the connection is ready, within the timeout. */
-  run(key: string, id: string, json: string): Promise<StreamPosition> {
+  run(key: string, id: string, json: string): Promise<AppendResult> {
     const ready = this.options.isReady();
     if (!ready && this.waiting >= this.options.maxPending) {
       return Promise.reject(
@@ -82,7 +83,7 @@ export class PublishQueue {
         ),
       );
     }
-    return new Promise<StreamPosition>((resolve, reject) => {
+    return new Promise<AppendResult>((resolve, reject) => {
       const deadline = Date.now() + this.options.timeoutMs;
       const item = new Pending(this, key, id, json, deadline, resolve, reject);
       this.queue.push(item);

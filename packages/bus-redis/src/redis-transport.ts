@@ -10,15 +10,17 @@ import type { Cluster, Redis } from 'ioredis';
 import { appendRunner } from './append-runner';
 import { ChannelHub } from './channel-hub';
 import { keySlot } from './cluster/key-slot';
+import { SHARDED_DROP_SCRIPT } from './cluster/sharded-append-script';
 import { ShardedHub } from './cluster/sharded-hub';
-import { topicKey } from './keys';
+import { idKeysOf, topicKey } from './keys';
 import type { LiveHubEvents } from './live-hub';
 import { LocalEnvelopes } from './local-envelopes';
 import { LuaScript } from './lua-script';
-import { READ_SCRIPT } from './lua-scripts';
+import { DROP_SCRIPT, DROPPED_MARK, READ_SCRIPT } from './lua-scripts';
 import { PublishBatcher } from './publish-batch';
 import { PublishQueue } from './publish-queue';
 import { ReadyGate, withTimeout } from './ready-gate';
+import { runReplicated } from './replicated-publish';
 import { decodeEnvelope, parseSnapshot } from './stream-snapshot';
 
 /** What {@link redisTransport} works with: resolved options and the connections. */
@@ -42,6 +44,8 @@ export interface RedisTransportSettings {
 }
 
 const readScript = new LuaScript(READ_SCRIPT);
+const dropScript = new LuaScript(DROP_SCRIPT);
+const shardedDropScript = new LuaScript(SHARDED_DROP_SCRIPT);
 
 /**
  * The Redis bus's primitives over one Redis: `append` joins the publishes of a tick into append
@@ -49,7 +53,8 @@ const readScript = new LuaScript(READ_SCRIPT);
  * {@link PublishQueue}; `read` runs the read script (a page after a
  * cursor plus the retained range, one consistent snapshot); `head` is a read of the range only;
  * live notification is one Pub/Sub connection with reference-counted channels ({@link ChannelHub}),
- * whose drop and resubscribe are reported to the bus as `interrupted` / `recovered`.
+ * whose drop and resubscribe are reported to the bus as `interrupted` / `recovered`; `drop` runs
+ * the drop script, whose announcement reaches every process's subscribers as `dropped`.
  */
 export function redisTransport(settings: RedisTransportSettings, sink: TransportSink): BusTransport {
   const { client, subscriber, ownsClient, keyPrefix, historyLimit, timeoutMs } = settings;
@@ -102,6 +107,14 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
         let end = payload.indexOf('\n', start);
         if (end < 0) end = payload.length;
         const space = payload.indexOf(' ', start);
+        if (payload.charCodeAt(space + 1) !== 123 /* { */) {
+          // Not an envelope: the drop script's `<position> dropped`.
+          if (payload.slice(space + 1, end) === DROPPED_MARK) {
+            sink.dropped(topic, payload.slice(start, space) as StreamPosition);
+          }
+          start = end + 1;
+          continue;
+        }
         let delivery: EventDelivery;
         try {
           const json = payload.slice(space + 1, end);
@@ -134,6 +147,27 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     return parseSnapshot(reply);
   };
 
+  const runDrop = async (topic: Topic) => {
+    await gate.wait(timeoutMs);
+    const key = topicKey(keyPrefix, topic);
+    const keys = [key, ...idKeysOf(key)];
+    const script = client.isCluster ? shardedDropScript : dropScript;
+    // Confirmed by replicas like a publish: a drop lost in a failover would bring the history back.
+    const waitMs = Math.max(1, Math.floor(timeoutMs / 2));
+    const run = () =>
+      settings.replicaAcks > 0
+        ? runReplicated(client, script, keys, [], settings.replicaAcks, waitMs)
+        : script.run(client, keys, []);
+    await withTimeout(
+      run(),
+      timeoutMs,
+      () =>
+        new BusUnavailableError(
+          `no reply from Redis within ${timeoutMs} ms; the topic may or may not be dropped`,
+        ),
+    );
+  };
+
   const transport = {
     append(topic, event, json) {
       const key = topicKey(keyPrefix, topic);
@@ -157,6 +191,15 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
 
     async head(topic) {
       return (await runRead(topic, '0-0', 0)).head;
+    },
+
+    async drop(topic) {
+      try {
+        await runDrop(topic);
+      } catch (error) {
+        if (error instanceof BusUnavailableError) throw error;
+        throw new BusUnavailableError(`could not drop ${topic}: ${describeError(error)}`, { cause: error });
+      }
     },
 
     listen(topic) {
@@ -197,4 +240,8 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     },
   } satisfies BusTransport;
   return transport;
+}
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

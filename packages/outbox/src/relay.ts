@@ -131,11 +131,13 @@ export class Relay {
     await this.unwatch?.().catch(() => {});
   }
 
-  /** The lease, or `undefined` when the outbox closed while waiting for it. */
+  /** The lease, or `undefined` when the outbox closed while waiting for it (the wait is aborted). */
   private async leadOrClose(lost: () => void): Promise<RelayLease | undefined> {
-    const leading = (this.store.lead as NonNullable<OutboxStore['lead']>)(lost);
+    const abort = new AbortController();
+    const leading = (this.store.lead as NonNullable<OutboxStore['lead']>)(lost, abort.signal);
     const winner = await Promise.race([leading, this.closing.then(() => undefined)]);
     if (winner) return winner;
+    abort.abort();
     void leading.then((lease) => lease.release()).catch(() => {});
     return undefined;
   }

@@ -12,7 +12,7 @@ export interface OutboxRowInput {
 
 /** One undelivered row, as {@link OutboxStore.pending} returns it. */
 export interface PendingRow {
-  /** The row's id: per topic, a larger id was committed later. */
+  /** The row's id: per topic, a larger id was committed later; never reused. */
   id: number;
   /** The envelope's JSON text, as written. */
   event: string;
@@ -87,8 +87,9 @@ export interface OutboxStore<Tx = never, Written extends void | Promise<void> = 
    * without it lets every relay publish (one process per database).
    *
    * @param lost - called once if the lease is lost while held.
+   * @param signal - aborted when the outbox closes while waiting: stop waiting and reject.
    */
-  lead?(lost: () => void): Promise<RelayLease>;
+  lead?(lost: () => void, signal: AbortSignal): Promise<RelayLease>;
   /**
    * Calls `wake(topic)` when another connection commits rows (Postgres `LISTEN`). Resolves to a
    * function that stops watching.

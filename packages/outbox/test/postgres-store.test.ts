@@ -51,7 +51,7 @@ async function processOn(
 }
 
 describe.skipIf(mode === 'skip')('the Postgres store', () => {
-  it('publishes at commit (LISTEN/NOTIFY), never a rolled-back event', async () => {
+  it('publishes at commit (in the relaying process, and from another one through NOTIFY), never a rolled-back event', async () => {
     const db = await schema();
     const bus = createMemoryBus();
     const { pool, outbox } = await processOn(db, bus);
@@ -62,11 +62,18 @@ describe.skipIf(mode === 'skip')('the Postgres store', () => {
     });
     await updateTask(pool, outbox, 'repo:1', 1, { rollback: true });
     const committed = await updateTask(pool, outbox, 'repo:1', 2);
-    // The sweep runs every 5 s: this delivery was woken by the commit's NOTIFY.
-    await until(() => seen.length === 1, 2_000, 'the NOTIFY wake-up');
+    // The sweep runs every 5 s: this delivery was woken by the commit.
+    await until(() => seen.length === 1, 2_000, 'the commit wake-up');
     expect(seen).toEqual([committed]);
+    // A process that does not relay: its commit is announced to the relaying one (NOTIFY after it).
+    const writer = new pg.Pool({ connectionString: db.url, options: `-c search_path="${db.name}"`, max: 2 });
+    const writerOutbox = createOutbox({ store: await createPostgresStore({ pool: writer }), bus, relay: false });
+    cleanups.push(() => writer.end());
+    const fromWriter = await updateTask(writer, writerOutbox, 'repo:1', 3);
+    await until(() => seen.length === 2, 2_000, 'the NOTIFY wake-up');
+    expect(seen).toEqual([committed, fromWriter]);
     await outbox.drained();
-    expect((await replayTopic(bus, 'repo:1')).map((e) => e.event.id)).toEqual([committed]);
+    expect((await replayTopic(bus, 'repo:1')).map((e) => e.event.id)).toEqual([committed, fromWriter]);
   });
 
   it('refuses an invalid event at enqueue, so the transaction rolls back with nothing written', async () => {
@@ -176,5 +183,20 @@ describe.skipIf(mode === 'skip')('the Postgres store', () => {
     expect(commitOrderViolations(commits, delivered)).toEqual([]);
     const rows = await db.pool.query('SELECT event_id FROM repopulse_outbox ORDER BY id');
     expect(delivered).toEqual(rows.rows.map((r) => r.event_id)); // exactly the table's (commit) order
+  });
+
+  it('a standby that closes while waiting for the lease gives its connection back', async () => {
+    const db = await schema();
+    const bus = createMemoryBus();
+    const a = await processOn(db, bus);
+    await until(async () => (await a.outbox.stats()).relaying, 10_000, 'a leader');
+    const pool = new pg.Pool({ connectionString: db.url, options: `-c search_path="${db.name}"`, max: 2 });
+    pool.on('error', () => {});
+    const standby = createOutbox({ store: await createPostgresStore({ pool }), bus });
+    await until(() => pool.totalCount === 1 && pool.idleCount === 0, 10_000, 'the standby waiting');
+    expect((await standby.stats()).relaying).toBe(false);
+    await standby.close();
+    await pool.end(); // would wait forever for a connection still blocked in pg_advisory_lock
+    expect(pool.totalCount).toBe(0);
   });
 });

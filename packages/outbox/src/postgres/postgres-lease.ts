@@ -13,6 +13,7 @@ export async function takeLease(
   channel: string,
   onNotify: (topic: string) => void,
   lost: () => void,
+  signal: AbortSignal,
 ): Promise<RelayLease> {
   const client: PgPoolClient = await pool.connect();
   let held = false;
@@ -33,13 +34,20 @@ export async function takeLease(
   };
   client.on('error', dead);
   client.on('end', dead);
+  // Closing while waiting: destroying the connection ends the server-side wait for the lock.
+  const abandon = () => dead(new Error('the outbox closed while waiting for the relay lease'));
+  if (signal.aborted) abandon();
+  signal.addEventListener('abort', abandon, { once: true });
   try {
     await client.query('SELECT pg_advisory_lock($1::bigint)', [lockKey]);
+    if (released) throw new Error('the outbox closed while waiting for the relay lease');
     client.on('notification', notified);
     await client.query(`LISTEN "${channel}"`);
   } catch (error) {
     dead(error);
     throw error;
+  } finally {
+    signal.removeEventListener('abort', abandon);
   }
   held = true;
   return {

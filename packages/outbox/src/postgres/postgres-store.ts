@@ -2,6 +2,7 @@ import { checkOptions } from '@repopulse/events-core';
 import { requireOption } from '@repopulse/events-core/bus-kit';
 import type { OutboxStore, PendingRow } from '../store';
 import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';
+import { watchTransactionEnd } from './commit-watch';
 import { takeLease } from './postgres-lease';
 import type { PgPool, PgQueryable } from './postgres-types';
 
@@ -35,7 +36,12 @@ const PENDING = 'delivered_at IS NULL AND failed_at IS NULL';
  *
  * **One relay at a time.** Every process may run a relay; one holds a session advisory lock on the
  * table and relays, the others wait for it in the server and take over the moment its session ends.
- * The leader `LISTEN`s: `enqueue` sends `NOTIFY` with the topic, delivered at commit.
+ *
+ * **Wake-up at commit.** `enqueue` watches the client's connection for the end of the transaction:
+ * in the relaying process it wakes the relay at once; elsewhere it sends `NOTIFY` (outside the
+ * transaction) to the relaying process, which `LISTEN`s. A handle whose connection cannot be watched
+ * (a query builder's wrapper) has `NOTIFY` sent inside the transaction instead, which Postgres
+ * delivers at commit but which serializes the commits of the transactions doing it.
  *
  * @example
  * ```ts
@@ -106,14 +112,30 @@ export async function createPostgresStore(
   const insert = `
     WITH topic_lock AS (SELECT pg_advisory_xact_lock($1::int4, hashtext($2)))
     INSERT INTO ${table} (topic, event_id, event, created_at)
-    SELECT $2, $3, $4, $5 FROM topic_lock
-    RETURNING pg_notify($6, $2)`;
+    SELECT $2, $3, $4, $5 FROM topic_lock`;
+  // For a transaction handle whose end cannot be watched: the server announces the commit itself.
+  const insertAndNotify = `${insert} RETURNING pg_notify($6, $2)`;
   let watcher: ((topic?: string) => void) | undefined;
+  let leading = false;
+  /** After a watched transaction ended: wake this process's relay, or the one that leads. */
+  const announce = (topics: string[]) => {
+    if (leading && watcher) {
+      for (const topic of topics) watcher(topic);
+      return;
+    }
+    pool.query('SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t', [channel, topics]).catch(() => {
+      // The relay's sweep finds the rows.
+    });
+  };
 
   return {
     wakesAtCommit: true,
     async write(tx, row) {
-      await tx.query(insert, [topicLockClass, row.topic, row.eventId, row.event, row.createdAt, channel]);
+      const values = [topicLockClass, row.topic, row.eventId, row.event, row.createdAt];
+      // NOTIFY inside the caller's transaction would serialize the commits of every transaction that
+      // enqueues (Postgres takes one lock for all notifying commits): watch for its end instead.
+      if (watchTransactionEnd(tx, row.topic, announce)) await tx.query(insert, values);
+      else await tx.query(insertAndNotify, [...values, channel]);
     },
     async pendingTopics() {
       const result = await pool.query(`SELECT DISTINCT topic FROM ${table} WHERE ${PENDING}`);
@@ -167,8 +189,28 @@ export async function createPostgresStore(
         oldestPendingAt: row.oldest == null ? undefined : Number(row.oldest),
       };
     },
-    lead(lost) {
-      return takeLease(pool, leaseKey, channel, (topic) => watcher?.(topic || undefined), lost);
+    async lead(lost, signal) {
+      const lease = await takeLease(
+        pool,
+        leaseKey,
+        channel,
+        (topic) => watcher?.(topic || undefined),
+        () => {
+          leading = false;
+          lost();
+        },
+        signal,
+      );
+      leading = true;
+      return {
+        get held() {
+          return lease.held;
+        },
+        async release() {
+          leading = false;
+          await lease.release();
+        },
+      };
     },
     async watch(wake) {
       watcher = wake;

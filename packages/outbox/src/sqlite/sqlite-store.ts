@@ -40,10 +40,14 @@ const BUSY_RETRY_MS = 2;
  * row synchronously inside the transaction open on `db` (`db.transaction(fn)` or `BEGIN`), and throws
  * `OutboxError('not_in_transaction')` outside one. Creates the table if missing.
  *
- * SQLite has one writer at a time, so row ids grow in commit order: the relay publishes in commit
- * order with no lock. The relay reads and marks rows through the same connection, never while a
- * transaction is open on it. One process relays a database file (run other processes with
- * `relay: false`).
+ * SQLite has one writer at a time and the table's ids are never reused (`AUTOINCREMENT`), so a row
+ * committed later has a larger id: the relay publishes in commit order with no lock. It reads and
+ * marks rows through the same connection, never while a transaction is open on it, and wakes up
+ * right after the transaction that enqueued returns.
+ *
+ * Several processes on one file each relay (SQLite cannot wake another process at commit): each
+ * publishes a topic's rows in id order, and the bus's idempotent append stores an event two relays
+ * both sent once, so the topic keeps commit order. Use a bus they share (Redis).
  *
  * @example
  * ```ts
