@@ -107,6 +107,15 @@ describe.skipIf(mode === 'skip')('Redis down for 10 s in the middle of Run all',
     const events = replayed.map((r) => r.event);
     expect(disagreements(events, db, id)).toEqual([]);
     expect(events.filter((e) => e.type === 'task.status_changed')).toHaveLength(15);
+    // The list topic (the Home page) agrees too: its last change of this repository is `completed`.
+    const list = (await replayFromStart(server.bus, server.topics.all)).map((r) => r.event);
+    const changes = list.filter((e) => e.type === 'repo.status_changed' && e.repo_id === String(id));
+    expect(changes.map((e) => (e.type === 'repo.status_changed' ? e.payload.to : ''))).toEqual([
+      'cloning',
+      'ready',
+      'analyzing',
+      'completed',
+    ]);
 
     const truth = pageView((await api.get(`/api/repositories/${id}`)).json);
     const pages: [string, LivePage][] = [
