@@ -96,6 +96,20 @@ describe.skipIf(mode === 'skip')('Redis down for 10 s in the middle of Run all',
     expect(during.resource.current.data?.repository.status).toBe('completed');
     expect(before.resource.current.data?.repository.status).not.toBe('completed');
 
+    // A repository added while the bus is down: created and cloned; its page loads too (nothing
+    // was relayed to its topic yet, so its snapshot starts the stream at the topic's start).
+    const created = await api.post('/api/repositories', { url: 'https://github.com/acme/added-offline' });
+    expect(created.status).toBe(201);
+    const added = created.json.repository.id as number;
+    await until(
+      'the new repository is cloned',
+      async () => (await api.get(`/api/repositories/${added}`)).json.repository.status === 'ready',
+    );
+    expect((await api.get(`/api/repositories/${added}`)).json.position).toBe('0-0');
+    const fresh = openLivePage(server.url, token, added);
+    cleanups.push(() => fresh.resource.close());
+    await until('the new repository page loaded', () => fresh.resource.current.data !== undefined);
+
     await sleep(Math.max(0, 10_000 - (Date.now() - downSince)));
     await redis.start();
 
@@ -136,6 +150,16 @@ describe.skipIf(mode === 'skip')('Redis down for 10 s in the middle of Run all',
       expect(new Set(page.received).size).toBe(page.received.length);
       expect(expected.filter((e) => !page.received.includes(e))).toEqual([]);
     }
+
+    // The page of the repository added during the outage received its whole topic.
+    const addedEvents = (await replayFromStart(server.bus, server.topics.repo(added))).map((r) => r.event);
+    expect(disagreements(addedEvents, db, added)).toEqual([]);
+    await until(
+      'the new repository page received its topic',
+      () => fresh.received.length === addedEvents.length,
+    );
+    expect(fresh.received).toEqual(addedEvents.map((e) => e.id));
+    expect(fresh.resource.current.data?.repository.status).toBe('ready');
 
     // Live again: a change made now reaches both pages.
     const first = truth.tasks[0]?.[0] as number;
