@@ -90,10 +90,17 @@ describe.skipIf(mode === 'skip')(
             .get() as number;
           file.close();
           expect(left).toBeGreaterThan(0); // committed, never relayed by the dead process
-          await redis.start();
         }
 
-        child = await spawnServer(env);
+        child = await spawnServer(env); // with the bus down too: the app starts and serves without it
+        if (busDown) {
+          const snap = await client(child.url, token).get(`/api/repositories/${id}`);
+          expect(snap.status).toBe(200);
+          expect(
+            snap.json.tasks.some((t: { status: string }) => t.status === 'running' || t.status === 'queued'),
+          ).toBe(false); // the startup cleanup committed; its events wait for the bus
+          await redis.start();
+        }
         const again = client(child.url, token); // sessions live in the database: the token still works
         await until('every task ended and the outbox is empty', async () => {
           const snap = (await again.get(`/api/repositories/${id}`)).json;
