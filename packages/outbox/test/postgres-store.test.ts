@@ -67,7 +67,11 @@ describe.skipIf(mode === 'skip')('the Postgres store', () => {
     expect(seen).toEqual([committed]);
     // A process that does not relay: its commit is announced to the relaying one (NOTIFY after it).
     const writer = new pg.Pool({ connectionString: db.url, options: `-c search_path="${db.name}"`, max: 2 });
-    const writerOutbox = createOutbox({ store: await createPostgresStore({ pool: writer }), bus, relay: false });
+    const writerOutbox = createOutbox({
+      store: await createPostgresStore({ pool: writer }),
+      bus,
+      relay: false,
+    });
     cleanups.push(() => writer.end());
     const fromWriter = await updateTask(writer, writerOutbox, 'repo:1', 3);
     await until(() => seen.length === 2, 2_000, 'the NOTIFY wake-up');

@@ -146,11 +146,23 @@ describe('the SQLite store', () => {
     expect(row).toMatchObject({ event_id: ids[1], error: expect.stringContaining('2000') });
   });
 
-  it('deletes delivered rows at once by default, or keeps them for keepDeliveredMs', async () => {
+  it('deletes delivered rows at once by default (the newest stays, marked, so ids are never reused), or keeps them for keepDeliveredMs', async () => {
     const a = setup();
     a.setStatus(1, 'running');
+    a.setStatus(2, 'running');
+    const newest = a.setStatus(3, 'running');
     await a.outbox.drained();
-    expect(a.db.prepare('SELECT count(*) AS n FROM repopulse_outbox').get()).toEqual({ n: 0 });
+    expect(
+      a.db.prepare('SELECT event_id, delivered_at > 0 AS delivered FROM repopulse_outbox').all(),
+    ).toEqual([{ event_id: newest.id, delivered: 1 }]);
+    const next = a.setStatus(4, 'running');
+    await a.outbox.drained();
+    const rows = a.db.prepare('SELECT id, event_id FROM repopulse_outbox').all() as {
+      id: number;
+      event_id: string;
+    }[];
+    expect(rows.map((r) => r.event_id)).toEqual([next.id]);
+    expect(rows[0]?.id).toBe(4); // after 1, 2, 3: not a reused id
     const b = setup({ keepDeliveredMs: 60_000 });
     b.setStatus(1, 'running');
     await b.outbox.drained();

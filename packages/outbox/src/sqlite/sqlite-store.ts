@@ -40,8 +40,8 @@ const BUSY_RETRY_MS = 2;
  * row synchronously inside the transaction open on `db` (`db.transaction(fn)` or `BEGIN`), and throws
  * `OutboxError('not_in_transaction')` outside one. Creates the table if missing.
  *
- * SQLite has one writer at a time and the table's ids are never reused (`AUTOINCREMENT`), so a row
- * committed later has a larger id: the relay publishes in commit order with no lock. It reads and
+ * SQLite has one writer at a time and the table's ids are never reused (the row with the largest id
+ * is kept, marked, until a larger one exists), so a row committed later has a larger id: the relay publishes in commit order with no lock. It reads and
  * marks rows through the same connection, never while a transaction is open on it, and wakes up
  * right after the transaction that enqueued returns.
  *
@@ -69,7 +69,7 @@ export function createSqliteStore(
   const table = quotedTable(scope, name, false);
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${table} (
-      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      id INTEGER PRIMARY KEY,
       topic TEXT NOT NULL,
       event_id TEXT NOT NULL,
       event TEXT NOT NULL,
@@ -93,11 +93,19 @@ export function createSqliteStore(
   const deliver = db.prepare(
     `UPDATE ${table} SET delivered_at = ? WHERE topic = ? AND id BETWEEN ? AND ? AND ${PENDING}`,
   );
-  const remove = db.prepare(`DELETE FROM ${table} WHERE topic = ? AND id BETWEEN ? AND ? AND ${PENDING}`);
+  // The row with the largest id is never deleted (only marked): SQLite gives a new row that id plus
+  // one, so ids are never reused, without AUTOINCREMENT's extra write per insert.
+  const NOT_LAST = `id < (SELECT max(id) FROM ${table})`;
+  const remove = db.prepare(
+    `DELETE FROM ${table} WHERE topic = ? AND id BETWEEN ? AND ? AND ${PENDING} AND ${NOT_LAST}`,
+  );
   const fail = db.prepare(
     `UPDATE ${table} SET failed_at = ?, error = ? WHERE topic = ? AND id = ? AND ${PENDING}`,
   );
-  const prune = db.prepare(`DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND delivered_at < ?`);
+  const removeKept = db.prepare(`DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND ${NOT_LAST}`);
+  const prune = db.prepare(
+    `DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND delivered_at < ? AND ${NOT_LAST}`,
+  );
   const backlog = db.prepare(
     `SELECT count(*) AS pending, min(created_at) AS oldest FROM ${table} WHERE ${PENDING}`,
   );
@@ -130,8 +138,11 @@ export function createSqliteStore(
     },
     async markDelivered(topic, firstId, lastId, prune) {
       await idle();
-      if (prune) remove.run(topic, firstId, lastId);
-      else deliver.run(Date.now(), topic, firstId, lastId);
+      if (prune) {
+        remove.run(topic, firstId, lastId);
+        removeKept.run(); // a row kept as the last one, now that a newer one exists
+      }
+      deliver.run(Date.now(), topic, firstId, lastId); // what is left: the last row, or all when kept
     },
     async markFailed(topic, id, reason) {
       await idle();
