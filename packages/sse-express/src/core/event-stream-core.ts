@@ -1,10 +1,6 @@
-import {
-  assertTopic,
-  encodeSseComment,
-  encodeSseRetry,
-  isRepoPulseError,
-  type Subscription,
-} from '@repopulse/events-core';
+import { isRepoPulseError, type Subscription } from '@repopulse/events-core';
+import { assertTopic } from '@repopulse/events-core/bus-kit';
+import { encodeSseComment, encodeSseRetry } from '@repopulse/events-core/wire';
 import { isStreamHttpError, StreamHttpError } from '../errors';
 import { authenticate, type Grant } from './authenticate';
 import { DeadlineQueue } from './deadline-queue';

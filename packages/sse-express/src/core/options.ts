@@ -1,10 +1,5 @@
-import {
-  checkOptions,
-  createErrorLog,
-  type EventBus,
-  errorLogKey,
-  OptionsError,
-} from '@repopulse/events-core';
+import { type EventBus, OptionsError } from '@repopulse/events-core';
+import { checkOptions, createErrorLog, errorLogKey } from '@repopulse/events-core/bus-kit';
 import type { NodeRequest } from './request-info';
 import type { StreamTokenSecret, VerifiedStreamToken } from './stream-token';
 
