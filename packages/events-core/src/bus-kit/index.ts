@@ -11,12 +11,11 @@
 
 export { assertTopic, logBusError } from '../bus';
 export { createErrorLog, type ErrorLog, type ErrorLogOptions, errorLogKey } from '../error-log';
-export { checkOptions, type OptionsShape } from '../options-check';
+export { checkOptions, type OptionsShape, requireOption } from '../options-check';
 export {
   BUS_OPTION_KEYS,
   guardErrorHandler,
   type ResolvedBusOptions,
-  requireOption,
   resolveBusOptions,
 } from './bus-options';
 export { defineBus } from './define-bus';
