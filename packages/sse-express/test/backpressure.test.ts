@@ -1,11 +1,11 @@
 import { createEvent } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { uniqueTopic } from './helpers/events';
 import { openNonReading, openRaw } from './helpers/raw-stream';
 import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
 
 const factories = await busFactories('backpressure');
 

@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import { createEvent, type EventBus } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { uniqueTopic } from './helpers/events';
 import { openNonReading, openRaw, type RawResponse } from './helpers/raw-stream';
 import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
 
 const factories = await busFactories('bounded-replay');
 

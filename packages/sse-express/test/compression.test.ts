@@ -1,11 +1,11 @@
 import { request } from 'node:http';
 import { createGunzip } from 'node:zlib';
+import { waitFor } from '@repopulse/test-support';
 import compression from 'compression';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, uniqueTopic } from './helpers/events';
 import { type ExpressVersion, startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
 
 const factories = await busFactories('compression');
 

@@ -1,9 +1,9 @@
+import { sleep, waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, uniqueTopic } from './helpers/events';
 import { startServer, type TestServer } from './helpers/server';
-import { sleep, waitFor } from './helpers/wait';
 
 const factories = await busFactories('eventsource-resume');
 

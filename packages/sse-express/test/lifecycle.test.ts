@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, uniqueTopic } from './helpers/events';
 import { getJson, openRaw } from './helpers/raw-stream';
 import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
 
 const factories = await busFactories('lifecycle');
 

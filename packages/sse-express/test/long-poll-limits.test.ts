@@ -1,4 +1,5 @@
 import { createEvent } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_LONG_POLL_MAX_BYTES,
@@ -10,7 +11,6 @@ import { busFactories } from './helpers/bus-factories';
 import { numberOf, publishNumbered, uniqueTopic } from './helpers/events';
 import { getJson, startRequest } from './helpers/raw-stream';
 import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
 
 const factories = await busFactories('long-poll-limits');
 const JSON_ACCEPT = { Accept: 'application/json' };

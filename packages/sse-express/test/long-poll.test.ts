@@ -1,10 +1,10 @@
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LongPollResponse } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
 import { getJson, startRequest } from './helpers/raw-stream';
 import { type ExpressVersion, startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
 
 const factories = await busFactories('long-poll');
 const JSON_ACCEPT = { Accept: 'application/json' };

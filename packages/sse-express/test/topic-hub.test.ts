@@ -2,12 +2,12 @@
 // and per topic every connection gets every event once, in order, or an explicit reset.
 // (A slow connection evicted while the others keep going: backpressure.test.ts.)
 import type { EventBus } from '@repopulse/events-core';
+import { sleep, waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
 import { openRaw, type RawResponse, startRequest } from './helpers/raw-stream';
 import { startServer, type TestServer } from './helpers/server';
-import { sleep, waitFor } from './helpers/wait';
 
 const factories = await busFactories('topic-hub');
 const JSON_ACCEPT = { Accept: 'application/json' };

@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listenTracked } from '@repopulse/test-support';
 import express5, { type RequestHandler } from 'express';
 import express4 from 'express4';
 import type { ExpressLikeRequest } from '../../src/express';
@@ -48,14 +49,8 @@ export async function startServer(
   for (const middleware of before) app.use(middleware);
   app.get('/api/repositories/:id/events', handler);
   const server = createServer(app);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const listening = await listenTracked(server);
+  const { origin, port, sockets } = listening;
   const path = (id: string, query = '') => `/api/repositories/${encodeURIComponent(id)}/events${query}`;
   return {
     origin,
@@ -67,8 +62,7 @@ export async function startServer(
     url: (id, query) => origin + path(id, query),
     async close() {
       await handler.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
 }
