@@ -6,7 +6,7 @@ import { STREAM_TOKEN_AUDIENCE, StreamHttpError, signStreamToken, verifyStreamTo
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, uniqueTopic } from './helpers/events';
 import { getJson, openRaw } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const SECRET = 'test-secret-0123456789abcdef';
 
@@ -111,9 +111,7 @@ const factories = await busFactories('auth');
 describe.each(factories)('auth and refusals on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   const KNOWN = new Set(['a', 'b', 'exp']);

@@ -5,16 +5,14 @@ import { DEFAULT_MAX_BUFFERED_BYTES } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { uniqueTopic } from './helpers/events';
 import { openNonReading, openRaw } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('backpressure');
 
 describe.each(factories)('backpressure on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   it('closes and counts 100 clients that never read, keeps memory bounded, and spares a reading client', async () => {

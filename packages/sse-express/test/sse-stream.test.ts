@@ -9,7 +9,7 @@ import { createEventStreamCore } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
 import { getJson, openRaw } from './helpers/raw-stream';
-import { type ExpressVersion, startServer, type TestServer } from './helpers/server';
+import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('sse-stream');
 const PREAMBLE = 'retry: 3000\n\n: ok\n\n';
@@ -17,9 +17,7 @@ const PREAMBLE = 'retry: 3000\n\n: ok\n\n';
 describe.each(factories)('SSE stream on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   const start = async (

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
 import { openRaw, type RawResponse, startRequest } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('topic-hub');
 const JSON_ACCEPT = { Accept: 'application/json' };
@@ -42,9 +42,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 describe.each(factories)('topic hub on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   it('holds exactly one bus subscription per topic for N streams and long-polls, 0 once they left', async () => {

@@ -5,6 +5,7 @@ import express5, { type RequestHandler } from 'express';
 import express4 from 'express4';
 import type { ExpressLikeRequest } from '../../src/express';
 import { createEventStreamHandler, type EventStreamHandler, type EventStreamOptions } from '../../src/index';
+import type { BusFactory } from './bus-factories';
 
 /** Which Express to mount the handler on. */
 export type ExpressVersion = 4 | 5;
@@ -65,4 +66,24 @@ export async function startServer(
       await listening.close();
     },
   };
+}
+
+/**
+ * After a test: closes its server (when it started one), then its bus; resolves to `undefined`, to
+ * clear the variable that held the server.
+ *
+ * @example
+ * ```ts
+ * afterEach(async () => {
+ *   server = await closeTestServer(server, factory);
+ * });
+ * ```
+ */
+export async function closeTestServer(
+  server: TestServer | undefined,
+  factory: BusFactory,
+): Promise<undefined> {
+  await server?.close();
+  await factory.cleanup();
+  return undefined;
 }
