@@ -1,4 +1,5 @@
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
+export { type ExampleServer, failedStart, startExampleServer } from './example-server';
 export { listenTracked, type TrackedServer } from './listen';
 export { freePort } from './port';
 export {
@@ -27,4 +28,5 @@ export {
 } from './redis-cluster';
 export { ping, type RedisProcess, spawnRedis } from './redis-process';
 export { isCI, requirement } from './requirement';
+export { compile, createTarballProject, type TarballProject, type ThirdParty } from './tarball-project';
 export { sleep, type WaitForOptions, waitFor } from './wait';
