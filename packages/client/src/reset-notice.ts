@@ -1,4 +1,4 @@
-import type { ResetFrameData } from '@repopulse/events-core';
+import type { ResetFrameData } from '@repopulse/events-core/wire';
 import type { ResetNotice } from './types';
 
 /**

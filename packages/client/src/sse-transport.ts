@@ -1,4 +1,5 @@
-import type { AnyEnvelope, ResetFrameData, StreamPosition } from '@repopulse/events-core';
+import type { AnyEnvelope, StreamPosition } from '@repopulse/events-core';
+import type { ResetFrameData } from '@repopulse/events-core/wire';
 import { send } from './request';
 import { resetNotice } from './reset-notice';
 import type { Outcome, Session } from './session';
