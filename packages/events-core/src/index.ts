@@ -7,7 +7,6 @@ export * from './error-log';
 export * from './errors';
 export { newEventId } from './ids';
 export * from './options-check';
-export * from './position';
 export { type EventSchema, isKnownEventType, type PayloadOf, registerEventType } from './registry';
 export {
   type FieldSpec,
@@ -17,7 +16,8 @@ export {
   type PayloadSchema,
   type RequiredFieldSpec,
 } from './schema';
-export * from './sse-frame';
 export { isStandardSchema, type StandardSchemaV1 } from './standard-schema';
 export * from './status';
 export * from './status-tracker';
+export * from './wire/position';
+export * from './wire/sse-frame';

@@ -2,7 +2,7 @@ import { assertTopic, type BusStats, type EventBus, type Subscription, type Topi
 import { parseEnvelope } from '../envelope';
 import { envelopeJson } from '../envelope-json';
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '../errors';
-import type { StreamPosition } from '../position';
+import type { StreamPosition } from '../wire/position';
 import type { ResolvedBusOptions } from './bus-options';
 import { isolateHandler } from './handler-isolation';
 import { ReplayMerge, type ReplayMergeHost } from './replay-merge';

@@ -1,5 +1,5 @@
 import type { ResetReason } from '../bus';
-import { comparePositions, isPosition, type StreamPosition, ZERO_POSITION } from '../position';
+import { comparePositions, isPosition, type StreamPosition, ZERO_POSITION } from '../wire/position';
 
 /**
  * What a store can say about a topic's retained history around a cursor, all from one consistent

@@ -1,6 +1,6 @@
 import { comparePositions, type StreamPosition } from '@repopulse/events-core';
 import { describe, expect, it } from 'vitest';
-import { follows } from '../../src/bus-kit/position-order';
+import { isAfter as follows } from '../../src/wire/position';
 
 describe('follows', () => {
   it('orders positions exactly like comparePositions', () => {
