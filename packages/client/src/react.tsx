@@ -1,9 +1,18 @@
 import type { AnyEnvelope, Envelope, EventType } from '@repopulse/events-core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventStreamError } from './errors';
-import type { SharedEventStreamOptions } from './share/types';
 import { createEventStream } from './stream';
-import type { EventHandler, EventStream, EventStreamState } from './types';
+import type { EventHandler, EventStream, EventStreamOptions, EventStreamState, StreamOpener } from './types';
+
+/** Options of {@link useEventStream}: the stream's options, and `share`. */
+export interface UseEventStreamOptions extends EventStreamOptions {
+  /**
+   * One connection for all tabs of this origin: `tabSharing()` of `@repopulse/client/share`.
+   * @default undefined (a stream of this tab alone)
+   * @example tabSharing({ key: `user:${session.userId}` })
+   */
+  share?: StreamOpener;
+}
 
 /** The typed subscribe helper of {@link useEventStream}; stable for the component's lifetime. */
 export interface SubscribeFn {
@@ -30,8 +39,8 @@ export interface UseEventStreamResult {
  * Opens an event stream for the component's lifetime (closed on unmount or when `url` changes;
  * pass `null` to stay disconnected). Options are read when the stream opens, except the callbacks
  * (`onReset`, `onError`, `headers`), which always call the latest ones you passed. With `share`,
- * the tabs of this origin share one connection (`createSharedEventStream` of
- * `@repopulse/client/share`, loaded on demand).
+ * the tabs of this origin share one connection (`tabSharing()` of
+ * `@repopulse/client/share`).
  *
  * @example
  * ```tsx
@@ -45,7 +54,7 @@ export interface UseEventStreamResult {
  */
 export function useEventStream(
   url: string | URL | null | undefined,
-  options: SharedEventStreamOptions = {},
+  options: UseEventStreamOptions = {},
 ): UseEventStreamResult {
   const latest = useRef(options);
   latest.current = options;
@@ -63,9 +72,7 @@ export function useEventStream(
     const { headers, share, ...rest } = latest.current;
     let current: EventStream | undefined;
     let offs: (() => void)[] = [];
-    let gone = false;
-    const open = (create: typeof createEventStream) => {
-      if (gone) return; // unmounted (or the URL changed) before the sharing code loaded
+    const open = (create: StreamOpener) => {
       current = create(href, {
         ...rest,
         headers:
@@ -100,14 +107,8 @@ export function useEventStream(
       setStream(current);
       setState(current.state);
     };
-    // `share`: one connection for all tabs; its code is loaded on demand.
-    if (share)
-      import('./share/shared-stream').then((m) =>
-        open((u, o) => m.createSharedEventStream(u, { ...o, share })),
-      );
-    else open(createEventStream);
+    open(share ?? createEventStream); // `share`: one connection for all tabs
     return () => {
-      gone = true;
       for (const off of offs) off();
       current?.close();
       setStream(undefined);

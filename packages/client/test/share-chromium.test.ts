@@ -49,11 +49,12 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>share</title>
   window.__stream = stream;
 </script>`;
 
-// createLiveResource with `share: true`, from the client's own bundle (sharing loaded on demand).
+// createLiveResource sharing the stream with `tabSharing()`, from the client's and the share bundles.
 const LIVE_PAGE = `<!doctype html><meta charset="utf-8"><title>live</title>
 <script type="module">
   const setup = JSON.parse(decodeURIComponent(location.hash.slice(1)) || '{}');
   const { createLiveResource } = await import('/client.js');
+  const { tabSharing } = await import('/share.js');
   window.__live = createLiveResource({
     url: '/api/repositories/1/events',
     load: (signal) => fetch('/api/repositories/1', { signal }).then((res) => res.json()),
@@ -61,7 +62,7 @@ const LIVE_PAGE = `<!doctype html><meta charset="utf-8"><title>live</title>
       state.lines.includes(event.payload.message) ? state : { ...state, lines: [...state.lines, event.payload.message] },
     headers: { Authorization: 'Bearer ' + setup.token },
     backoff: { initialMs: 10 },
-    share: true,
+    share: tabSharing(),
   });
 </script>`;
 
@@ -342,7 +343,7 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
     );
   });
 
-  it('createLiveResource with share: true: tabs share one stream and keep their state across a handover', async () => {
+  it('createLiveResource with tabSharing(): tabs share one stream and keep their state across a handover', async () => {
     await server.write(1, 2);
     const lines = (page: Page) => page.evaluate(() => window.__live.current.data?.lines ?? []);
     const waitForLines = (page: Page, n: number) =>

@@ -1,6 +1,6 @@
 import type { AnyEnvelope, ResetReason } from '@repopulse/events-core';
+import { isAfter } from '@repopulse/events-core/wire';
 import { EventStreamError } from '../errors';
-import { isAfter } from '../position-order';
 import { createEventStream } from '../stream';
 import type { EventHandler, EventStream, EventStreamState } from '../types';
 import { channelName } from './channel-name';
