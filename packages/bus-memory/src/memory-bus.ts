@@ -1,12 +1,4 @@
-import {
-  type BusOptions,
-  comparePositions,
-  type EventBus,
-  nextPosition,
-  type StreamPosition,
-  type Topic,
-  ZERO_POSITION,
-} from '@repopulse/events-core';
+import type { BusOptions, EventBus, StreamPosition, Topic } from '@repopulse/events-core';
 import {
   type BusTransport,
   defineBus,
@@ -15,6 +7,7 @@ import {
   resolveBusOptions,
   type TransportSink,
 } from '@repopulse/events-core/bus-kit';
+import { comparePositions, nextPosition, ZERO_POSITION } from '@repopulse/events-core/wire';
 import { ForgottenTopics } from './forgotten-topics';
 import { TopicLog } from './topic-log';
 

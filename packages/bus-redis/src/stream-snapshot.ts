@@ -1,13 +1,11 @@
+import { type AnyEnvelope, BusUnavailableError, type StreamPosition } from '@repopulse/events-core';
+import type { RetainedRange } from '@repopulse/events-core/bus-kit';
 import {
-  type AnyEnvelope,
-  BusUnavailableError,
   formatPosition,
   type PositionParts,
   parsePosition,
-  type StreamPosition,
   ZERO_POSITION,
-} from '@repopulse/events-core';
-import type { RetainedRange } from '@repopulse/events-core/bus-kit';
+} from '@repopulse/events-core/wire';
 
 /** One stream entry as read from Redis: its position and envelope JSON. */
 export interface StreamEntry {

@@ -1,5 +1,4 @@
 import type { EventMap, EventType } from './catalog';
-import { rememberEnvelopeJson } from './envelope-json';
 import { EventValidationError } from './errors';
 import { newEventId } from './ids';
 import { copyJsonData, NOT_PLAIN } from './json-copy';
@@ -108,6 +107,18 @@ export function utf8Length(text: string): number {
  * ```
  */
 export function parseEnvelope(input: unknown, options: ValidationOptions = {}): AnyEnvelope {
+  return parseEnvelopeJson(input, options).envelope;
+}
+
+/**
+ * {@link parseEnvelope}, also returning the envelope's JSON text (made once, to measure it), so a
+ * bus stores it without serializing again. Not exported from the package.
+ * @internal
+ */
+export function parseEnvelopeJson(
+  input: unknown,
+  options: ValidationOptions = {},
+): { envelope: AnyEnvelope; json: string } {
   if (!isPlainObject(input)) fail('invalid_envelope', 'envelope', 'must be a JSON object');
   const { type, ts, payload } = input;
   if (typeof type !== 'string') fail('invalid_field', 'type', 'must be a string');
@@ -157,9 +168,7 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
       'envelope',
     );
   }
-  const envelope = out as unknown as AnyEnvelope;
-  rememberEnvelopeJson(envelope, json);
-  return envelope;
+  return { envelope: out as unknown as AnyEnvelope, json };
 }
 
 /**

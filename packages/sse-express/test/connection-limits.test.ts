@@ -1,3 +1,4 @@
+import { OptionsError } from '@repopulse/events-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_KEY, signStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
@@ -85,8 +86,8 @@ describe.each(factories)('connection limits on the $name bus', (factory) => {
       ['longPollMaxEvents', 0],
       ['longPollMaxBytes', Number.NaN],
     ] as const) {
-      await expect(startServer({ bus, [name]: value })).rejects.toThrow(RangeError);
+      await expect(startServer({ bus, [name]: value })).rejects.toThrow(OptionsError);
     }
-    await expect(startServer({ bus, connectionKey: 'user' as never })).rejects.toThrow(TypeError);
+    await expect(startServer({ bus, connectionKey: 'user' as never })).rejects.toThrow(OptionsError);
   });
 });

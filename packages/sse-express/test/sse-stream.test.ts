@@ -1,7 +1,8 @@
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { connect as connectHttp2, createServer as createHttp2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { comparePositions, createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
+import { createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventStreamCore } from '../src/index';
 import { busFactories } from './helpers/bus-factories';

@@ -1,6 +1,5 @@
 import { assertTopic, type BusStats, type EventBus, type Subscription, type Topic } from '../bus';
-import { parseEnvelope } from '../envelope';
-import { envelopeJson } from '../envelope-json';
+import { parseEnvelopeJson } from '../envelope';
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '../errors';
 import type { StreamPosition } from '../wire/position';
 import type { ResolvedBusOptions } from './bus-options';
@@ -65,8 +64,8 @@ export function defineBus(
     async publish(topic, event) {
       if (closed) throw new BusClosedError();
       assertTopic(topic);
-      const stored = parseEnvelope(event, { maxBytes: maxEventBytes });
-      const result = await transport.append(topic, stored, envelopeJson(stored));
+      const { envelope: stored, json } = parseEnvelopeJson(event, { maxBytes: maxEventBytes });
+      const result = await transport.append(topic, stored, json);
       if (typeof result === 'string') return { position: result, event: stored as unknown as typeof event };
       return { position: result.position, event: result.event as unknown as typeof event, duplicate: true };
     },

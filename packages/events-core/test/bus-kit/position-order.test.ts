@@ -1,4 +1,5 @@
-import { comparePositions, type StreamPosition } from '@repopulse/events-core';
+import type { StreamPosition } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { describe, expect, it } from 'vitest';
 import { isAfter as follows } from '../../src/wire/position';
 

@@ -1,11 +1,7 @@
-import {
-  type BusDelivery,
-  comparePositions,
-  encodeSseReset,
-  type Subscription,
-} from '@repopulse/events-core';
+import type { BusDelivery, Subscription } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { indexOfPosition, type SerializedEvent, serializeEvent, type WindowLimits } from './frame-window';
-import type { HubReader } from './hub-reader';
+import { type HubReader, resetItem } from './hub-reader';
 
 /** What a catch-up needs from its hub. */
 export interface CatchUpHost {
@@ -68,11 +64,10 @@ export class CatchUp {
       this.read.length = 0;
       this.readBytes = 0;
       this.readFrom = delivery.position;
-      const { reason, position, retainedAfter } = delivery;
-      const frame = Buffer.from(encodeSseReset(reason, position, retainedAfter), 'utf8');
+      const item = resetItem(delivery);
       this.keep((member) => {
         if (!member.matched) return false;
-        member.sendReset(reason, position, frame, retainedAfter);
+        member.sendReset(item);
         return true;
       });
       this.cursor = delivery.position;

@@ -1,15 +1,9 @@
-import {
-  type BusDelivery,
-  comparePositions,
-  type EventBus,
-  encodeSseReset,
-  isPosition,
-  type Subscription,
-} from '@repopulse/events-core';
+import type { BusDelivery, EventBus, Subscription } from '@repopulse/events-core';
+import { comparePositions, isPosition } from '@repopulse/events-core/wire';
 import { CatchUp, type CatchUpHost } from './catch-up';
 import type { Flushable } from './flush-queue';
 import { FrameWindow, serializeEvent, type WindowLimits } from './frame-window';
-import type { HubReader, TickItem } from './hub-reader';
+import { type HubReader, resetItem, type TickItem } from './hub-reader';
 import type { SseConnection } from './sse-connection';
 
 /** What a hub needs from the handler that owns it. */
@@ -157,13 +151,7 @@ export class TopicHub implements Flushable, CatchUpHost {
     if (this.closed || !window) return;
     if (delivery.reset) {
       window.restart(delivery.position);
-      const { reason, position, retainedAfter } = delivery;
-      this.pending.push({
-        reset: reason,
-        position,
-        retainedAfter,
-        frame: Buffer.from(encodeSseReset(reason, position, retainedAfter), 'utf8'),
-      });
+      this.pending.push(resetItem(delivery));
     } else {
       const entry = serializeEvent(delivery);
       window.push(entry);

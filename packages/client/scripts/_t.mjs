@@ -1,2 +1,0 @@
-import { measureImport } from '/work/wt/client19/packages/client/scripts/browser-bundle.mjs';
-for (const [e, n] of [['index',['createEventStream']],['index',['createLiveResource']],['share',['createSharedEventStream']],['react',['useEventStream','useLiveResource']],['index',['createEventStream','createLiveResource','EventStreamError','computeBackoff','parseRetryAfter']]]) console.log(e, n.join(), JSON.stringify(await measureImport(e, n)));
