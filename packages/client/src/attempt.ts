@@ -18,9 +18,7 @@ export interface Attempt {
   readonly refresh: boolean;
   /** Aborts the request: `close()`, a pause, or the attempt's own watchdog. */
   readonly controller: AbortController;
-  /** A 200 came: the credential refresh after a 401, if any, is done. */
-  answered(): void;
-  /** The answer is the protocol's (an event stream, or the long-poll JSON). */
+  /** A 200 with the protocol's answer (an event stream, or the long-poll JSON). */
   recognized(): void;
   /** The first SSE byte arrived: the stream is `open`. */
   opened(): void;

@@ -99,10 +99,8 @@ export function createMachine(
       cursor,
       refresh,
       controller,
-      answered: () => {
-        refresh = false;
-      },
       recognized() {
+        refresh = false; // the 200 after a 401: the refresh worked
         foreignAnswers = 0;
         if (!polling) return;
         retries = 0;
@@ -141,6 +139,7 @@ export function createMachine(
       if (state === 'open') pollingSince = 0; // bytes flowed: SSE mode from now on
       if (closed() || host.paused()) continue;
       if (outcome.to === 'foreign') {
+        refresh = false; // a 200 all the same
         // Neither transport got an answer of the protocol that often: the URL is wrong.
         const fatal = !fallback || ++foreignAnswers >= fallback.afterFailures;
         const foreign = error('bad_response', fatal, 200, outcome.detail);

@@ -38,10 +38,7 @@ export async function send(attempt: Attempt, target: string, accept: string): Pr
     cache: 'no-store',
   });
   const status = response.status;
-  if (status === 200) {
-    attempt.answered();
-    return response;
-  }
+  if (status === 200) return response;
   const { message } = parseErrorBody(await response.json().catch(() => undefined));
   if (status === 401 && !refresh) return { to: 'again' };
   const retryable = status === 408 || status === 429 || status > 499;

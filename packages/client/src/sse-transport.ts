@@ -2,27 +2,27 @@ import type { AnyEnvelope, StreamPosition } from '@repopulse/events-core';
 import { createSseParser, resetFromWire, type SseMessage } from '@repopulse/events-core/wire';
 import type { Attempt, Outcome } from './attempt';
 import { send } from './request';
+import type { StreamItem } from './types';
 import { watchdog } from './watchdog';
 
 /** A connection that delivered an event or stayed open this long resets the retry counters. */
 const HEALTHY_MS = 5000;
 
 /** Applies one dispatched SSE message: moves the cursor, with the envelope or reset it carries. */
-function onMessage(attempt: Attempt, message: SseMessage) {
+function onMessage(attempt: Attempt, { id, event, data: text }: SseMessage) {
   // WHATWG: the last event id persists across events; an empty `id:` clears it.
-  const { id, event, data: text } = message;
-  if (text === undefined) return attempt.receive(id);
-  let data: { type?: unknown } | undefined;
-  try {
-    data = JSON.parse(text);
-  } catch {}
-  if (event === 'reset' && data) attempt.receive(id, resetFromWire(data));
-  else if (typeof data?.type === 'string')
-    attempt.receive(id, { position: id as StreamPosition, event: data as AnyEnvelope });
-  else {
-    attempt.receive(id);
-    attempt.report(attempt.error('bad_event', false, 0, text.slice(0, 80)));
+  let item: StreamItem | undefined;
+  if (text !== undefined) {
+    let data: { type?: unknown } | undefined;
+    try {
+      data = JSON.parse(text);
+    } catch {}
+    if (event === 'reset') item = resetFromWire(data);
+    else if (typeof data?.type === 'string')
+      item = { position: id as StreamPosition, event: data as AnyEnvelope };
   }
+  attempt.receive(id, item);
+  if (text !== undefined && !item) attempt.report(attempt.error('bad_event', false, 0, text.slice(0, 80)));
 }
 
 /**

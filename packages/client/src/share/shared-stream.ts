@@ -1,5 +1,11 @@
-import type { AnyEnvelope, ResetReason } from '@repopulse/events-core';
-import { isAfter } from '@repopulse/events-core/wire';
+import type { AnyEnvelope } from '@repopulse/events-core';
+import {
+  encodeSseFrame,
+  encodeSseReset,
+  isAfter,
+  type ResetDelivery,
+  type StreamPosition,
+} from '@repopulse/events-core/wire';
 import { EventStreamError } from '../errors';
 import { createEventStream } from '../stream';
 import type { EventHandler, EventStream, EventStreamState } from '../types';
@@ -50,12 +56,12 @@ type Message =
     }
   | { type: 'leader' };
 
-/** The SSE frame of a reset, as the server writes it (`retained_after` only when given). */
-const resetEntry = (reason: ResetReason, position: string, retainedAfter?: string): Entry => {
-  const data: Record<string, string> = { reason, position };
-  if (retainedAfter) data.retained_after = retainedAfter;
-  return { position, frame: `id: ${position}\nevent: reset\ndata: ${JSON.stringify(data)}\n\n`, reset: true };
-};
+/** A reset as the entry of its SSE frame, the frame the server wrote. */
+const resetEntry = (reset: ResetDelivery): Entry => ({
+  position: reset.position,
+  frame: encodeSseReset(reset),
+  reset: true,
+});
 
 /**
  * An event stream shared by every tab of this origin that opens the same URL with the same
@@ -150,7 +156,7 @@ export function createSharedEventStream(
     if (!after) return []; // no position: it starts live
     if (history[0]?.reset || after === complete || (complete && !isAfter(complete, after)))
       return history.filter((entry) => isAfter(entry.position, after));
-    return [resetEntry('expired', last || after)];
+    return [resetEntry({ reset: true, reason: 'expired', position: (last || after) as StreamPosition })];
   };
 
   const join = () => post({ type: 'join', after: resumeFrom, connection: connectionId });
@@ -183,12 +189,12 @@ export function createSharedEventStream(
       ...rest,
       lastEventId: last,
       pauseWhenHidden: false, // the other tabs may be visible
-      onReset: (reset) => relay(resetEntry(reset.reason, reset.position, reset.retainedAfter)),
+      onReset: (reset) => relay(resetEntry(reset)),
       onError: relayError,
     });
     uplink = stream;
     stream.on('*', (event: AnyEnvelope, position: string) =>
-      relay({ position, frame: `id: ${position}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n` }),
+      relay({ position, frame: encodeSseFrame(position, event) }),
     );
     const relayState = (next: EventStreamState, why?: EventStreamError) => {
       // `closed` is the end of this leadership (or a fatal error, relayed as such): not the others'.
