@@ -3,15 +3,13 @@ import type { Settings } from './options';
 import type { EventStreamOptions, StreamItem } from './types';
 
 /**
- * What the state machine hands one transport attempt (an SSE connection or one long-poll): what
- * to ask for, read-only, and the calls through which the attempt reports what it received. The
+ * What the state machine hands one transport attempt (an SSE connection or one long-poll): the
+ * stream's settings, its credentials and what to ask for, read-only, and the calls through which the attempt reports what it received. The
  * machine alone keeps the state these calls change.
  */
-export interface Attempt {
+export interface Attempt extends Settings, Pick<EventStreamOptions, 'headers' | 'credentials'> {
   /** The stream URL, absolute, with its query. */
   readonly href: string;
-  readonly settings: Settings;
-  readonly options: EventStreamOptions;
   /** The resume position when the attempt started. */
   readonly cursor: string;
   /** True on the one attempt after a 401: the headers are asked for with `refresh: true`. */
@@ -47,7 +45,7 @@ export interface Attempt {
  * - `poll`: switch to long-polling at once; `reason` says why (also kept as `stream.reason`).
  * - `retry`: failed or ended; back off (plus `retryAfterMs`, a refusal's `Retry-After`), then try
  *   again (`error`, when there is one, is reported).
- * - `foreign`: a 200 that is not the protocol (`detail` says what it was).
+ * - `foreign`: a 200 that is not the protocol (`message` says what it was).
  * - `closed`: fatal; the stream closes with `error`.
  */
 export type Outcome =
@@ -55,5 +53,5 @@ export type Outcome =
   | { to: 'next' }
   | { to: 'poll'; reason: EventStreamError }
   | { to: 'retry'; error?: EventStreamError; retryAfterMs?: number }
-  | { to: 'foreign'; detail: string }
+  | { to: 'foreign'; message: string }
   | { to: 'closed'; error: EventStreamError };

@@ -9,7 +9,7 @@ import type { EventStreamOptions, EventStreamState, StreamItem } from './types';
 /** What a stream gives its state machine: delivery, error reporting, and the pause it follows. */
 export interface MachineHost {
   /** Tells the state listeners: the state changed (`reason`: see `EventStream.reason`). */
-  changed(state: EventStreamState, reason: EventStreamError | undefined): void;
+  onState(state: EventStreamState, reason: EventStreamError | undefined): void;
   /** Hands an event or reset to handlers, `onReset` and iterators. */
   deliver(item: StreamItem): void;
   /** Reports an error to `onError`. */
@@ -32,7 +32,7 @@ export interface Machine {
   /** Runs until closed, one attempt at a time. */
   run(): Promise<void>;
   /** Aborts the request in flight (a pause) and shows `connecting`. */
-  interrupt(): void;
+  pause(): void;
   /** Closes for good; `failure` is the fatal error, if any. */
   stop(failure?: EventStreamError): void;
 }
@@ -77,7 +77,7 @@ export function createMachine(
     if (next === 'open') reason = undefined;
     if (state === next || closed()) return;
     state = next;
-    host.changed(next, reason);
+    host.onState(next, reason);
   };
 
   const error = (
@@ -93,9 +93,10 @@ export function createMachine(
     const controller = new AbortController();
     inFlight = controller;
     const attempt: Attempt = {
+      headers: options.headers,
+      credentials: options.credentials,
+      ...settings,
       href,
-      settings,
-      options,
       cursor,
       refresh,
       controller,
@@ -142,7 +143,7 @@ export function createMachine(
         refresh = false; // a 200 all the same
         // Neither transport got an answer of the protocol that often: the URL is wrong.
         const fatal = !fallback || ++foreignAnswers >= fallback.afterFailures;
-        const foreign = error('bad_response', fatal, 200, outcome.detail);
+        const foreign = error('bad_response', fatal, 200, outcome.message);
         if (fatal) outcome = { to: 'closed', error: foreign };
         else if (pollingSince && !probing) outcome = { to: 'retry', error: foreign };
         else {
@@ -193,7 +194,7 @@ export function createMachine(
       return cursor;
     },
     run: () => run().catch((cause) => host.fail(error('network', true, 0, '', cause))),
-    interrupt() {
+    pause() {
       inFlight?.abort();
       enter('connecting');
     },

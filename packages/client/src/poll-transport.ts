@@ -1,4 +1,4 @@
-import { longPollUrl, parseLongPollBody } from '@repopulse/events-core/wire';
+import { parseLongPollBody, STREAM_QUERY } from '@repopulse/events-core/wire';
 import type { Attempt, Outcome } from './attempt';
 import { send } from './request';
 import { watchdog } from './watchdog';
@@ -9,15 +9,17 @@ import { watchdog } from './watchdog';
  * with no answer after `wait` plus `heartbeatTimeoutMs` is aborted. Only called with the fallback on.
  */
 export async function pollOnce(attempt: Attempt): Promise<Outcome> {
-  const { settings, cursor } = attempt;
-  const { waitSeconds } = settings.fallback!;
-  const target = longPollUrl(attempt.href, { after: cursor, waitSeconds });
-  const silence = watchdog(attempt.controller, waitSeconds * 1000 + settings.heartbeatTimeoutMs);
+  const { fallback, cursor, heartbeatTimeoutMs } = attempt;
+  const { waitSeconds } = fallback!;
+  const target = new URL(attempt.href);
+  target.searchParams.set(STREAM_QUERY.wait, `${waitSeconds}`);
+  if (cursor) target.searchParams.set(STREAM_QUERY.after, cursor);
+  const silence = watchdog(attempt.controller, waitSeconds * 1000 + heartbeatTimeoutMs);
   try {
     const response = await send(attempt, `${target}`, 'application/json');
     if ('to' in response) return response;
     const answer = parseLongPollBody(await response.json().catch(() => undefined));
-    if (!answer) return { to: 'foreign', detail: 'not the long-poll JSON' };
+    if (!answer) return { to: 'foreign', message: 'not the long-poll JSON' };
     attempt.recognized();
     const { reset, events, position } = answer;
     if (reset) attempt.receive(reset.position, reset);

@@ -19,10 +19,10 @@ const FATAL: Record<number, EventStreamErrorCode> = {
  * answer: 204 and every other 2xx stop, as in EventSource). A network failure rejects.
  */
 export async function send(attempt: Attempt, target: string, accept: string): Promise<Response | Outcome> {
-  const { options, cursor, refresh } = attempt;
+  const { cursor, refresh } = attempt;
   let headers: Headers;
   try {
-    const init = options.headers;
+    const init = attempt.headers;
     headers = new Headers(typeof init === 'function' ? await init({ refresh }) : init);
   } catch (cause) {
     return { to: 'retry', error: attempt.error('headers', false, 0, '', cause) };
@@ -31,10 +31,10 @@ export async function send(attempt: Attempt, target: string, accept: string): Pr
   // A header value is a ByteString: send the id's UTF-8 bytes, as EventSource does.
   if (cursor && accept[0] === 't')
     headers.set('Last-Event-ID', String.fromCharCode(...new TextEncoder().encode(cursor)));
-  const response = await attempt.settings.fetch(target, {
+  const response = await attempt.fetch(target, {
     headers,
     signal: attempt.controller.signal,
-    credentials: options.credentials,
+    credentials: attempt.credentials,
     cache: 'no-store',
   });
   const status = response.status;

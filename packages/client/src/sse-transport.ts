@@ -31,7 +31,7 @@ function onMessage(attempt: Attempt, { id, event, data: text }: SseMessage) {
  * to long-polling; a 200 that is not `text/event-stream` is `foreign`.
  */
 export async function connectSse(attempt: Attempt): Promise<Outcome> {
-  const { fallback, heartbeatTimeoutMs } = attempt.settings;
+  const { fallback, heartbeatTimeoutMs } = attempt;
   const silence = watchdog(attempt.controller, fallback ? fallback.probeTimeoutMs : heartbeatTimeoutMs);
   let openedAt = 0;
   let events = 0;
@@ -41,7 +41,7 @@ export async function connectSse(attempt: Attempt): Promise<Outcome> {
     const type = response.headers.get('content-type');
     if (!/^text\/event-stream/i.test(type!)) {
       response.body?.cancel().catch(() => {});
-      return { to: 'foreign', detail: `not text/event-stream but ${type}` };
+      return { to: 'foreign', message: `not text/event-stream but ${type}` };
     }
     attempt.recognized();
     const feed = createSseParser(

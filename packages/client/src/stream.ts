@@ -77,7 +77,7 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
   const paused = () => offline || (!!options.pauseWhenHidden && doc?.visibilityState === 'hidden');
 
   const machine = createMachine(endpoint, settings, options, {
-    changed(state, reason) {
+    onState(state, reason) {
       for (const listener of stateListeners) call(listener, state, reason);
     },
     deliver(item) {
@@ -109,7 +109,7 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
   // Browser niceties: pause while offline (and, opt-in, while hidden); resume at once.
   const onVisibility = (event: Event) => {
     if (event.type !== 'visibilitychange') offline = event.type === 'offline';
-    if (paused()) machine.interrupt();
+    if (paused()) machine.pause();
     else wake?.();
   };
   const listen = (on: boolean) => {
