@@ -11,19 +11,19 @@ export interface Attempt extends Settings, Pick<EventStreamOptions, 'headers' | 
   /** The stream URL, absolute, with its query. */
   readonly href: string;
   /** The resume position when the attempt started. */
-  readonly cursor: string;
+  readonly lastEventId: string;
   /** True on the one attempt after a 401: the headers are asked for with `refresh: true`. */
   readonly refresh: boolean;
   /** Aborts the request: `close()`, a pause, or the attempt's own watchdog. */
   readonly controller: AbortController;
   /** A 200 with the protocol's answer (an event stream, or the long-poll JSON). */
-  recognized(): void;
+  answered(): void;
   /** The first SSE byte arrived: the stream is `open`. */
   opened(): void;
   /** The connection was healthy (it delivered an event or stayed open long enough): retries start over. */
   healthy(): void;
   /** The resume position moved to `position`; `item`, when given, is delivered. */
-  receive(position: string, item?: StreamItem): void;
+  deliver(position: string, item?: StreamItem): void;
   /** The server's `retry:` field: the new base delay of the backoff, in ms. */
   retry(ms: number): void;
   /** Reports an error that does not end the attempt. */
@@ -45,7 +45,7 @@ export interface Attempt extends Settings, Pick<EventStreamOptions, 'headers' | 
  * - `poll`: switch to long-polling at once; `reason` says why (also kept as `stream.reason`).
  * - `retry`: failed or ended; back off (plus `retryAfterMs`, a refusal's `Retry-After`), then try
  *   again (`error`, when there is one, is reported).
- * - `foreign`: a 200 that is not the protocol (`message` says what it was).
+ * - `bad_response`: a 200 that is not the protocol (`message` says what it was).
  * - `closed`: fatal; the stream closes with `error`.
  */
 export type Outcome =
@@ -53,5 +53,5 @@ export type Outcome =
   | { to: 'next' }
   | { to: 'poll'; reason: EventStreamError }
   | { to: 'retry'; error?: EventStreamError; retryAfterMs?: number }
-  | { to: 'foreign'; message: string }
+  | { to: 'bad_response'; message: string }
   | { to: 'closed'; error: EventStreamError };

@@ -28,7 +28,7 @@ export interface Machine {
   /** See `EventStream.reason`. */
   readonly reason: EventStreamError | undefined;
   /** The resume position: the last event id received. */
-  readonly cursor: string;
+  readonly lastEventId: string;
   /** Runs until closed, one attempt at a time. */
   run(): Promise<void>;
   /** Aborts the request in flight (a pause) and shows `connecting`. */
@@ -97,10 +97,10 @@ export function createMachine(
       credentials: options.credentials,
       ...settings,
       href,
-      cursor,
+      lastEventId: cursor,
       refresh,
       controller,
-      recognized() {
+      answered() {
         refresh = false; // the 200 after a 401: the refresh worked
         foreignAnswers = 0;
         if (!polling) return;
@@ -111,7 +111,7 @@ export function createMachine(
       healthy: () => {
         retries = sseFailures = 0;
       },
-      receive(position, item) {
+      deliver(position, item) {
         cursor = position;
         if (item) host.deliver(item);
       },
@@ -139,13 +139,13 @@ export function createMachine(
       let outcome = await attemptOnce(!!pollingSince && !probing);
       if (state === 'open') pollingSince = 0; // bytes flowed: SSE mode from now on
       if (closed() || host.paused()) continue;
-      if (outcome.to === 'foreign') {
+      if (outcome.to === 'bad_response') {
         refresh = false; // a 200 all the same
         // Neither transport got an answer of the protocol that often: the URL is wrong.
         const fatal = !fallback || ++foreignAnswers >= fallback.afterFailures;
         const foreign = error('bad_response', fatal, 200, outcome.message);
-        if (fatal) outcome = { to: 'closed', error: foreign };
-        else if (pollingSince && !probing) outcome = { to: 'retry', error: foreign };
+        if (fatal) return host.fail(foreign);
+        if (pollingSince && !probing) outcome = { to: 'retry', error: foreign };
         else {
           host.report(foreign);
           outcome = { to: 'poll', reason: foreign };
@@ -190,7 +190,7 @@ export function createMachine(
     get reason() {
       return reason;
     },
-    get cursor() {
+    get lastEventId() {
       return cursor;
     },
     run: () => run().catch((cause) => host.fail(error('network', true, 0, '', cause))),

@@ -14,12 +14,12 @@ const FATAL: Record<number, EventStreamErrorCode> = {
 
 /**
  * Sends one GET to `target` (`accept`: `text/event-stream` or `application/json`) with the
- * stream's headers and, for SSE, the attempt's cursor as `Last-Event-ID`. A 200 resolves to the
+ * stream's headers and, for SSE, the attempt's `lastEventId` as `Last-Event-ID`. A 200 resolves to the
  * response; any other answer to the outcome it calls for (only a 200 carries a stream or a poll
  * answer: 204 and every other 2xx stop, as in EventSource). A network failure rejects.
  */
 export async function send(attempt: Attempt, target: string, accept: string): Promise<Response | Outcome> {
-  const { cursor, refresh } = attempt;
+  const { lastEventId, refresh } = attempt;
   let headers: Headers;
   try {
     const init = attempt.headers;
@@ -29,8 +29,8 @@ export async function send(attempt: Attempt, target: string, accept: string): Pr
   }
   headers.set('Accept', accept);
   // A header value is a ByteString: send the id's UTF-8 bytes, as EventSource does.
-  if (cursor && accept[0] === 't')
-    headers.set('Last-Event-ID', String.fromCharCode(...new TextEncoder().encode(cursor)));
+  if (lastEventId && accept[0] === 't')
+    headers.set('Last-Event-ID', String.fromCharCode(...new TextEncoder().encode(lastEventId)));
   const response = await attempt.fetch(target, {
     headers,
     signal: attempt.controller.signal,

@@ -21,7 +21,7 @@ function onMessage(attempt: Attempt, { id, event, data: text }: SseMessage) {
     else if (typeof data?.type === 'string')
       item = { position: id as StreamPosition, event: data as AnyEnvelope };
   }
-  attempt.receive(id, item);
+  attempt.deliver(id, item);
   if (text !== undefined && !item) attempt.report(attempt.error('bad_event', false, 0, text.slice(0, 80)));
 }
 
@@ -41,16 +41,16 @@ export async function connectSse(attempt: Attempt): Promise<Outcome> {
     const type = response.headers.get('content-type');
     if (!/^text\/event-stream/i.test(type!)) {
       response.body?.cancel().catch(() => {});
-      return { to: 'foreign', message: `not text/event-stream but ${type}` };
+      return { to: 'bad_response', message: `not text/event-stream but ${type}` };
     }
-    attempt.recognized();
+    attempt.answered();
     const feed = createSseParser(
       (message) => {
         if (message.data !== undefined) events++;
         onMessage(attempt, message);
       },
       attempt.retry,
-      attempt.cursor,
+      attempt.lastEventId,
     );
     const reader = response.body!.getReader();
     const decoder = new TextDecoder(); // strips a leading BOM, decodes UTF-8 across chunks

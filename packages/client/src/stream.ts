@@ -148,7 +148,7 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
       return machine.reason;
     },
     get lastEventId() {
-      return machine.cursor;
+      return machine.lastEventId;
     },
     get error() {
       return failure;
