@@ -70,47 +70,43 @@ export function useEventStream(
       return;
     }
     const { headers, share, ...rest } = latest.current;
-    let current: EventStream | undefined;
-    let offs: (() => void)[] = [];
-    const open = (create: StreamOpener) => {
-      current = create(href, {
-        ...rest,
-        headers:
-          typeof headers === 'function'
-            ? (context) => (latest.current.headers as typeof headers)(context)
-            : headers,
-        onReset: (reset) => latest.current.onReset?.(reset),
-        onError: (e) => {
-          setError(e);
-          latest.current.onError?.(e);
-        },
-      });
-      const offState = current.onState((next) => {
-        if (next === 'open' || next === 'polling') setError(undefined);
-        setState(next);
-      });
-      const offEvents = current.on('*', (event, position) => {
-        // Run every handler even if one throws; the stream reports the first throw as `handler`.
-        let thrown: { error: unknown } | undefined;
-        for (const key of [event.type, '*']) {
-          for (const handler of handlers.current.get(key) ?? []) {
-            try {
-              handler(event, position);
-            } catch (error) {
-              thrown ??= { error };
-            }
+    // `share`: one connection for all tabs (`tabSharing()`), else a stream of this tab.
+    const current = (share ?? createEventStream)(href, {
+      ...rest,
+      headers:
+        typeof headers === 'function'
+          ? (context) => (latest.current.headers as typeof headers)(context)
+          : headers,
+      onReset: (reset) => latest.current.onReset?.(reset),
+      onError: (e) => {
+        setError(e);
+        latest.current.onError?.(e);
+      },
+    });
+    const offState = current.onState((next) => {
+      if (next === 'open' || next === 'polling') setError(undefined);
+      setState(next);
+    });
+    const offEvents = current.on('*', (event, position) => {
+      // Run every handler even if one throws; the stream reports the first throw as `handler`.
+      let thrown: { error: unknown } | undefined;
+      for (const key of [event.type, '*']) {
+        for (const handler of handlers.current.get(key) ?? []) {
+          try {
+            handler(event, position);
+          } catch (error) {
+            thrown ??= { error };
           }
         }
-        if (thrown) throw thrown.error;
-      });
-      offs = [offState, offEvents];
-      setStream(current);
-      setState(current.state);
-    };
-    open(share ?? createEventStream); // `share`: one connection for all tabs
+      }
+      if (thrown) throw thrown.error;
+    });
+    setStream(current);
+    setState(current.state);
     return () => {
-      for (const off of offs) off();
-      current?.close();
+      offState();
+      offEvents();
+      current.close();
       setStream(undefined);
     };
   }, [href]);

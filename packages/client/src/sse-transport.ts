@@ -28,7 +28,7 @@ function onMessage(attempt: Attempt, { id, event, data: text }: SseMessage) {
 /**
  * One SSE connection on the stream URL, read until it fails or ends. Reports `opened` at the first
  * byte. With the fallback on, no first byte within `probeTimeoutMs` (a buffering proxy) switches
- * to long-polling; a 200 that is not `text/event-stream` is `foreign`.
+ * to long-polling; a 200 that is not `text/event-stream` is `bad_response`.
  */
 export async function connectSse(attempt: Attempt): Promise<Outcome> {
   const { fallback, heartbeatTimeoutMs } = attempt;
