@@ -6,7 +6,7 @@ import type { EventStreamError } from '../src/index';
 import { useEventStream } from '../src/react';
 import { tabSharing } from '../src/share';
 import { cleanupAfterEach } from './helpers/cleanups';
-import { realSleep, until } from './helpers/events';
+import { until } from './helpers/events';
 import { setPageUrl } from './helpers/happy-dom';
 import { serverStarter } from './helpers/harness';
 import { rootMounter, sync } from './helpers/react-root';
