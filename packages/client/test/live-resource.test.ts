@@ -159,6 +159,20 @@ describe('createLiveResource', () => {
     expect(s.requests).toHaveLength(0);
   });
 
+  it('share that is not tabSharing() (the old share: true) throws a typed error naming it, loading nothing', async () => {
+    const s = await server();
+    for (const share of [true, { key: 'k' }])
+      expect(() => live({ url: s.url, load: loader(s.snapshotUrl), share: share as never })).toThrow(
+        expect.objectContaining({
+          code: 'invalid_argument',
+          message: expect.stringContaining('tabSharing()'),
+        }),
+      );
+    await realSleep(30);
+    expect(s.loads).toBe(0);
+    expect(s.requests).toHaveLength(0);
+  });
+
   it('bad share options stop it with the typed error once the snapshot is in, opening nothing', async () => {
     const s = await server();
     const { resource } = live({
