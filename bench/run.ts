@@ -3,10 +3,12 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchBusCluster } from './bus-cluster';
+import { busPostgres } from './bus-postgres';
 import { busPublish } from './bus-publish';
 import { benchBusThroughput } from './bus-throughput';
 import { machine } from './markdown';
 import { memoryBusVsMitt } from './memory-bus';
+import { outbox } from './outbox/index';
 import type { BenchSection, ChartBar, Scenario } from './scenario';
 import { burst } from './sse/burst';
 import { churn } from './sse/churn';
@@ -28,6 +30,8 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-throughput': async (context) => ({ markdown: await benchBusThroughput(context) }),
   'bus-cluster': async (context) => ({ markdown: await benchBusCluster(context) }),
   stalled: stalledClientsScenario,
+  'bus-postgres': busPostgres,
+  outbox,
 };
 
 const args = process.argv.slice(2);

@@ -2,6 +2,7 @@ import type { BusOptions, EventBus, StreamPosition, Topic } from '@repopulse/eve
 import {
   type BusTransport,
   defineBus,
+  neverWrittenRange,
   type ReadResult,
   type ResolvedBusOptions,
   resolveBusOptions,
@@ -125,14 +126,7 @@ function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: Tra
   const rangeWithoutLog = (topic: Topic): ReadResult => {
     const start = floorOf(topic);
     return start === undefined
-      ? {
-          head: ZERO_POSITION,
-          oldest: undefined,
-          trimmed: false,
-          floor: undefined,
-          holdsCursor: false,
-          entries: [],
-        }
+      ? { ...neverWrittenRange(), entries: [] }
       : { head: start, oldest: undefined, trimmed: true, floor: start, holdsCursor: false, entries: [] };
   };
 

@@ -1,5 +1,5 @@
 import { type AnyEnvelope, BusUnavailableError, type StreamPosition } from '@repopulse/events-core';
-import type { RetainedRange } from '@repopulse/events-core/bus-kit';
+import { neverWrittenRange, type RetainedRange } from '@repopulse/events-core/bus-kit';
 import {
   formatPosition,
   type PositionParts,
@@ -32,16 +32,7 @@ export interface StreamSnapshot extends RetainedRange {
  * oldest entries, so everything after that position is retained.
  */
 export function parseSnapshot(reply: unknown): StreamSnapshot {
-  if (!Array.isArray(reply) || reply[0] !== 1) {
-    return {
-      head: ZERO_POSITION,
-      oldest: undefined,
-      trimmed: false,
-      floor: undefined,
-      holdsCursor: false,
-      entries: [],
-    };
-  }
+  if (!Array.isArray(reply) || reply[0] !== 1) return { ...neverWrittenRange(), entries: [] };
   const [, last, added, length, first, found, rawEntries] = reply as [
     1,
     string,

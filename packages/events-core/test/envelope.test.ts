@@ -1,5 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { utf8Length } from '../src/envelope';
+import { utf8Length } from '../src/envelope-size';
 import {
   type AnyEnvelope,
   type BuiltinEventMap,

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { isRepoPulseError, OptionsError } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STREAM_TOKEN_AUDIENCE, StreamHttpError, signStreamToken, verifyStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, uniqueTopic } from './helpers/events';
 import { getJson, openRaw } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const SECRET = 'test-secret-0123456789abcdef';
 
@@ -111,9 +111,7 @@ const factories = await busFactories('auth');
 describe.each(factories)('auth and refusals on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   const KNOWN = new Set(['a', 'b', 'exp']);

@@ -21,5 +21,5 @@ export {
 export { defineBus } from './define-bus';
 export { isolateHandler } from './handler-isolation';
 export { REPLAY_PAGE_SIZE, type ReadResult, ReplayMerge, type ReplayMergeHost } from './replay-merge';
-export { type CursorOrigin, decideReplay, type RetainedRange } from './reset-decision';
+export { type CursorOrigin, decideReplay, neverWrittenRange, type RetainedRange } from './reset-decision';
 export type { AppendResult, BusTransport, TransportSink } from './transport';

@@ -24,6 +24,19 @@ export interface RetainedRange {
 }
 
 /**
+ * The range of a topic that was never written (or whose store lost it): head `0-0`, nothing
+ * retained, nothing trimmed.
+ *
+ * @example
+ * ```ts
+ * if (!(await store.exists(topic))) return { ...neverWrittenRange(), entries: [] };
+ * ```
+ */
+export function neverWrittenRange(): RetainedRange {
+  return { head: ZERO_POSITION, oldest: undefined, trimmed: false, floor: undefined, holdsCursor: false };
+}
+
+/**
  * Where a cursor comes from:
  * - `requested`: a subscriber's `after` (a position the store never issued is `unknown_position`);
  * - `delivered`: a position this subscription already delivered, when it catches up again (one the

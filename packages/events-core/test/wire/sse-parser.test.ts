@@ -10,17 +10,16 @@ import {
 } from '@repopulse/events-core/wire';
 import { describe, expect, it } from 'vitest';
 
-const parseAll = (chunks: string[], id = '') => {
-  const messages: SseMessage[] = [];
-  const retries: number[] = [];
-  const feed = createSseParser(
-    (m) => messages.push(m),
-    (ms) => retries.push(ms),
-    id,
-  );
-  for (const chunk of chunks) feed(chunk);
-  return { messages, retries };
-};
+/** Every dispatch and honoured `retry:` of `chunks`, in the order the parser reported them. */
+function parseAll(chunks: string[], id = '') {
+  const seen: Array<SseMessage | number> = [];
+  const feed = createSseParser(seen.push.bind(seen), seen.push.bind(seen), id);
+  chunks.forEach((chunk) => void feed(chunk));
+  return {
+    messages: seen.filter((item): item is SseMessage => typeof item === 'object'),
+    retries: seen.filter((item): item is number => typeof item === 'number'),
+  };
+}
 
 describe('createSseParser', () => {
   it('reads back what the encoders write, split anywhere', () => {
