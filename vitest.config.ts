@@ -6,8 +6,13 @@ import { defineConfig } from 'vitest/config';
 const source = '@repopulse/source';
 
 export default defineConfig({
-  resolve: { conditions: [source, ...defaultClientConditions] },
-  ssr: { resolve: { conditions: [source, ...defaultServerConditions] } },
+  resolve: {
+    conditions: [source, ...defaultClientConditions],
+    // Packages such as OpenTelemetry's name ESM builds that only bundlers can load (extensionless
+    // imports) in `module`: tests take the `main` (CommonJS) build, as Node does.
+    mainFields: ['main'],
+  },
+  ssr: { resolve: { conditions: [source, ...defaultServerConditions.filter((c) => c !== 'module')] } },
   test: {
     include: ['packages/*/test/**/*.test.{ts,tsx}', 'examples/*/test/**/*.test.{ts,tsx}'],
     testTimeout: 20_000,

@@ -144,6 +144,7 @@ function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: Tra
   };
 
   const transport = {
+    system: 'memory',
     async append(topic, event) {
       const at = now();
       sweep(at);

@@ -21,3 +21,4 @@ export * from './sse-frame';
 export { isStandardSchema, type StandardSchemaV1 } from './standard-schema';
 export * from './status';
 export * from './status-tracker';
+export { isTraceparent, isTracestate, type TraceContext, traceIdOf } from './trace-context';
