@@ -96,6 +96,8 @@ export interface OtelMeter {
   createHistogram(name: string, options?: OtelInstrumentOptions): OtelHistogram;
   /** An up-down counter read at collection time. */
   createObservableUpDownCounter(name: string, options?: OtelInstrumentOptions): OtelObservable;
+  /** A monotonic counter read at collection time. */
+  createObservableCounter(name: string, options?: OtelInstrumentOptions): OtelObservable;
 }
 
 /**

@@ -76,7 +76,9 @@ function traceContextOf(span: OtelSpanContext | undefined): TraceContext | undef
  * if (link) tracer.startSpan('process', { links: [{ context: link }] });
  * ```
  */
-export function spanContextOf(traceparent: string | undefined): Omit<OtelSpanContext, 'traceState'> | undefined {
+export function spanContextOf(
+  traceparent: string | undefined,
+): Omit<OtelSpanContext, 'traceState'> | undefined {
   if (typeof traceparent !== 'string' || traceparent.length < 55) return undefined;
   const traceId = traceparent.slice(3, 35);
   const spanId = traceparent.slice(36, 52);

@@ -2,6 +2,7 @@ import {
   type BusDelivery,
   comparePositions,
   encodeSseReset,
+  type ResetReason,
   type Subscription,
 } from '@repopulse/events-core';
 import { indexOfPosition, type SerializedEvent, serializeEvent, type WindowLimits } from './frame-window';
@@ -15,6 +16,8 @@ export interface CatchUpHost {
   requeue(reader: HubReader): void;
   /** Something arrived: check at the end of the tick whether the read met the window. */
   caughtUpMaybe(): void;
+  /** A reset frame went to `readers` members (for metrics). */
+  resetSent?(reason: ResetReason, readers: number): void;
 }
 
 /**
@@ -41,6 +44,8 @@ export class CatchUp {
   /** {@link read} holds every event after this position up to the cursor. */
   readFrom: string;
   private readBytes = 0;
+  /** Ends the read's span, when OpenTelemetry is registered. */
+  ended: ((error?: unknown) => void) | undefined;
 
   constructor(
     /** The point the read starts after (the oldest member's). */
@@ -70,11 +75,14 @@ export class CatchUp {
       this.readFrom = delivery.position;
       const { reason, position, retainedAfter } = delivery;
       const frame = Buffer.from(encodeSseReset(reason, position, retainedAfter), 'utf8');
+      let readers = 0;
       this.keep((member) => {
         if (!member.matched) return false;
         member.sendReset(reason, position, frame, retainedAfter);
+        readers++;
         return true;
       });
+      this.host.resetSent?.(reason, readers);
       this.cursor = delivery.position;
     } else {
       const entry = serializeEvent(delivery);

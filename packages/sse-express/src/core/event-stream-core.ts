@@ -12,6 +12,7 @@ import { FlushQueue } from './flush-queue';
 import { HeartbeatTimer } from './heartbeat';
 import { sendJsonError, toHttpError } from './json-response';
 import { LongPoll, type LongPollEnd, type LongPollHost } from './long-poll';
+import { eventStreamTelemetry } from './metrics';
 import type { NodeResponse } from './node-response';
 import { type EventStreamOptions, resolveOptions } from './options';
 import {
@@ -95,8 +96,10 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
   const preamble = Buffer.from(encodeSseRetry(options.retryMs) + encodeSseComment('ok'), 'utf8');
   const retryAfter = String(Math.max(1, Math.ceil(options.retryMs / 1000)));
   const flushQueue = new FlushQueue();
+  const telemetry = eventStreamTelemetry(() => core.stats());
   const registry = new TopicRegistry({
     bus,
+    telemetry: telemetry?.hub,
     limits: { events: options.windowEvents, bytes: options.windowBytes },
     schedule: (item) => flushQueue.add(item),
     release: (subscription) => release(subscription),
@@ -386,7 +389,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     step();
   }
 
-  return {
+  const core: EventStreamCore<Req> = {
     handle,
     close(closeOptions: CloseOptions = {}) {
       if (closed) return closed;
@@ -395,6 +398,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
         return Promise.reject(new RangeError('[repopulse] graceMs must be a non-negative number'));
       }
       closing = true;
+      telemetry?.dispose();
       closed = new Promise<void>((resolve) => {
         resolveClosed = resolve;
       });
@@ -419,4 +423,5 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
       };
     },
   };
+  return core;
 }

@@ -4,12 +4,14 @@ import {
   type EventBus,
   encodeSseReset,
   isPosition,
+  type ResetReason,
   type Subscription,
 } from '@repopulse/events-core';
 import { CatchUp, type CatchUpHost } from './catch-up';
 import type { Flushable } from './flush-queue';
 import { FrameWindow, serializeEvent, type WindowLimits } from './frame-window';
 import type { HubReader, TickItem } from './hub-reader';
+import type { HubTelemetry } from './metrics';
 import type { SseConnection } from './sse-connection';
 
 /** What a hub needs from the handler that owns it. */
@@ -22,6 +24,8 @@ export interface HubHost {
   release(subscription: Subscription): void;
   /** A bus catch-up read was started (for stats). */
   catchUpStarted(): void;
+  /** OpenTelemetry hooks, when it is registered. */
+  readonly telemetry?: HubTelemetry;
   /** The hub could not subscribe: forget it, so the next request tries again. */
   hubFailed(hub: TopicHub): void;
 }
@@ -158,6 +162,7 @@ export class TopicHub implements Flushable, CatchUpHost {
     if (delivery.reset) {
       window.restart(delivery.position);
       const { reason, position, retainedAfter } = delivery;
+      this.host.telemetry?.reset(reason, this.live.size);
       this.pending.push({
         reset: reason,
         position,
@@ -166,6 +171,7 @@ export class TopicHub implements Flushable, CatchUpHost {
       });
     } else {
       const entry = serializeEvent(delivery);
+      this.host.telemetry?.received(this.topic, delivery.event.ts, Date.now());
       window.push(entry);
       this.pending.push(entry);
     }
@@ -184,6 +190,7 @@ export class TopicHub implements Flushable, CatchUpHost {
             ? (pending[0] as TickItem).frame
             : Buffer.concat(pending.map((item) => item.frame));
         for (const reader of this.live) reader.sendLive(joined, pending, now);
+        this.host.telemetry?.delivered(pending.length, joined.length, this.live.size);
       }
     }
     if (this.catchUps.size > 0) this.mergeCatchUps();
@@ -196,6 +203,11 @@ export class TopicHub implements Flushable, CatchUpHost {
     reader.matched = false;
     this.joining.push(reader);
     this.host.schedule(this);
+  }
+
+  /** @internal {@link CatchUpHost} */
+  resetSent(reason: ResetReason, readers: number): void {
+    this.host.telemetry?.reset(reason, readers);
   }
 
   /** @internal {@link CatchUpHost} */
@@ -275,6 +287,7 @@ export class TopicHub implements Flushable, CatchUpHost {
     const catchUp = new CatchUp(from, readers, this);
     this.catchUps.add(catchUp);
     this.host.catchUpStarted();
+    catchUp.ended = this.host.telemetry?.catchUpStarted(this.topic, from, readers.length);
     this.host.bus.subscribe(this.topic, catchUp.deliver, { after: from }).then(
       (subscription) => {
         catchUp.subscription = subscription;
@@ -286,6 +299,7 @@ export class TopicHub implements Flushable, CatchUpHost {
       },
       (error: unknown) => {
         if (catchUp.done) return;
+        catchUp.ended?.(error ?? new Error('subscribe failed'));
         this.catchUps.delete(catchUp);
         catchUp.done = true;
         for (const member of catchUp.members) member.placed?.(error ?? new Error('subscribe failed'));
@@ -295,6 +309,7 @@ export class TopicHub implements Flushable, CatchUpHost {
 
   private finish(catchUp: CatchUp): void {
     catchUp.done = true;
+    catchUp.ended?.();
     if (catchUp.subscription) this.host.release(catchUp.subscription);
   }
 }
