@@ -253,10 +253,7 @@ describe.each(factories)('OpenTelemetry on the $name bus', (factory) => {
   });
 });
 
-async function startApp(
-  app: express.Express,
-  handler: ReturnType<typeof createEventStreamHandler>,
-): Promise<TestServer> {
+async function startApp(app: express.Express, handler: { close(): Promise<void> }): Promise<TestServer> {
   const { createServer } = await import('node:http');
   const server = createServer(app);
   const sockets = new Set<import('node:net').Socket>();
