@@ -1,5 +1,5 @@
 import type { StreamItem } from '@repopulse/client';
-import type { StreamPosition } from '@repopulse/events-core';
+import { type StreamPosition, traceIdOf } from '@repopulse/events-core';
 import { summarizePayload } from './summary';
 
 /** Where a command writes: `process.stdout`-like. */
@@ -63,6 +63,7 @@ export function createFormatter(
       event.repo_id === undefined ? '' : `repo=${event.repo_id}`,
       event.task_id === undefined ? '' : `task=${event.task_id}`,
       event.request_id === undefined ? '' : `req=${event.request_id}`,
+      event.traceparent === undefined ? '' : `trace=${traceIdOf(event.traceparent) ?? '?'}`,
     ].filter(Boolean);
     const summary = summarizePayload(event);
     const tone: Style = FAILED.test(summary) ? 'red' : DONE.test(summary) ? 'green' : 'bold';
