@@ -179,7 +179,7 @@ describe.each(factories)('OpenTelemetry on the $name bus', (factory) => {
       sum(metrics, 'messaging.client.operation.duration', { 'messaging.system': factory.name }),
     ).toBeGreaterThanOrEqual(2);
     expect(sum(metrics, 'repopulse.sse.deliveries')).toBeGreaterThanOrEqual(2);
-    expect(sum(metrics, 'repopulse.sse.bytes')).toBeGreaterThan(200);
+    expect(sum(metrics, 'repopulse.sse.written')).toBeGreaterThan(200);
     expect(
       sum(metrics, 'repopulse.sse.delivery.lag', { 'messaging.destination.template': 'repo:{id}' }),
     ).toBeGreaterThanOrEqual(2);

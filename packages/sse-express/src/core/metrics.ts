@@ -142,7 +142,7 @@ export function eventStreamTelemetry(stats: () => EventStreamStats): EventStream
     description: 'Live events handed to streams and long-polls (one per event per reader).',
     unit: '{event}',
   });
-  const bytes = meter.createCounter('repopulse.sse.bytes', {
+  const bytes = meter.createCounter('repopulse.sse.written', {
     description: 'Bytes of live frames handed to streams and long-polls.',
     unit: 'By',
   });
