@@ -7,6 +7,7 @@ import { busPublish } from './bus-publish';
 import { benchBusThroughput } from './bus-throughput';
 import { machine } from './markdown';
 import { memoryBusVsMitt } from './memory-bus';
+import { otelCost } from './otel-cost';
 import type { BenchSection, ChartBar, Scenario } from './scenario';
 import { burst } from './sse/burst';
 import { churn } from './sse/churn';
@@ -28,6 +29,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-throughput': async (context) => ({ markdown: await benchBusThroughput(context) }),
   'bus-cluster': async (context) => ({ markdown: await benchBusCluster(context) }),
   stalled: stalledClientsScenario,
+  otel: otelCost,
 };
 
 const args = process.argv.slice(2);
