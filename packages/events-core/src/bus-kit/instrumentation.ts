@@ -1,7 +1,7 @@
 import type { EventBus, PublishResult, Topic } from '../bus';
 import type { EventType } from '../catalog';
 import type { Envelope } from '../envelope';
-import type { OtelAttributes, OtelCounter, OtelHistogram, OtelTracer } from '../otel/api';
+import type { OtelAttributes, OtelHistogram, OtelTracer } from '../otel/api';
 import { destinationTemplate, registeredOpenTelemetry, spanContextOf } from '../otel/registration';
 
 /** The instrumentation scope name of the buses' spans and metrics. */
@@ -39,10 +39,16 @@ export function busInstruments(system: string): BusInstruments | undefined {
     unit: 's',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
-  const sent = meter.createCounter('messaging.client.sent.messages', {
-    description: 'Events a bus was asked to publish (failed ones carry error.type).',
-    unit: '{message}',
-  });
+  // Counted here and reported at collection: no SDK work per publish for this one.
+  const sent = new Map<OtelAttributes, number>();
+  meter
+    .createObservableCounter('messaging.client.sent.messages', {
+      description: 'Events a bus was asked to publish (failed ones carry error.type).',
+      unit: '{message}',
+    })
+    .addCallback((result) => {
+      for (const [attributes, count] of sent) result.observe(count, attributes);
+    });
   const reconnects = meter.createCounter('repopulse.bus.reconnects', {
     description: 'Reconnections of a bus to its store after live notifications were interrupted.',
     unit: '{reconnect}',
@@ -53,26 +59,46 @@ export function busInstruments(system: string): BusInstruments | undefined {
   };
 }
 
+/** Metric attributes of one destination template, and of its failures by `error.type`. */
+interface TemplateAttributes {
+  ok: OtelAttributes;
+  failed: Map<string, OtelAttributes>;
+}
+
 function wrapPublish(
   bus: EventBus,
   system: string,
   tracer: OtelTracer,
   duration: OtelHistogram,
-  sent: OtelCounter,
+  sent: Map<OtelAttributes, number>,
 ): EventBus {
   const publish = bus.publish.bind(bus);
+  // One attribute object per template (bounded like the templates), reused by every publish.
+  const byTemplate = new Map<string, TemplateAttributes>();
+  const attributesOf = (template: string): TemplateAttributes => {
+    let known = byTemplate.get(template);
+    if (!known) {
+      known = {
+        ok: {
+          'messaging.system': system,
+          'messaging.operation.name': 'send',
+          'messaging.operation.type': 'send',
+          'messaging.destination.template': template,
+        },
+        failed: new Map(),
+      };
+      byTemplate.set(template, known);
+    }
+    return known;
+  };
   bus.publish = async function tracedPublish<K extends EventType>(topic: Topic, event: Envelope<K>) {
     const template = typeof topic === 'string' ? destinationTemplate(topic) : 'invalid';
-    const attributes: OtelAttributes = {
-      'messaging.system': system,
-      'messaging.operation.name': 'send',
-      'messaging.operation.type': 'send',
-      'messaging.destination.template': template,
-    };
+    const known = attributesOf(template);
+    let attributes = known.ok;
     const span = tracer.startSpan(`send ${template}`, {
       kind: SPAN_KIND_PRODUCER,
       attributes: {
-        ...attributes,
+        ...known.ok,
         'messaging.destination.name': String(topic),
         ...(typeof event?.id === 'string' ? { 'messaging.message.id': event.id } : {}),
       },
@@ -86,14 +112,19 @@ function wrapPublish(
       return result;
     } catch (error) {
       const type = errorType(error);
-      attributes['error.type'] = type;
+      let failed = known.failed.get(type);
+      if (!failed) {
+        failed = { ...known.ok, 'error.type': type };
+        known.failed.set(type, failed);
+      }
+      attributes = failed;
       span.setAttribute('error.type', type);
       span.setStatus({ code: STATUS_ERROR, message: error instanceof Error ? error.message : String(error) });
       if (error instanceof Error) span.recordException(error);
       throw error;
     } finally {
       duration.record((performance.now() - started) / 1000, attributes);
-      sent.add(1, attributes);
+      sent.set(attributes, (sent.get(attributes) ?? 0) + 1);
       span.end();
     }
   };
