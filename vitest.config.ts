@@ -6,12 +6,9 @@ import { defineConfig } from 'vitest/config';
 const source = '@repopulse/source';
 
 export default defineConfig({
-  resolve: {
-    conditions: [source, ...defaultClientConditions],
-    // Packages such as OpenTelemetry's name ESM builds that only bundlers can load (extensionless
-    // imports) in `module`: tests take the `main` (CommonJS) build, as Node does.
-    mainFields: ['main'],
-  },
+  resolve: { conditions: [source, ...defaultClientConditions] },
+  // Server-side, resolve as Node does: without the bundler-only `module` condition, which some
+  // packages (OpenTelemetry's) point at builds Node cannot load (extensionless imports).
   ssr: { resolve: { conditions: [source, ...defaultServerConditions.filter((c) => c !== 'module')] } },
   test: {
     include: ['packages/*/test/**/*.test.{ts,tsx}', 'examples/*/test/**/*.test.{ts,tsx}'],
