@@ -3,6 +3,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchBusCluster } from './bus-cluster';
+import { busPostgres } from './bus-postgres';
 import { busPublish } from './bus-publish';
 import { benchBusThroughput } from './bus-throughput';
 import { machine } from './markdown';
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-throughput': async (context) => ({ markdown: await benchBusThroughput(context) }),
   'bus-cluster': async (context) => ({ markdown: await benchBusCluster(context) }),
   stalled: stalledClientsScenario,
+  'bus-postgres': busPostgres,
   otel: otelCost,
 };
 

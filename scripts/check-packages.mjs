@@ -42,10 +42,21 @@ function* filesUnder(dir) {
 
 const defaultDocEntries = readJson(join(root, 'typedoc.json')).packageOptions.entryPoints;
 
+/**
+ * Subpaths that export a plain file rather than code (e.g. bus-postgres's `./schema.sql`): a string
+ * target that is not JavaScript or JSON. They need no source condition, TypeDoc entry or types.
+ */
+function assetSubpaths(pkg) {
+  return Object.entries(pkg.exports ?? {})
+    .filter(([, target]) => typeof target === 'string' && !/\.(c|m)?js$|\.json$/.test(target))
+    .map(([subpath]) => subpath);
+}
+
 /** The source files of a package's entry points, from the workspace `@repopulse/source` condition. */
 function entrySources(pkg) {
+  const assets = assetSubpaths(pkg);
   return Object.entries(pkg.exports ?? {})
-    .filter(([subpath]) => subpath !== './package.json')
+    .filter(([subpath]) => subpath !== './package.json' && !assets.includes(subpath))
     .map(([subpath, target]) => [subpath, target?.[SOURCE_CONDITION]]);
 }
 
@@ -121,7 +132,12 @@ try {
     }
 
     run(bin('publint'), ['run', tarball, '--strict'], dir);
-    run(bin('attw'), [tarball, '--format', 'table-flipped'], dir);
+    const assets = assetSubpaths(pkg);
+    for (const subpath of assets)
+      if (!shipped.includes(pkg.exports[subpath].replace(/^\.\//, '')))
+        fail(name, `does not ship ${subpath}`);
+    const excluded = assets.length > 0 ? ['--exclude-entrypoints', ...assets] : [];
+    run(bin('attw'), [tarball, '--format', 'table-flipped', ...excluded], dir);
     console.log(`${shipped.length} files: ${shipped.join(', ')}`);
   }
 } finally {

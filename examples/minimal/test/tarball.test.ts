@@ -4,19 +4,25 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
+  compile,
+  createTarballProject,
+  type ExampleServer,
+  failedStart,
   findChromium,
   freePort,
   hasRedisServer,
   launchChromium,
   reachableRedis,
   requirement,
+  startExampleServer,
+  type TarballProject,
 } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ExampleServer, failedStart, startExampleServer } from './support/example-server';
-import { compile, createTarballProject, type TarballProject } from './support/tarball-project';
+
+const EXAMPLE = resolve(import.meta.dirname, '..');
 
 const CHROMIUM = findChromium();
 const chromiumMode = requirement(
@@ -94,7 +100,10 @@ describe('examples/minimal from packed tarballs', () => {
   let server: ExampleServer;
 
   beforeAll(async () => {
-    project = await createTarballProject();
+    project = await createTarballProject(EXAMPLE, {
+      dependencies: ['express', 'ioredis'],
+      devDependencies: ['@types/express'],
+    });
     await compile(project);
     server = await startExampleServer(project.dir);
   }, 300_000);
@@ -107,6 +116,7 @@ describe('examples/minimal from packed tarballs', () => {
   it('installed real copies of every package (no workspace links) and type-checked strict nodenext', () => {
     expect(Object.keys(project.tarballs).sort()).toEqual([
       '@repopulse/bus-memory',
+      '@repopulse/bus-postgres',
       '@repopulse/bus-redis',
       '@repopulse/cli',
       '@repopulse/client',

@@ -1,4 +1,5 @@
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
+export { type ExampleServer, failedStart, startExampleServer } from './example-server';
 export { freePort } from './port';
 export {
   createTestSchema,
@@ -25,3 +26,4 @@ export {
 } from './redis-cluster';
 export { ping, type RedisProcess, spawnRedis } from './redis-process';
 export { isCI, requirement } from './requirement';
+export { compile, createTarballProject, type TarballProject, type ThirdParty } from './tarball-project';

@@ -10,18 +10,20 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
-const ROOT = resolve(import.meta.dirname, '../../../..');
-const EXAMPLE = resolve(import.meta.dirname, '../..');
+const ROOT = resolve(import.meta.dirname, '../../..');
 const exec = promisify(execFile);
 
-/** Tools the example's project installs from the registry, at the versions this workspace uses. */
-const THIRD_PARTY = {
-  dependencies: ['express', 'ioredis'],
-  devDependencies: ['typescript', '@types/express', '@types/node'],
-};
+/**
+ * Registry packages an example's project installs, at the versions this workspace has installed
+ * (TypeScript and `@types/node` always).
+ */
+export interface ThirdParty {
+  dependencies: string[];
+  devDependencies?: string[];
+}
 
 /** The directory of every non-private package under `packages/`: what npm would publish. */
 function publishedPackageDirs(): string[] {
@@ -87,13 +89,19 @@ export interface TarballProject {
 
 /**
  * Builds and packs every published package, creates a project in the OS temp directory (no
- * workspace, no links), installs the tarballs plus Express, ioredis and TypeScript from the
- * registry (the npm cache first), and copies in the example's `src`, `public` and `tsconfig.json`.
+ * workspace, no links), installs the tarballs plus `thirdParty` and TypeScript from the registry
+ * (the npm cache first), and copies in the example's `src`, `public` (when it has one) and
+ * `tsconfig.json`.
+ *
+ * @param example - the example's directory, e.g. `examples/minimal`.
+ * @example
+ * const project = await createTarballProject(EXAMPLE, { dependencies: ['express', 'ioredis'] });
  */
-export async function createTarballProject(): Promise<TarballProject> {
+export async function createTarballProject(example: string, thirdParty: ThirdParty): Promise<TarballProject> {
+  const devDependencies = [...new Set(['typescript', '@types/node', ...(thirdParty.devDependencies ?? [])])];
   const packages = publishedPackageDirs();
   for (const dir of packages) await buildIfStale(dir);
-  const dir = mkdtempSync(join(tmpdir(), 'repopulse-minimal-'));
+  const dir = mkdtempSync(join(tmpdir(), `repopulse-${basename(example)}-`));
   const packDir = join(dir, 'tarballs');
   mkdirSync(packDir);
   const packed = JSON.parse(
@@ -106,20 +114,20 @@ export async function createTarballProject(): Promise<TarballProject> {
   const versions = (names: string[]) =>
     Object.fromEntries(names.map((name) => [name, installedVersion(name)]));
   const manifest = {
-    name: 'repopulse-minimal-from-tarballs',
+    name: `repopulse-${basename(example)}-from-tarballs`,
     private: true,
     type: 'module',
     dependencies: {
       ...Object.fromEntries(Object.entries(tarballs).map(([name, file]) => [name, `file:${file}`])),
-      ...versions(THIRD_PARTY.dependencies),
+      ...versions(thirdParty.dependencies),
     },
-    devDependencies: versions(THIRD_PARTY.devDependencies),
+    devDependencies: versions(devDependencies),
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], dir);
 
   for (const entry of ['src', 'public', 'tsconfig.json']) {
-    cpSync(join(EXAMPLE, entry), join(dir, entry), { recursive: true });
+    if (existsSync(join(example, entry))) cpSync(join(example, entry), join(dir, entry), { recursive: true });
   }
   return { dir, tarballs };
 }
