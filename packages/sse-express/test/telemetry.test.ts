@@ -157,6 +157,7 @@ describe.each(factories)('OpenTelemetry on the $name bus', (factory) => {
     for (const send of sends) {
       expect(send.kind).toBe(api.SpanKind.PRODUCER);
       expect(send.parentSpanContext?.spanId).toBe(serverSpan?.spanContext().spanId);
+      expect(send.links).toEqual([]); // made where it was published: the parent says it all
       expect(send.attributes).toMatchObject({
         'messaging.system': factory.name,
         'messaging.destination.template': 'repo:{id}',
@@ -184,6 +185,25 @@ describe.each(factories)('OpenTelemetry on the $name bus', (factory) => {
       sum(metrics, 'repopulse.sse.delivery.lag', { 'messaging.destination.template': 'repo:{id}' }),
     ).toBeGreaterThanOrEqual(2);
     expect(sum(metrics, 'repopulse.sse.streams')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a publish elsewhere than where the event was made (a relay, a retry) links to its creation context', async () => {
+    const bus = await factory.create();
+    const tracer = api.trace.getTracer('test-app');
+    const made = tracer.startActiveSpan('create', (span) => {
+      const event = createEvent('log.append', { level: 'info', message: 'later' });
+      span.end();
+      return { event, context: span.spanContext() };
+    });
+    await tracer.startActiveSpan('relay', async (span) => {
+      await bus.publish(uniqueTopic('otel-link'), made.event);
+      span.end();
+    });
+    const send = spans.getFinishedSpans().find((s) => s.attributes['messaging.message.id'] === made.event.id);
+    expect(send?.parentSpanContext?.spanId).not.toBe(made.context.spanId);
+    expect(send?.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([
+      [made.context.traceId, made.context.spanId],
+    ]);
   });
 
   it('a failed publish is counted with its error.type and its span marked as an error', async () => {

@@ -54,7 +54,15 @@ export function busInstruments(system: string): BusInstruments | undefined {
     unit: '{reconnect}',
   });
   return {
-    wrap: (bus) => wrapPublish(bus, system, tracer, duration, sent),
+    wrap: (bus) =>
+      wrapPublish(
+        bus,
+        system,
+        tracer,
+        duration,
+        sent,
+        () => api.trace.getSpanContext(api.context.active())?.spanId,
+      ),
     reconnected: () => reconnects.add(1, { 'messaging.system': system }),
   };
 }
@@ -71,6 +79,7 @@ function wrapPublish(
   tracer: OtelTracer,
   duration: OtelHistogram,
   sent: Map<OtelAttributes, number>,
+  activeSpanId: () => string | undefined,
 ): EventBus {
   const publish = bus.publish.bind(bus);
   // One attribute object per template (bounded like the templates), reused by every publish.
@@ -102,7 +111,7 @@ function wrapPublish(
         'messaging.destination.name': String(topic),
         ...(typeof event?.id === 'string' ? { 'messaging.message.id': event.id } : {}),
       },
-      links: creationLink(event),
+      links: creationLink(event, activeSpanId()),
     });
     const started = performance.now();
     try {
@@ -131,10 +140,14 @@ function wrapPublish(
   return bus;
 }
 
-/** A link to the context the event was created in, when it carries one. */
-function creationLink(event: unknown) {
+/**
+ * A link to the context the event was created in, when it carries one other than the active span
+ * (the parent already says it): a relay or a retry publishing it later, elsewhere.
+ */
+function creationLink(event: unknown, parentSpanId: string | undefined) {
   const traceparent = (event as { traceparent?: unknown } | null)?.traceparent;
-  const context = typeof traceparent === 'string' ? spanContextOf(traceparent) : undefined;
+  if (typeof traceparent !== 'string' || traceparent.slice(36, 52) === parentSpanId) return undefined;
+  const context = spanContextOf(traceparent);
   return context ? [{ context }] : undefined;
 }
 
