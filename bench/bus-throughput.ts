@@ -1,75 +1,83 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedisBus } from '@repopulse/bus-redis';
-import { createEvent } from '@repopulse/events-core';
+import { freePort, redisClusterMissing, spawnRedis } from '@repopulse/test-support';
 import { Redis } from 'ioredis';
+import { appEvent } from './app-event';
+import { median, num, ratio, runStamp, spread, table } from './markdown';
+import { BASELINE_SERVER_ARGS, startBaseline } from './redis-benchmark-baseline';
 
 /** Options of {@link benchBusThroughput}. */
 export interface BusThroughputOptions {
   /** Fewer and smaller rounds, for a quick look while developing. */
   quick: boolean;
-  /** Redis to use when no private `redis-server` can be started (keys under a unique prefix). */
-  redisUrl: string;
 }
 
-/**
- * The Lua the issue measured `redis-benchmark` with: one event per call, `XADD MAXLEN ~` then
- * `PUBLISH` of `<id> <json>` (KEYS[1] stream · ARGV channel, MAXLEN, TTL, event id, JSON).
- */
-const REFERENCE_SCRIPT = `
-local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[2], '*', 'i', ARGV[4], 'e', ARGV[5])
-redis.call('PUBLISH', ARGV[1], id .. ' ' .. ARGV[5])
-return id
-`;
-
+/** Publishes in flight: a new one starts as each one resolves. */
 const IN_FLIGHT = 2000;
-/** Events per bus round: bursts of {@link IN_FLIGHT}, or a window of {@link IN_FLIGHT} sliding over them. */
-const BUS_ROUND = 10_000;
-const BURSTS = BUS_ROUND / IN_FLIGHT;
 
 interface Row {
   name: string;
   /** Events per second of each round. */
-  samples: number[];
-  /** Events per CPU-second of each round: this process, redis-server and redis-benchmark together. */
-  efficiency: number[];
+  rates: number[];
+  /** CPU µs per event of the publishing client (this process, or redis-benchmark) per round. */
+  clientCpu: number[];
+  /** CPU µs per event of redis-server per round. */
+  serverCpu: number[];
+  /** CPU µs per event of the subscriber when it is a separate process (redis-cli), per round. */
+  subscriberCpu: number[];
 }
 
-/** One measured run: events, wall seconds, CPU seconds of child processes (redis-benchmark). */
+/** One measured round: events, wall seconds, CPU seconds of the baseline's processes. */
 interface Run {
   events: number;
   seconds: number;
-  childCpu: number;
+  /** redis-benchmark's. */
+  childCpu?: number;
+  /** redis-cli's. */
+  subscriberCpu?: number;
 }
 
 /**
- * Publish → delivery to one live subscriber with 2,000 publishes in flight, on one private Redis:
- * `@repopulse/bus-redis`, a naive `await XADD; await PUBLISH` publisher, and `redis-benchmark`
- * (`-P 16`, 50 clients) running the same XADD + PUBLISH Lua by `EVALSHA` while one subscriber
- * listens. The three run in interleaved rounds; the section gives each one's median events/s, the
- * spread (min–max) over rounds, and the bus's ratio to the other two, measured side by side.
+ * Publish → delivery to one live subscriber on a private `redis-server`, as an app publishes:
+ * every publish is a fresh `createEvent` with a realistic payload, at most 2,000 in flight.
+ * Side by side, in interleaved rounds: `@repopulse/bus-redis` (the subscriber is a bus
+ * subscription in the same process), a naive `await XADD; await PUBLISH` publisher, and
+ * `redis-benchmark -P 16 -c 50` running one XADD + PUBLISH Lua call per event by `EVALSHA` while
+ * `redis-cli subscribe` (not a Node process) receives every message. Reports events/s (median,
+ * min–max), CPU per event of the publisher, of redis-server and of the `redis-cli` subscriber,
+ * and the bus's ratio to `redis-benchmark` per round.
  */
 export async function benchBusThroughput(options: BusThroughputOptions): Promise<string> {
+  const title = '## Bus publish throughput: publish → delivery to one subscriber';
+  // The same tools as a local cluster: redis-server, and redis-cli (redis-benchmark comes with them).
+  const missing = redisClusterMissing();
+  if (missing) return `${title}\n\nSkipped: ${missing}.\n`;
+  const stamp = runStamp();
   const rounds = options.quick ? 3 : 7;
-  const benchmarkOps = options.quick ? 50_000 : 200_000;
-  const server = await startPrivateRedis();
-  const url = server?.url ?? options.redisUrl;
-  const prefix = `bench-throughput:${process.pid}:${Date.now().toString(36)}:`;
+  const busEvents = options.quick ? 10_000 : 20_000;
+  const naiveEvents = 2000;
+  const benchmarkCalls = options.quick ? 50_000 : 200_000;
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'repopulse-bench-redis-'));
+  const server = await spawnRedis(port, [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    ...BASELINE_SERVER_ARGS,
+  ]);
+  const url = `redis://127.0.0.1:${port}`;
   const admin = new Redis(url);
-  const bus = createRedisBus({ url, keyPrefix: prefix });
+  const bus = createRedisBus({ url });
   const listener = admin.duplicate();
-  const event = createEvent(
-    'task.progress',
-    { phase: 'llm', percent: 40, message: 'x'.repeat(200) },
-    { repo_id: 1 },
-  );
-  const json = JSON.stringify(event);
-  const naiveKey = `${prefix}{naive}`;
-  const referenceKey = `${prefix}{reference}`;
+  const naiveKey = '{naive}';
+  const sample = JSON.stringify(appEvent(0));
   let received = 0;
   const waitFor = (target: number) =>
     new Promise<void>((resolve) => {
@@ -77,33 +85,25 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
       check();
     });
   const busSubscription = await bus.subscribe('throughput', () => void received++);
-  await listener.subscribe(naiveKey, referenceKey);
+  await listener.subscribe(naiveKey);
   listener.on('message', () => void received++);
-  const sha = createHash('sha1').update(REFERENCE_SCRIPT).digest('hex');
-  await admin.script('LOAD', REFERENCE_SCRIPT);
-  const port = new URL(url).port || '6379';
-  const host = new URL(url).hostname;
+  const baseline = await startBaseline(port, admin, sample);
+  let serial = 0;
 
   const timed = async (run: () => Promise<void>, events: number): Promise<Run> => {
     const start = process.hrtime.bigint();
     await run();
-    return { events, seconds: Number(process.hrtime.bigint() - start) / 1e9, childCpu: 0 };
+    return { events, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
   };
   const redisCpu = async () => {
     const info = await admin.info('cpu');
     const read = (name: string) => Number(new RegExp(`${name}:([\\d.]+)`).exec(info)?.[1] ?? 0);
     return read('used_cpu_user') + read('used_cpu_sys');
   };
-  const measure = async (run: () => Promise<Run>) => {
-    const [ownBefore, redisBefore] = [process.cpuUsage(), await redisCpu()];
-    const result = await run();
-    const own = process.cpuUsage(ownBefore);
-    const cpu = (own.user + own.system) / 1e6 + ((await redisCpu()) - redisBefore) + result.childCpu;
-    return { rate: result.events / result.seconds, efficiency: result.events / cpu };
-  };
-  const variants: { name: string; run: () => Promise<Run> }[] = [
+  const variants: { name: string; external: boolean; run: () => Promise<Run> }[] = [
     {
-      name: '`@repopulse/bus-redis`, a window of 2,000 publishes in flight',
+      name: '`@repopulse/bus-redis`: `createEvent` + `publish`, 2,000 in flight',
+      external: false,
       run: () =>
         timed(async () => {
           const start = received;
@@ -111,192 +111,135 @@ export async function benchBusThroughput(options: BusThroughputOptions): Promise
           await new Promise<void>((resolve, reject) => {
             let settled = 0;
             const next = (): void => {
-              if (issued === BUS_ROUND) return;
+              if (issued === busEvents) return;
               issued++;
-              bus.publish('throughput', event).then(() => {
-                if (++settled === BUS_ROUND) resolve();
+              bus.publish('throughput', appEvent(serial++)).then(() => {
+                if (++settled === busEvents) resolve();
                 else next();
               }, reject);
             };
             for (let i = 0; i < IN_FLIGHT; i++) next();
           });
-          await waitFor(start + BUS_ROUND);
-        }, BUS_ROUND),
+          await waitFor(start + busEvents);
+        }, busEvents),
     },
     {
-      name: '`@repopulse/bus-redis`, bursts of 2,000 concurrent publishes',
-      run: () =>
-        timed(async () => {
-          for (let burst = 0; burst < BURSTS; burst++) {
-            const start = received;
-            await Promise.all(Array.from({ length: IN_FLIGHT }, () => bus.publish('throughput', event)));
-            await waitFor(start + IN_FLIGHT);
-          }
-        }, BUS_ROUND),
-    },
-    {
-      name: 'naive: `await XADD; await PUBLISH` per event',
+      name: 'naive: `createEvent`, `await XADD; await PUBLISH` per event',
+      external: false,
       run: () =>
         timed(async () => {
           const start = received;
-          for (let i = 0; i < IN_FLIGHT; i++) {
-            const id = await admin.xadd(naiveKey, 'MAXLEN', '~', '1000', '*', 'e', json);
+          for (let i = 0; i < naiveEvents; i++) {
+            const event = appEvent(serial++);
+            const json = JSON.stringify(event);
+            const id = await admin.xadd(naiveKey, 'MAXLEN', '~', '1000', '*', 'i', event.id, 'e', json);
             await admin.publish(naiveKey, `${id} ${json}`);
           }
-          await waitFor(start + IN_FLIGHT);
-        }, IN_FLIGHT),
+          await waitFor(start + naiveEvents);
+        }, naiveEvents),
     },
     {
-      name: '`redis-benchmark -P 16 -c 50` EVALSHA of the same XADD + PUBLISH',
-      run: () =>
-        redisBenchmark(host, port, benchmarkOps, [
-          'EVALSHA',
-          sha,
-          '1',
-          referenceKey,
-          referenceKey,
-          '1000',
-          '0',
-          event.id,
-          json,
-        ]),
+      name: '`redis-benchmark -P 16 -c 50`: `EVALSHA` of XADD + PUBLISH per event, `redis-cli subscribe` listening',
+      external: true,
+      run: async () => {
+        const run = await baseline.run(benchmarkCalls);
+        return {
+          events: run.events,
+          seconds: run.seconds,
+          childCpu: run.benchmarkCpu,
+          subscriberCpu: run.subscriberCpu,
+        };
+      },
     },
   ];
-  const rows: Row[] = variants.map((v) => ({ name: v.name, samples: [], efficiency: [] }));
+  const rows: Row[] = variants.map((v) => ({
+    name: v.name,
+    rates: [],
+    clientCpu: [],
+    serverCpu: [],
+    subscriberCpu: [],
+  }));
   try {
     for (const variant of variants) await variant.run(); // warm-up
     for (let round = 0; round < rounds; round++) {
       for (const [i, variant] of variants.entries()) {
-        const { rate, efficiency } = await measure(variant.run);
-        rows[i]!.samples.push(rate);
-        rows[i]!.efficiency.push(efficiency);
+        const row = rows[i]!;
+        const [ownBefore, redisBefore] = [process.cpuUsage(), await redisCpu()];
+        const result = await variant.run();
+        const own = process.cpuUsage(ownBefore);
+        const micros = (seconds: number) => (seconds * 1e6) / result.events;
+        row.rates.push(result.events / result.seconds);
+        row.clientCpu.push(
+          variant.external ? micros(result.childCpu ?? Number.NaN) : (own.user + own.system) / result.events,
+        );
+        row.serverCpu.push(micros((await redisCpu()) - redisBefore));
+        if (variant.external) row.subscriberCpu.push(micros(result.subscriberCpu ?? Number.NaN));
       }
     }
   } finally {
     await busSubscription.unsubscribe();
     await bus.close();
     listener.disconnect();
-    if (server) {
-      admin.disconnect();
-      await server.stop();
-    } else {
-      const keys = await admin.keys(`${prefix}*`);
-      if (keys.length > 0) await admin.del(...keys);
-      admin.disconnect();
-    }
+    baseline.stop();
+    admin.disconnect();
+    await server.stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
-  return renderSection(rows, {
+  return renderSection(`${title}\n\n${stamp}`, rows, {
     rounds,
-    benchmarkOps,
-    redis: server ? 'a private `redis-server` started by the bench' : `the Redis at ${url}`,
+    busEvents,
+    naiveEvents,
+    benchmarkCalls,
+    bytes: sample.length,
   });
 }
 
 function renderSection(
+  title: string,
   rows: Row[],
-  setting: { rounds: number; benchmarkOps: number; redis: string },
+  setting: { rounds: number; busEvents: number; naiveEvents: number; benchmarkCalls: number; bytes: number },
 ): string {
-  const [windowed, bursts, naive, reference] = rows as [Row, Row, Row, Row];
-  const perRound = (a: number[], b: number[]) => a.map((x, i) => x / b[i]!);
-  const list = (values: number[]) => values.map((r) => r.toFixed(2)).join(', ');
-  const versus = (bus: Row, label: string) => {
-    const rate = perRound(bus.samples, reference.samples);
-    const cpu = perRound(bus.efficiency, reference.efficiency);
-    return `- ${label} ÷ redis-benchmark — events/s per round: ${list(rate)} (median **${median(rate).toFixed(2)}×**); events per CPU-second per round: ${list(cpu)} (median **${median(cpu).toFixed(2)}×**).`;
-  };
-  const lines = [
-    '## Bus publish throughput: publish → delivery to one subscriber',
+  const [bus, naive, reference] = rows as [Row, Row, Row];
+  const perRound = bus.rates.map((rate, i) => rate / reference.rates[i]!);
+  const cpu = (values: number[]) => (values.length === 0 ? '—' : num(median(values), 1));
+  const busCpu = median(bus.clientCpu.map((c, i) => c + bus.serverCpu[i]!));
+  const referenceCpu = median(
+    reference.clientCpu.map((c, i) => c + reference.serverCpu[i]! + reference.subscriberCpu[i]!),
+  );
+  return [
+    title,
     '',
-    `${setting.rounds} interleaved rounds on ${setting.redis}; a bus round is ${BUS_ROUND.toLocaleString('en-US')} events — published with at most ${IN_FLIGHT.toLocaleString('en-US')} in flight (a new publish as each one resolves), or in bursts of ${IN_FLIGHT.toLocaleString('en-US')} concurrent publishes each waited for until delivered —, a naive round ${IN_FLIGHT.toLocaleString('en-US')} events, a \`redis-benchmark\` round ${setting.benchmarkOps.toLocaleString('en-US')} calls (one subscriber listening). Median and min–max over rounds. "Events per CPU-second" counts the CPU time of this process, redis-server and redis-benchmark together, so it depends much less on what else the machine runs than events/s.`,
+    `${setting.rounds} interleaved rounds on a private \`redis-server\` started by the bench. As an app publishes, every`,
+    'event is a fresh `createEvent` (`task.progress` with a message that differs per event, repo, task and',
+    `request ids; ${setting.bytes} bytes of JSON). A bus round is ${num(setting.busEvents)} events with at most ${num(IN_FLIGHT)} publishes`,
+    'in flight (a new one as each resolves), delivered to one bus subscription in the same process; a',
+    `naive round ${num(setting.naiveEvents)} events; a \`redis-benchmark\` round ${num(setting.benchmarkCalls)} calls of the same-sized event,`,
+    'each delivered to `redis-cli subscribe` (a separate, non-Node process). Median and min–max over',
+    'rounds; CPU per event in µs: the publisher (this Node process, which for the bus also creates and',
+    'receives every event; `redis-benchmark` for the baseline), redis-server, and the `redis-cli` subscriber.',
     '',
-    '| variant | events/s (median) | min–max | events per CPU-second (median) |',
-    '| --- | ---: | ---: | ---: |',
-    ...rows.map(
-      (row) =>
-        `| ${row.name} | ${format(median(row.samples))} | ${format(Math.min(...row.samples))}–${format(Math.max(...row.samples))} | ${format(median(row.efficiency))} |`,
-    ),
+    table([
+      [
+        'variant',
+        'events/s (median)',
+        'min–max',
+        'publisher CPU µs/event',
+        'redis-server µs/event',
+        'subscriber µs/event',
+      ],
+      ...rows.map((row) => [
+        row.name,
+        num(median(row.rates)),
+        spread(row.rates),
+        cpu(row.clientCpu),
+        cpu(row.serverCpu),
+        row === reference ? cpu(row.subscriberCpu) : 'in the publisher',
+      ]),
+    ]),
     '',
-    versus(windowed, 'bus-redis, window of 2,000'),
-    versus(bursts, 'bus-redis, bursts of 2,000'),
-    `- bus-redis ÷ naive, events/s: window ${(median(windowed.samples) / median(naive.samples)).toFixed(2)}×, bursts ${(median(bursts.samples) / median(naive.samples)).toFixed(2)}×.`,
+    `- bus-redis ÷ redis-benchmark, events/s per round: ${perRound.map((r) => r.toFixed(2)).join(', ')} (median **${ratio(median(perRound))}**, min–max ${ratio(Math.min(...perRound))}–${ratio(Math.max(...perRound))}).`,
+    `- CPU per event of every process a variant runs on, medians: bus-redis ${num(busCpu, 1)} µs (this process + redis-server), redis-benchmark ${num(referenceCpu, 1)} µs (redis-benchmark + redis-server + redis-cli); as a ratio of events per CPU-second, which depends much less on what else the machine runs than events/s: **${ratio(referenceCpu / busCpu)}**.`,
+    `- bus-redis ÷ naive, events/s: ${ratio(median(bus.rates) / median(naive.rates))}.`,
     '',
-  ];
-  return lines.join('\n');
+  ].join('\n');
 }
-
-/**
- * Runs `redis-benchmark` once with `command` (through bash, whose `times` reports the CPU time the
- * benchmark used) and returns the events it ran, its own throughput figure and its CPU seconds.
- */
-function redisBenchmark(host: string, port: string, ops: number, command: string[]): Promise<Run> {
-  const args = ['-h', host, '-p', port, '-P', '16', '-c', '50', '-n', String(ops), '-q', ...command];
-  const script = 'redis-benchmark "$@" && times';
-  return new Promise((resolve, reject) => {
-    execFile('bash', ['-c', script, 'bench', ...args], { maxBuffer: 1 << 20 }, (error, stdout) => {
-      if (error) return reject(error);
-      const rate = /([\d.]+) requests per second/.exec(stdout);
-      // `times`: the shell's user/sys on one line, then its children's: `0m1.234s 0m0.567s`.
-      const children = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s\s*$/.exec(stdout.trim());
-      if (!rate || !children) return reject(new Error(`unexpected redis-benchmark output: ${stdout}`));
-      const [, um, us, sm, ss] = children.map(Number) as number[];
-      resolve({
-        events: ops,
-        seconds: ops / Number(rate[1]),
-        childCpu: um! * 60 + us! + sm! * 60 + ss!,
-      });
-    });
-  });
-}
-
-/** A throwaway `redis-server` on a free port (no persistence), or `undefined` without the binary. */
-async function startPrivateRedis(): Promise<{ url: string; stop: () => Promise<void> } | undefined> {
-  const port = await new Promise<number>((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-  const dir = mkdtempSync(join(tmpdir(), 'repopulse-bench-'));
-  let child: ChildProcess;
-  try {
-    child = spawn(
-      'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', ''],
-      {
-        stdio: 'ignore',
-      },
-    );
-    await new Promise<void>((resolve, reject) => {
-      child.once('spawn', resolve);
-      child.once('error', reject);
-    });
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return undefined;
-  }
-  const url = `redis://127.0.0.1:${port}`;
-  for (let attempt = 0; ; attempt++) {
-    const probe = new Redis(url, { retryStrategy: () => null, lazyConnect: true, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    const up = await probe.connect().then(
-      () => true,
-      () => false,
-    );
-    probe.disconnect();
-    if (up) break;
-    if (attempt > 200) throw new Error(`redis-server on port ${port} did not start`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return {
-    url,
-    stop: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
-const format = (n: number) => Math.round(n).toLocaleString('en-US');

@@ -59,3 +59,16 @@ export function machine(): string {
     ['date', new Date().toISOString()],
   ]);
 }
+
+/**
+ * When a section's run started and the machine's load average then: sections whose figures depend
+ * much on what else the machine runs (the Redis ones) carry it, so a section updated from a
+ * targeted run (`npm run bench -- <scenario>`) still says when and under what load it was measured.
+ */
+export function runStamp(): string {
+  const load = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+  return `Run started ${new Date().toISOString()}, load average ${load} (1/5/15 min).`;
+}

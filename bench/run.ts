@@ -8,6 +8,7 @@ import { busPublish } from './bus-publish';
 import { benchBusThroughput } from './bus-throughput';
 import { machine } from './markdown';
 import { memoryBusVsMitt } from './memory-bus';
+import { outbox } from './outbox/index';
 import { otelCost } from './otel-cost';
 import type { BenchSection, ChartBar, Scenario } from './scenario';
 import { burst } from './sse/burst';
@@ -31,6 +32,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-cluster': async (context) => ({ markdown: await benchBusCluster(context) }),
   stalled: stalledClientsScenario,
   'bus-postgres': busPostgres,
+  outbox,
   otel: otelCost,
 };
 

@@ -16,6 +16,7 @@ const DOCS = [
   'docs/getting-started.md',
   'docs/protocol.md',
   'docs/delivery-guarantee.md',
+  'docs/publishing-from-transactions.md',
   'docs/scaling.md',
   'docs/proxies-and-hosting.md',
   'docs/migrating-from-polling.md',

@@ -2,18 +2,15 @@ import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import {
-  createRepositoryStatusTracker,
-  type EventBus,
-  type RepositoryStatusSnapshot,
-} from '@repopulse/events-core';
+import type { EventBus } from '@repopulse/events-core';
+import type { OutboxStats } from '@repopulse/outbox';
 import express from 'express';
 import { registerActionEvent } from './action-event';
 import { createAuthenticator } from './auth';
 import { createBus } from './bus';
 import type { AppConfig } from './config';
-import { databaseNonce, openDatabase, type RepositoryRow, type TaskRow } from './db';
-import { createEventPublisher } from './event-publisher';
+import { databaseNonce, inTransaction, openDatabase, type RepositoryRow, type TaskRow } from './db';
+import { createEventOutbox } from './event-outbox';
 import { createEventRoutes } from './events';
 import { createLogger, type Logger } from './logger';
 import { createLoginThrottle } from './login-throttle';
@@ -25,6 +22,7 @@ import { DocumentService } from './services/document-service';
 import { RepositoryService } from './services/repository-service';
 import { TaskService } from './services/task-service';
 import { createSessionRevocations } from './session-revocations';
+import { createSnapshotPosition } from './snapshot-position';
 import { createTaskRunner } from './task-runner';
 import type { Telemetry } from './telemetry';
 import { createTopicNames, repoTopic, type TopicNames } from './topics';
@@ -43,6 +41,11 @@ export interface RepoWikiApp {
   app: express.Express;
   /** The bus in use (memory or Redis). */
   bus: EventBus;
+  /** The event outbox: its backlog and relay (`stats()`), and `drained()` for tests. */
+  outbox: {
+    stats(): Promise<OutboxStats>;
+    drained(timeoutMs?: number): Promise<void>;
+  };
   /** The configuration it runs with. */
   config: AppConfig;
   /** Request counter. */
@@ -56,15 +59,23 @@ export interface RepoWikiApp {
   services: { repos: RepositoryService; tasks: TaskService; documents: DocumentService };
   /** Open stream counts. */
   streamStats(): unknown;
-  /** Resolves when no task runs and no status recompute is pending (tests). */
+  /** Resolves when no task runs and every committed event was relayed to the bus (tests). */
   idle(): Promise<void>;
-  /** Graceful stop: fail this instance's unfinished tasks, drain streams over `graceMs`, close bus and DB. */
+  /**
+   * Graceful stop: fail this instance's unfinished tasks, relay what the outbox holds (bounded:
+   * what the bus does not take in time waits in the database for the next start), drain streams
+   * over `graceMs`, close bus and DB.
+   */
   close(graceMs?: number): Promise<void>;
 }
 
+/** How long a graceful stop waits for the outbox to be relayed before closing the bus. */
+const SHUTDOWN_RELAY_MS = 5000;
+
 /**
- * Builds the whole app: SQLite, bus, services, runner, REST API, event streams, static UI.
- * Runs the startup cleanup (tasks left `running`/`queued` → `failed` "interrupted").
+ * Builds the whole app: SQLite, bus, outbox and its relay, services, runner, REST API, event
+ * streams, static UI. Runs the startup cleanup (tasks left `running`/`queued` → `failed`
+ * "interrupted"); events a dead process committed but did not relay are relayed now.
  */
 export async function createApp(
   config: AppConfig,
@@ -75,49 +86,28 @@ export async function createApp(
   const db = openDatabase(config.dataDir);
   const bus = await createBus(config, log);
   const topics = createTopicNames(databaseNonce(db));
-  const publisher = createEventPublisher(bus, topics, log);
+  // Every event goes through the outbox, whatever the bus: written in the transaction of the
+  // change it announces, relayed after commit (a process on the memory bus behaves like many).
+  const { events, outbox, positions } = createEventOutbox({
+    db,
+    bus,
+    topics,
+    log,
+    persistPositions: config.redisUrl !== undefined,
+  });
   const metrics: RequestMetrics = { total: 0, recent: [] };
 
   let runnerRef: ReturnType<typeof createTaskRunner> | undefined;
   const repos = new RepositoryService({
     db,
-    publisher,
+    events,
     log,
     cloneMs: Math.max(1, Math.round(1500 / config.simSpeed)),
     instanceId: config.instanceId,
     cancelWork: async (repoId) => runnerRef?.cancelRepo(repoId),
   });
-  const tracker = createRepositoryStatusTracker<number>({
-    load: (id): RepositoryStatusSnapshot => {
-      const repo = repos.find(id);
-      if (!repo) return { status: 'pending', tasks: [] }; // deleted: 'pending' is left unchanged
-      return { status: repo.status, tasks: tasks.listByRepo(id) };
-    },
-    save: (id, change) => {
-      db.prepare('UPDATE repositories SET status = ?, error_msg = ?, updated_at = ? WHERE id = ?').run(
-        change.to,
-        change.error_msg ?? null,
-        Date.now(),
-        id,
-      );
-    },
-    publish: async (id, change) => {
-      const repo = repos.find(id);
-      if (repo) await publisher.publish(repo, 'repo.status_changed', change);
-    },
-    errorMessage: (_id, snapshot) => {
-      const failed = (snapshot.tasks as TaskRow[]).filter((t) => t.status === 'failed');
-      return failed.length > 0 ? `${failed.length} task(s) failed: ${failed[0]?.error_msg ?? ''}` : undefined;
-    },
-  });
-  const tasks: TaskService = new TaskService({
-    db,
-    publisher,
-    repos,
-    tracker,
-    instanceId: config.instanceId,
-  });
-  const documents = new DocumentService(db, publisher);
+  const tasks: TaskService = new TaskService({ db, events, repos, instanceId: config.instanceId });
+  const documents = new DocumentService(db, events);
   const runner = createTaskRunner({
     tasks,
     repos,
@@ -129,15 +119,21 @@ export async function createApp(
   runnerRef = runner;
   tasks.setScheduler(runner);
 
-  const interrupted = await tasks.failInterrupted();
+  const interrupted = tasks.failInterrupted();
   if (interrupted > 0) log.warn('startup cleanup: interrupted tasks marked failed', { count: interrupted });
-  const clones = await repos.failInterruptedClones();
+  const clones = repos.failInterruptedClones();
   if (clones > 0) log.warn('startup cleanup: interrupted clones marked error', { count: clones });
 
   const auth = createAuthenticator({ users: config.users, db, sessionTtlMs: config.sessionTtlMs });
   const openStreams = createOpenStreams({ perUser: config.maxConnectionsPerUser });
   const loginThrottle = createLoginThrottle({ failures: config.loginFailuresPerMinute });
-  const revocations = await createSessionRevocations({ bus, topic: topics.sessions, openStreams, log });
+  const revocations = await createSessionRevocations({
+    bus,
+    topic: topics.sessions,
+    announce: (event) => inTransaction(db, () => events.enqueueOn(topics.sessions, event)),
+    openStreams,
+    log,
+  });
   const streams = createEventRoutes({
     bus,
     auth,
@@ -177,20 +173,26 @@ export async function createApp(
     });
     next();
   });
-  app.get('/healthz', (_req, res) => {
-    res.json({ ok: true });
+  // The outbox's backlog: events committed and not yet on the bus (e.g. while Redis is down).
+  app.get('/healthz', async (_req, res) => {
+    const { pending, oldestPendingAgeMs, failed, retrying } = await outbox.stats();
+    res.json({
+      ok: true,
+      outbox: { pending, oldest_pending_age_ms: oldestPendingAgeMs ?? null, failed, retrying },
+    });
   });
   app.get('/api/events', streams.listEvents);
   app.get('/api/repositories/:id/events', streams.repoEvents);
   app.use(
     '/api',
     createApiRouter({
-      bus,
+      db,
+      snapshotPosition: createSnapshotPosition(positions, bus),
       auth,
       repos,
       tasks,
       documents,
-      publisher,
+      events,
       topics,
       revocations,
       loginThrottle,
@@ -210,6 +212,7 @@ export async function createApp(
   return {
     app,
     bus,
+    outbox: { stats: () => outbox.stats(), drained: (timeoutMs) => outbox.drained(timeoutMs) },
     config,
     metrics,
     topics: { ...topics, repo: (id) => repoTopic(repos.get(id)) },
@@ -217,17 +220,22 @@ export async function createApp(
     streamStats: () => streams.stats(),
     async idle() {
       await runner.idle();
-      await tracker.idle();
+      await outbox.drained();
     },
     close(graceMs = config.shutdownGraceMs) {
       closing ??= (async () => {
         await runner.close();
         await repos.close();
-        const failed = await tasks.failInterrupted(
+        const failed = tasks.failInterrupted(
           'interrupted: the server shut down while the task was in progress',
         );
         if (failed > 0) log.warn('shutdown: unfinished tasks marked failed', { count: failed });
-        await tracker.idle();
+        await outbox.drained(SHUTDOWN_RELAY_MS).catch(async () => {
+          const { pending } = await outbox.stats();
+          log.warn('shutdown: events left in the outbox, relayed at the next start', { pending });
+        });
+        await outbox.close();
+        positions.flush();
         await streams.close(graceMs);
         await revocations.close();
         await bus.close();

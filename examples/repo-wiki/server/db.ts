@@ -125,6 +125,12 @@ const MIGRATIONS: string[] = [
    UPDATE repositories SET topic_nonce = lower(hex(randomblob(8)));
    CREATE TABLE app_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
    INSERT INTO app_meta (key, value) VALUES ('topic_nonce', lower(hex(randomblob(8))));`,
+  // v4: the bus position of the last event the outbox relay delivered per topic (snapshots carry
+  // it, so a page loads without asking the bus; see delivered-positions.ts).
+  `CREATE TABLE bus_positions (
+     topic TEXT PRIMARY KEY,
+     position TEXT NOT NULL
+   );`,
 ];
 
 /**
@@ -160,4 +166,14 @@ export function databaseNonce(db: Db): string {
     | undefined;
   if (!row) throw new Error('[repo-wiki] the database has no topic nonce (migration v3 missing)');
   return row.value;
+}
+
+/**
+ * Runs `fn` in one SQLite transaction that takes the write lock at its start (`BEGIN IMMEDIATE`,
+ * so a read-then-write is serialized with other processes on the file too); inside another
+ * transaction it is a savepoint. A throw rolls back everything `fn` wrote, its outbox events
+ * included.
+ */
+export function inTransaction<T>(db: Db, fn: () => T): T {
+  return db.transaction(fn).immediate();
 }

@@ -1,10 +1,11 @@
-import { type EventBus, RepoPulseError } from '@repopulse/events-core';
+import { RepoPulseError, type StreamPosition } from '@repopulse/events-core';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { ActionName } from './action-event';
 import { AppError, type AppErrorCode } from './app-error';
 import type { Authenticator } from './auth';
 import { csrfGuard } from './csrf-guard';
-import type { EventPublisher, RepoRef } from './event-publisher';
+import { type Db, inTransaction } from './db';
+import type { RepoEvents, RepoRef } from './event-outbox';
 import type { Logger } from './logger';
 import type { LoginThrottle } from './login-throttle';
 import { currentAction } from './request-context';
@@ -18,12 +19,14 @@ import { repoTopic, type TopicNames } from './topics';
 
 /** What the REST routes need. */
 export interface RouteDeps {
-  bus: EventBus;
+  db: Db;
+  /** The `position` a snapshot of a topic carries (see `snapshot-position.ts`); never fails. */
+  snapshotPosition(topic: string): Promise<StreamPosition>;
   auth: Authenticator;
   repos: RepositoryService;
   tasks: TaskService;
   documents: DocumentService;
-  publisher: EventPublisher;
+  events: RepoEvents;
   /** The app's topic names. */
   topics: TopicNames;
   /** Logout ends the streams of the session it revokes, on every instance. */
@@ -50,13 +53,25 @@ function requestId(): string | undefined {
 
 /** Builds the `/api` router: login, repositories, tasks, documents. */
 export function createApiRouter(deps: RouteDeps): express.Router {
-  const { bus, auth, repos, tasks, documents, publisher, topics, revocations, loginThrottle, log } = deps;
+  const {
+    db,
+    snapshotPosition,
+    auth,
+    repos,
+    tasks,
+    documents,
+    events,
+    topics,
+    revocations,
+    loginThrottle,
+    log,
+  } = deps;
   const router = express.Router();
   /** Records a successful action on the repository topic (titles its group in the Activity panel). */
-  const started = async (req: Request, repo: RepoRef, action: ActionName) => {
+  const started = (req: Request, repo: RepoRef, action: ActionName) => {
     const user = userOf(req).username;
     log.info('action', { action, user, repo_id: repo.id });
-    await publisher.publish(repo, 'action.started', { action, user });
+    inTransaction(db, () => events.enqueue(repo, 'action.started', { action, user }));
   };
   // Before the body is read: a forged form post is refused without parsing it.
   router.use(csrfGuard);
@@ -114,14 +129,14 @@ export function createApiRouter(deps: RouteDeps): express.Router {
 
   router.get('/repositories', async (req, res) => {
     const user = userOf(req);
-    // Head first, then the rows: an event racing the read is replayed (the page applies it idempotently).
-    const position = await bus.head(topics.listOf(user));
+    // Position first, then the rows: an event racing the read is replayed (the page skips what it shows).
+    const position = await snapshotPosition(topics.listOf(user));
     res.json({ repositories: repos.list(user), position });
   });
 
-  router.post('/repositories', async (req, res) => {
-    const repo = await repos.create(userOf(req), req.body?.url, requestId());
-    await started(req, repo, 'create_repo');
+  router.post('/repositories', (req, res) => {
+    const repo = repos.create(userOf(req), req.body?.url, requestId());
+    started(req, repo, 'create_repo');
     res.status(201).json({ repository: repo });
   });
 
@@ -133,7 +148,7 @@ export function createApiRouter(deps: RouteDeps): express.Router {
 
   router.get('/repositories/:id', async (req, res) => {
     const repo = visibleRepo(req);
-    const position = await bus.head(repoTopic(repo));
+    const position = await snapshotPosition(repoTopic(repo));
     const { id } = repo;
     const repository = repos.find(id);
     if (!repository) throw new AppError('not_found', `repository ${id} does not exist`);
@@ -148,29 +163,29 @@ export function createApiRouter(deps: RouteDeps): express.Router {
 
   router.get('/repositories/:id/tasks', async (req, res) => {
     const repo = visibleRepo(req);
-    const position = await bus.head(repoTopic(repo));
+    const position = await snapshotPosition(repoTopic(repo));
     const { id } = repo;
     res.json({ tasks: tasks.listByRepo(id), position });
   });
 
   router.get('/repositories/:id/documents', async (req, res) => {
     const repo = visibleRepo(req);
-    const position = await bus.head(repoTopic(repo));
+    const position = await snapshotPosition(repoTopic(repo));
     const { id } = repo;
     res.json({ documents: documents.listByRepo(id), position });
   });
 
   router.delete('/repositories/:id', async (req, res) => {
     const repo = visibleRepo(req);
-    await started(req, repo, 'delete_repo'); // before: `repo.deleted` is the topic's last event
+    started(req, repo, 'delete_repo'); // before: `repo.deleted` is the topic's last event
     await repos.delete(repo.id, requestId());
     res.status(204).end();
   });
 
-  router.post('/repositories/:id/run-all', async (req, res) => {
+  router.post('/repositories/:id/run-all', (req, res) => {
     const repo = visibleRepo(req);
-    const queued = await tasks.runAll(repo.id, requestId());
-    await started(req, repo, 'run_all');
+    const queued = tasks.runAll(repo.id, requestId());
+    started(req, repo, 'run_all');
     res.status(202).json({ queued: queued.map((t) => t.id) });
   });
 
@@ -180,21 +195,21 @@ export function createApiRouter(deps: RouteDeps): express.Router {
     return task;
   };
 
-  router.post('/tasks/:id/run', async (req, res) => {
-    const task = await tasks.run(visibleTask(req).id, requestId());
-    await started(req, repos.get(task.repo_id), 'run_task');
+  router.post('/tasks/:id/run', (req, res) => {
+    const task = tasks.run(visibleTask(req).id, requestId());
+    started(req, repos.get(task.repo_id), 'run_task');
     res.status(202).json({ task });
   });
 
-  router.post('/tasks/:id/reset', async (req, res) => {
-    const task = await tasks.reset(visibleTask(req).id, requestId());
-    await started(req, repos.get(task.repo_id), 'reset_task');
+  router.post('/tasks/:id/reset', (req, res) => {
+    const task = tasks.reset(visibleTask(req).id, requestId());
+    started(req, repos.get(task.repo_id), 'reset_task');
     res.json({ task });
   });
 
   router.post('/tasks/:id/force-reset', async (req, res) => {
     const task = await tasks.forceReset(visibleTask(req).id, requestId());
-    await started(req, repos.get(task.repo_id), 'force_reset_task');
+    started(req, repos.get(task.repo_id), 'force_reset_task');
     res.json({ task });
   });
 

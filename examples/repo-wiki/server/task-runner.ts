@@ -62,10 +62,10 @@ interface Worker {
 
 /**
  * One worker per repository runs its queued tasks in order through `static_analysis → llm →
- * save_document`, publishing `task.progress` and `log.append` along the way, then recomputes the
+ * save_document`, recording `task.progress` and `log.append` along the way (each a transaction with its event), then recomputes the
  * repository status once more after the last task. Each task runs inside the action (request
  * id) that queued it, so its events and log lines carry that action's `request_id`. Whenever the
- * queue moves, each waiting task's place is published as `task.queue_changed`.
+ * queue moves, each waiting task's place is enqueued as `task.queue_changed`.
  */
 export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
   const { tasks, repos, documents, log } = options;
@@ -77,8 +77,8 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
     const task = tasks.find(taskId);
     const repo = repos.find(repoId);
     if (!task || !repo || task.status !== 'queued') return;
-    await tasks.setStatus(taskId, 'running');
-    await tasks.log(repo, taskId, 'info', `${task.title}: started`);
+    tasks.setStatus(taskId, 'running');
+    tasks.log(repo, taskId, 'info', `${task.title}: started`);
     const fail = shouldFail(repo, task, options.failTasks);
     for (const phase of PHASES) {
       for (let step = 1; step <= phase.steps; step++) {
@@ -89,28 +89,30 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           throw new Error(`${task.title}: the model returned an invalid answer (injected failure)`);
         }
         const percent = Math.round(phase.from + ((phase.to - phase.from) * step) / phase.steps);
-        await tasks.progress(repo, taskId, phase.name, percent, `${phase.name} ${step}/${phase.steps}`);
-        if (step === 1) await tasks.log(repo, taskId, 'info', `${task.title}: ${phase.name}`);
+        tasks.progress(repo, taskId, phase.name, percent, `${phase.name} ${step}/${phase.steps}`);
+        if (step === 1) tasks.log(repo, taskId, 'info', `${task.title}: ${phase.name}`);
       }
     }
     const doc = renderDocument(repo, task);
-    await documents.create(repo, taskId, doc);
-    await tasks.log(repo, taskId, 'info', `${task.title}: wrote ${doc.filename}`);
-    await tasks.setStatus(taskId, 'completed');
+    documents.create(repo, taskId, doc);
+    tasks.log(repo, taskId, 'info', `${task.title}: wrote ${doc.filename}`);
+    tasks.setStatus(taskId, 'completed');
   }
 
-  /** Publishes the place of each waiting task from index `from` on (each as part of its own action). */
-  async function announceQueue(repoId: number, worker: Worker, from = 0): Promise<void> {
+  /** Enqueues the place of each waiting task from index `from` on (each as part of its own action). */
+  function announceQueue(repoId: number, worker: Worker, from = 0): void {
     const repo = repos.find(repoId);
     if (!repo) return;
     const waiting = worker.queue.slice();
     for (let ahead = from; ahead < waiting.length; ahead++) {
       const taskId = waiting[ahead] as number;
-      await runInAction(worker.actions.get(taskId), () =>
-        tasks.queuePosition(repo, taskId, ahead, waiting.length),
-      ).catch((error) =>
-        log.error('queue position not published', { repo_id: repoId, task_id: taskId, error }),
-      );
+      try {
+        runInAction(worker.actions.get(taskId), () =>
+          tasks.queuePosition(repo, taskId, ahead, waiting.length),
+        );
+      } catch (error) {
+        log.error('queue position not recorded', { repo_id: repoId, task_id: taskId, error });
+      }
     }
   }
 
@@ -122,7 +124,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       worker.current = taskId;
       last = worker.actions.get(taskId);
       worker.actions.delete(taskId);
-      await announceQueue(repoId, worker);
+      announceQueue(repoId, worker);
       try {
         await runInAction(last, () => runTask(repoId, taskId, worker.abort.signal));
       } catch (error) {
@@ -130,26 +132,30 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
           if (worker.abort.signal.aborted) break;
           continue;
         }
-        await runInAction(last, () => recordFailure(repoId, taskId, error));
+        runInAction(last, () => recordFailure(repoId, taskId, error));
       } finally {
         worker.current = undefined;
       }
     }
     if (!worker.abort.signal.aborted) {
       // The run-all loop recomputes once more after its last task.
-      await runInAction(last, () => tasks.recompute(repoId)).catch((error) =>
-        runInAction(last, () => log.error('recompute failed', { repo_id: repoId, error })),
-      );
+      runInAction(last, () => {
+        try {
+          tasks.recompute(repoId);
+        } catch (error) {
+          log.error('recompute failed', { repo_id: repoId, error });
+        }
+      });
     }
   }
 
-  async function recordFailure(repoId: number, taskId: number, error: unknown): Promise<void> {
+  function recordFailure(repoId: number, taskId: number, error: unknown): void {
     const message = error instanceof Error ? error.message : String(error);
     log.warn('task failed', { repo_id: repoId, task_id: taskId, error });
     const repo = repos.find(repoId);
     try {
-      if (repo) await tasks.log(repo, taskId, 'error', message);
-      await tasks.setStatus(taskId, 'failed', { errorMsg: message });
+      if (repo) tasks.log(repo, taskId, 'error', message);
+      tasks.setStatus(taskId, 'failed', { errorMsg: message });
     } catch (inner) {
       log.error('could not record task failure', { repo_id: repoId, task_id: taskId, error: inner });
     }
@@ -179,7 +185,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
       if (worker && !worker.abort.signal.aborted) {
         worker.queue.push(taskId);
         worker.actions.set(taskId, currentAction());
-        void announceQueue(repoId, worker, worker.queue.length - 1);
+        announceQueue(repoId, worker, worker.queue.length - 1);
       } else start(repoId, taskId);
     },
     async cancelTask(taskId) {
@@ -188,7 +194,7 @@ export function createTaskRunner(options: TaskRunnerOptions): TaskRunner {
         if (index >= 0) {
           worker.queue.splice(index, 1);
           worker.actions.delete(taskId);
-          void announceQueue(repoId, worker, index);
+          announceQueue(repoId, worker, index);
         }
         if (worker.current === taskId) {
           // Restart the worker without the current task: abort it, keep the rest queued (each

@@ -80,6 +80,64 @@ describe('applying events to the detail page state', () => {
     expect(reset.tasks[0]).toMatchObject({ status: 'pending', percent: 0, phase: null, started_at: null });
   });
 
+  it('a snapshot newer than its position: the replayed events it already shows change nothing', () => {
+    // The relay had not delivered these when the snapshot was read: they are in it, and replayed.
+    const run = [
+      ...events,
+      createEvent('task.progress', { phase: 'llm', percent: 80 }, { repo_id: 1, task_id: 1 }),
+      createEvent(
+        'task.status_changed',
+        { from: 'running', to: 'completed', started_at: 10, completed_at: 20 },
+        { repo_id: 1, task_id: 1 },
+      ),
+      createEvent('repo.status_changed', { from: 'analyzing', to: 'completed' }, { repo_id: 1 }),
+    ];
+    const snapshot = apply(run);
+    expect(snapshot.tasks[0]).toMatchObject({ status: 'completed', percent: 100 });
+    const seen: RepoDetailState[] = [];
+    run.reduce((state, e) => {
+      const next = applyRepoEvent(state, e);
+      seen.push(next);
+      return next;
+    }, snapshot);
+    // Never back to running, never a lower percent, on the way through the replay.
+    expect(seen.every((s) => s === snapshot)).toBe(true);
+  });
+
+  it('after a replayed cycle (run, reset, run again) the state still ends where the events end', () => {
+    const again = [
+      createEvent(
+        'task.status_changed',
+        { from: 'pending', to: 'running', started_at: 30 },
+        { repo_id: 1, task_id: 1 },
+      ),
+      createEvent('task.progress', { phase: 'static_analysis', percent: 10 }, { repo_id: 1, task_id: 1 }),
+    ];
+    const cycle = [
+      events[0] as AnyEnvelope,
+      createEvent(
+        'task.status_changed',
+        { from: 'running', to: 'failed', error_msg: 'x' },
+        { repo_id: 1, task_id: 1 },
+      ),
+      createEvent('task.status_changed', { from: 'failed', to: 'pending' }, { repo_id: 1, task_id: 1 }),
+      ...again,
+    ];
+    const snapshot = apply(cycle);
+    expect(apply(cycle, snapshot).tasks[0]).toEqual(snapshot.tasks[0]);
+    expect(snapshot.tasks[0]).toMatchObject({ status: 'running', percent: 10, started_at: 30 });
+  });
+
+  it('a replayed older log line goes where its time puts it', () => {
+    const early = createEvent('log.append', { level: 'info', message: 'early' }, { repo_id: 1 });
+    const late = {
+      ...createEvent('log.append', { level: 'info', message: 'late' }, { repo_id: 1 }),
+      ts: early.ts + 5,
+    };
+    const s = apply([late, early]);
+    expect(s.logs.map((l) => l.message)).toEqual(['early', 'late']);
+  });
+
   it('marks the page deleted on repo.deleted', () => {
     expect(apply([createEvent('repo.deleted', {}, { repo_id: 1 })]).deleted).toBe(true);
   });
@@ -96,6 +154,16 @@ describe('applying events to the repository list', () => {
       createEvent('repo.status_changed', { from: 'pending', to: 'cloning' }, { repo_id: 2 }),
     );
     expect(list[0]?.status).toBe('cloning');
+    // Replayed after a list that already shows it: skipped, the row stays where the list is.
+    const ready = createEvent('repo.status_changed', { from: 'cloning', to: 'ready' }, { repo_id: 2 });
+    list = applyListEvent(list, ready);
+    expect(
+      applyListEvent(
+        list,
+        createEvent('repo.status_changed', { from: 'pending', to: 'cloning' }, { repo_id: 2 }),
+      ),
+    ).toBe(list);
+    expect(list[0]?.status).toBe('ready');
     list = applyListEvent(list, createEvent('repo.deleted', {}, { repo_id: 2 }));
     expect(list).toEqual([repo]);
   });

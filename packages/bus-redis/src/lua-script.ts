@@ -1,14 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Command } from 'ioredis';
-
-/**
- * The part of an ioredis client (or Cluster) a {@link LuaScript} needs. Commands are sent with
- * `sendCommand`, so they go out at once even on a client with auto-pipelining (which would hold
- * them until the end of the tick): the bus batches its own appends.
- */
-export interface ScriptClient {
-  sendCommand(command: Command): unknown;
-}
+import type { Cluster, Redis } from 'ioredis';
+import { clientCommand } from './client-command';
 
 /**
  * A Lua script called by its SHA1 (`EVALSHA`). When Redis answers `NOSCRIPT` (first use, a
@@ -25,29 +17,17 @@ export class LuaScript {
 
   /** Runs the script on `client` with `keys` and `args`. */
   async run(
-    client: ScriptClient,
+    client: Redis | Cluster,
     keys: readonly string[],
     args: readonly (string | number)[],
   ): Promise<unknown> {
     try {
-      return await send(client, 'evalsha', this.sha, keys, args);
+      return await clientCommand(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return send(client, 'eval', this.source, keys, args);
+      return clientCommand(client, 'eval', [this.source, keys.length, ...keys, ...args]);
     }
   }
-}
-
-function send(
-  client: ScriptClient,
-  name: 'evalsha' | 'eval',
-  script: string,
-  keys: readonly string[],
-  args: readonly (string | number)[],
-): Promise<unknown> {
-  const command = new Command(name, [script, keys.length, ...keys, ...args], { replyEncoding: 'utf8' });
-  client.sendCommand(command);
-  return command.promise;
 }
 
 function isNoScript(error: unknown): boolean {

@@ -36,10 +36,11 @@ end
 
 /**
  * Appends a batch of events and announces them, atomically. Per topic first the age trim; then per
- * event the idempotence check — an id the stream still retains (its hash has it) is answered with
- * the stored entry and neither stored nor announced again — else `XADD MAXLEN ~` (through `pcall`,
- * so one refused event does not fail the others), the id recorded and the ids of entries the
- * trim removed forgotten; then per topic one `PUBLISH` of its new events as lines
+ * event the idempotence check — an id the stream still retains (its hash has it, or an earlier
+ * event of this batch stored it) is answered with the stored entry and neither stored nor
+ * announced again — else `XADD MAXLEN ~` (through `pcall`, so one refused event does not fail the
+ * others); then per topic the new ids are recorded (one `HSET` and one `RPUSH` for the batch), the
+ * ids of entries the trims removed forgotten, and one `PUBLISH` of its new events as lines
  * `<position> <envelope JSON>` joined by `\n` (envelope JSON never holds a raw newline). Because
  * storing and announcing happen in one script, a subscriber that reads the stream after its
  * channel subscription is active misses nothing, and two appends of one id never both store it.
@@ -52,7 +53,7 @@ end
  */
 export const APPEND_SCRIPT = `${TRIM_BY_AGE}${FORGET_TRIMMED}
 local maxlen, ttl = ARGV[1], tonumber(ARGV[2])
-local out, lines, refused = {}, {}, {}
+local out, refused, added = {}, {}, {}
 local function prepare(key, ids, idlog)
   trim_by_age(key, ttl)
   forget_trimmed(key, ids, idlog)
@@ -67,33 +68,45 @@ local function stored_json(key, position)
   return nil
 end
 local function append(k, id, json)
-  local key, ids, idlog = KEYS[k], KEYS[k + 1], KEYS[k + 2]
+  local key = KEYS[k]
   if refused[k] == nil then
     -- A key Redis refuses (e.g. not a stream) fails its own events only.
-    local ok, err = pcall(prepare, key, ids, idlog)
+    local ok, err = pcall(prepare, key, KEYS[k + 1], KEYS[k + 2])
     refused[k] = (not ok) and (type(err) == 'table' and tostring(err.err) or tostring(err)) or false
   end
   if refused[k] then return '!' .. refused[k] end
-  local known = redis.call('HGET', ids, id)
+  local topic = added[k]
+  local known = topic and topic.byid[id] or redis.call('HGET', KEYS[k + 1], id)
   if known then
     local json_stored = stored_json(key, known)
     if json_stored then return {known, json_stored} end
   end
   local position = redis.pcall('XADD', key, 'MAXLEN', '~', maxlen, '*', 'i', id, 'e', json)
   if type(position) == 'table' then return '!' .. tostring(position.err) end
-  redis.call('HSET', ids, id, position)
-  redis.call('RPUSH', idlog, id)
-  forget_trimmed(key, ids, idlog)
-  local topic = lines[k]
-  if not topic then topic = {}; lines[k] = topic end
-  topic[#topic + 1] = position .. ' ' .. json
+  if not topic then
+    topic = {byid = {}, pairs = {}, ids = {}, lines = {}}
+    added[k] = topic
+  end
+  topic.byid[id] = position
+  local n = #topic.ids
+  topic.ids[n + 1] = id
+  topic.pairs[2 * n + 1] = id
+  topic.pairs[2 * n + 2] = position
+  local lines = topic.lines
+  if n > 0 then lines[#lines + 1] = '\\n' end
+  lines[#lines + 1] = position
+  lines[#lines + 1] = ' '
+  lines[#lines + 1] = json
   return position
 end
 for a = 3, #ARGV, 3 do
   out[#out + 1] = append(tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2])
 end
-for k, topic in pairs(lines) do
-  redis.call('PUBLISH', KEYS[k], table.concat(topic, '\\n'))
+for k, topic in pairs(added) do
+  redis.call('HSET', KEYS[k + 1], unpack(topic.pairs))
+  redis.call('RPUSH', KEYS[k + 2], unpack(topic.ids))
+  forget_trimmed(KEYS[k], KEYS[k + 1], KEYS[k + 2])
+  redis.call('PUBLISH', KEYS[k], table.concat(topic.lines))
 end
 return out
 `;

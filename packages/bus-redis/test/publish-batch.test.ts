@@ -1,4 +1,5 @@
 import { collect, numbered } from '@repopulse/bus-contract';
+import { createEvent } from '@repopulse/events-core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createRedisBus } from '../src/index';
@@ -25,6 +26,27 @@ describeWithRedis('bus-redis: publishes of one tick share script calls', () => {
   afterAll(async () => {
     admin?.disconnect();
     await server?.destroy();
+  });
+
+  it('multi-byte text is stored and delivered byte for byte, whichever topic and id it has', async () => {
+    const bus = createRedisBus({ url: server.url, keyPrefix: 'utf8:' });
+    const topic = 'repo:ü→💡';
+    const sub = await collect(bus, topic);
+    const texts = ['é', '€ 42', '💡 idea', 'ascii', `mixed ${'ß'.repeat(300)} ✓`];
+    const events = texts.map((message, i) =>
+      createEvent('log.append', { level: 'info', message: `${i} ${message}` }, { request_id: `rq-ä-${i}` }),
+    );
+    await Promise.all(events.map((event) => bus.publish(topic, event))); // one batch
+    await sub.waitForEvents(events.length, 5000);
+    expect(sub.events().map((d) => d.event)).toEqual(events);
+    const stored = await admin.xrange(`utf8:{${topic}}`, '-', '+');
+    expect(stored.map(([, fields]) => fields[fields.indexOf('e') + 1])).toEqual(
+      events.map((event) => JSON.stringify(event)),
+    );
+    const replay = await collect(bus, topic, { after: '0-0' });
+    await replay.waitForEvents(events.length, 5000);
+    expect(replay.events().map((d) => d.event)).toEqual(events);
+    await bus.close();
   });
 
   it('concurrent publishes to several topics: batched, each topic in publish order, each event once', async () => {

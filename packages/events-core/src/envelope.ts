@@ -1,11 +1,15 @@
 import type { EventMap, EventType } from './catalog';
-import { rememberEnvelopeJson } from './envelope-json';
+import { envelopeJson, rememberEnvelopeJson } from './envelope-json';
+import { envelopeSize } from './envelope-size';
 import { EventValidationError } from './errors';
 import { newEventId } from './ids';
 import { copyJsonData, NOT_PLAIN } from './json-copy';
 import { isKnownEventType, registeredType } from './registry';
+import { sealEnvelope } from './sealed-envelope';
 import { checkControlChars } from './text';
 import { activeTraceContext, copyTraceContext } from './trace-context';
+
+export { utf8Length } from './envelope-size';
 
 /**
  * One event as it travels on the wire (snake_case JSON). `K` fixes the `type`, and with it the
@@ -72,8 +76,16 @@ export interface ValidationOptions {
 /** Default {@link ValidationOptions.maxBytes}: 64 KiB. */
 export const DEFAULT_MAX_EVENT_BYTES = 64 * 1024;
 
-const ID_FIELDS = ['id', 'repo_id', 'task_id', 'request_id'] as const;
 const MAX_ID_LENGTH = 256;
+
+/** `value` when it is a valid id field (`id`, `repo_id`, `task_id`, `request_id`); throws otherwise. */
+function idField(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    fail('invalid_field', name, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+  checkControlChars(value, name);
+  return value;
+}
 
 function fail(
   code: 'invalid_envelope' | 'invalid_field' | 'invalid_payload' | 'async_schema',
@@ -87,24 +99,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
-}
-
-/**
- * UTF-8 byte length of a string, without allocating.
- * @internal
- */
-export function utf8Length(text: string): number {
-  let bytes = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) bytes += 1;
-    else if (c < 0x800) bytes += 2;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      bytes += 4;
-      i++;
-    } else bytes += 3;
-  }
-  return bytes;
 }
 
 /**
@@ -133,16 +127,10 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
       'type',
     );
   }
-  const out: Record<string, unknown> = { id: undefined, type, ts: undefined };
-  for (const name of ID_FIELDS) {
-    const value = input[name];
-    if (value === undefined && name !== 'id') continue;
-    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
-      fail('invalid_field', name, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
-    }
-    checkControlChars(value, name);
-    out[name] = value;
-  }
+  const out: Record<string, unknown> = { id: idField(input.id, 'id'), type, ts: undefined };
+  if (input.repo_id !== undefined) out.repo_id = idField(input.repo_id, 'repo_id');
+  if (input.task_id !== undefined) out.task_id = idField(input.task_id, 'task_id');
+  if (input.request_id !== undefined) out.request_id = idField(input.request_id, 'request_id');
   copyTraceContext(input, out);
   if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0)
     fail('invalid_field', 'ts', 'must be a non-negative finite number');
@@ -163,8 +151,7 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
     });
   }
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_EVENT_BYTES;
-  // A UTF-16 unit is at most 3 bytes of UTF-8: short texts need no counting.
-  const size = json.length * 3 <= maxBytes ? json.length : utf8Length(json);
+  const size = envelopeSize(json, maxBytes);
   if (size > maxBytes) {
     throw new EventValidationError(
       'too_large',
@@ -180,6 +167,10 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
 /**
  * Makes a valid envelope with a fresh sortable `id` and `ts`; throws
  * {@link EventValidationError} like {@link parseEnvelope} when the payload is invalid.
+ *
+ * The envelope is deeply frozen (its payload is a copy of the one given): it stays exactly what
+ * was validated, so `publish` stores it without validating it again. To change an event, make a
+ * new one (or spread it into a new object, which `publish` then validates).
  *
  * @example
  * ```ts
@@ -202,5 +193,7 @@ export function createEvent<K extends EventType>(
   if (trace?.traceparent !== undefined) envelope.traceparent = trace.traceparent;
   if (trace?.tracestate !== undefined) envelope.tracestate = trace.tracestate;
   envelope.payload = payload;
-  return parseEnvelope(envelope, options) as Envelope<K>;
+  const made = parseEnvelope(envelope, options);
+  sealEnvelope(made, envelopeJson(made));
+  return made as Envelope<K>;
 }

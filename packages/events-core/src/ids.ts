@@ -2,12 +2,25 @@ const ENCODING = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 const MAX_TIME = 2 ** 48 - 1;
 
 let lastTime = -1;
-let lastRandom: number[] = [];
+/** The 16 random digits (0–31) of the last id; incremented for the next id in the same ms. */
+const lastRandom = new Uint8Array(16);
+/** The last id but its final character: `lastTime` encoded and the first 15 random digits. */
+let lastPrefix = '';
 
-function randomDigits(): number[] {
-  const bytes = new Uint8Array(16);
-  globalThis.crypto.getRandomValues(bytes);
-  return Array.from(bytes, (b) => b % 32);
+function encodeTime(ms: number): string {
+  let time = '';
+  let t = ms;
+  for (let i = 0; i < 10; i++) {
+    time = ENCODING[t % 32] + time;
+    t = Math.floor(t / 32);
+  }
+  return time;
+}
+
+function makePrefix(ms: number): string {
+  let prefix = encodeTime(ms);
+  for (let i = 0; i < lastRandom.length - 1; i++) prefix += ENCODING[lastRandom[i] ?? 0];
+  return prefix;
 }
 
 /**
@@ -28,23 +41,18 @@ export function newEventId(ms: number = Date.now()): string {
   // beyond year 10889) would produce a malformed id, so it falls back to the clock.
   let now = Math.floor(ms);
   if (!(now >= 0 && now <= MAX_TIME)) now = Date.now();
-  let random: number[];
   if (now <= lastTime) {
-    random = lastRandom.slice();
-    let i = random.length - 1;
-    while (i >= 0 && random[i] === 31) random[i--] = 0;
-    if (i >= 0) random[i] = (random[i] ?? 0) + 1;
-    now = lastTime;
+    // Same (or an earlier) millisecond: the last random digits plus one, so ids stay sortable.
+    let i = lastRandom.length - 1;
+    while (i >= 0 && lastRandom[i] === 31) lastRandom[i--] = 0;
+    if (i >= 0) lastRandom[i] = (lastRandom[i] ?? 0) + 1;
+    // A carry changed the first 15 digits too; usually only the last one changes.
+    if (i < lastRandom.length - 1) lastPrefix = makePrefix(lastTime);
   } else {
-    random = randomDigits();
+    globalThis.crypto.getRandomValues(lastRandom);
+    for (let i = 0; i < lastRandom.length; i++) lastRandom[i] = (lastRandom[i] ?? 0) % 32;
+    lastTime = now;
+    lastPrefix = makePrefix(now);
   }
-  lastTime = now;
-  lastRandom = random;
-  let time = '';
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    time = ENCODING[t % 32] + time;
-    t = Math.floor(t / 32);
-  }
-  return time + random.map((d) => ENCODING[d]).join('');
+  return lastPrefix + ENCODING[lastRandom[lastRandom.length - 1] ?? 0];
 }

@@ -87,7 +87,8 @@ describe('toCloudEvent', () => {
   });
 
   it('copies the payload, so later changes to the envelope do not alter it', () => {
-    const event = createEvent('task.progress', { phase: 'a' });
+    // A hand-made envelope: one from createEvent is frozen and cannot change.
+    const event = { ...createEvent('task.progress', { phase: 'a' }), payload: { phase: 'a' } };
     const ce = toCloudEvent(event);
     event.payload.phase = 'changed';
     expect(ce.data.phase).toBe('a');

@@ -1,6 +1,6 @@
 import { AppError } from '../app-error';
-import type { Db, DocumentRow } from '../db';
-import type { EventPublisher, RepoRef } from '../event-publisher';
+import { type Db, type DocumentRow, inTransaction } from '../db';
+import type { RepoEvents, RepoRef } from '../event-outbox';
 
 /** A document without its content (list views). */
 export type DocumentSummary = Omit<DocumentRow, 'content'>;
@@ -8,11 +8,11 @@ export type DocumentSummary = Omit<DocumentRow, 'content'>;
 /** Generated documents: stored in SQLite, announced with `doc.created`. */
 export class DocumentService {
   readonly #db: Db;
-  readonly #publisher: EventPublisher;
+  readonly #events: RepoEvents;
 
-  constructor(db: Db, publisher: EventPublisher) {
+  constructor(db: Db, events: RepoEvents) {
     this.#db = db;
-    this.#publisher = publisher;
+    this.#events = events;
   }
 
   /** Documents of a repository, oldest first, without content. */
@@ -31,31 +31,33 @@ export class DocumentService {
     return row;
   }
 
-  /** Stores a document, then publishes `doc.created`. */
-  async create(
+  /** Stores a document and enqueues `doc.created`, in one transaction. */
+  create(
     repo: RepoRef,
     taskId: number | null,
     doc: { title: string; filename: string; content: string },
-  ): Promise<DocumentRow> {
-    const created_at = Date.now();
-    const info = this.#db
-      .prepare(
-        'INSERT INTO documents (repo_id, task_id, title, filename, content, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      )
-      .run(repo.id, taskId, doc.title, doc.filename, doc.content, created_at);
-    const row: DocumentRow = {
-      id: Number(info.lastInsertRowid),
-      repo_id: repo.id,
-      task_id: taskId,
-      ...doc,
-      created_at,
-    };
-    await this.#publisher.publish(
-      repo,
-      'doc.created',
-      { doc_id: String(row.id), title: row.title, filename: row.filename },
-      taskId === null ? {} : { task_id: taskId },
-    );
-    return row;
+  ): DocumentRow {
+    return inTransaction(this.#db, () => {
+      const created_at = Date.now();
+      const info = this.#db
+        .prepare(
+          'INSERT INTO documents (repo_id, task_id, title, filename, content, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+        )
+        .run(repo.id, taskId, doc.title, doc.filename, doc.content, created_at);
+      const row: DocumentRow = {
+        id: Number(info.lastInsertRowid),
+        repo_id: repo.id,
+        task_id: taskId,
+        ...doc,
+        created_at,
+      };
+      this.#events.enqueue(
+        repo,
+        'doc.created',
+        { doc_id: String(row.id), title: row.title, filename: row.filename },
+        taskId === null ? {} : { task_id: taskId },
+      );
+      return row;
+    });
   }
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { assertRepoTransition, type RepositoryStatus } from '@repopulse/events-core';
 import { AppError } from '../app-error';
-import type { Db, RepositoryRow } from '../db';
-import type { EventPublisher } from '../event-publisher';
+import { type Db, inTransaction, type RepositoryRow } from '../db';
+import type { RepoEvents } from '../event-outbox';
 import type { Logger } from '../logger';
 import type { AuthUser } from './access';
 
@@ -19,7 +19,7 @@ export const DEFAULT_TASKS: ReadonlyArray<{ kind: string; title: string }> = [
 /** What {@link RepositoryService} needs besides the DB. */
 export interface RepositoryServiceDeps {
   db: Db;
-  publisher: EventPublisher;
+  events: RepoEvents;
   log: Logger;
   /** Simulated clone duration in ms. */
   cloneMs: number;
@@ -74,11 +74,11 @@ export class RepositoryService {
   }
 
   /**
-   * Stores a repository with its default tasks, publishes `repo.created`, then clones it in the
-   * background (`pending → cloning → ready`, or `error` when the URL contains `fail-clone`).
-   * Throws `bad_request` for a missing or malformed URL.
+   * Stores a repository with its default tasks and enqueues `repo.created` (one transaction), then
+   * clones it in the background (`pending → cloning → ready`, or `error` when the URL contains
+   * `fail-clone`). Throws `bad_request` for a missing or malformed URL.
    */
-  async create(user: AuthUser, url: unknown, requestId?: string): Promise<RepositoryRow> {
+  create(user: AuthUser, url: unknown, requestId?: string): RepositoryRow {
     if (typeof url !== 'string' || url.trim() === '' || url.length > MAX_URL_LENGTH) {
       throw new AppError(
         'bad_request',
@@ -92,9 +92,9 @@ export class RepositoryService {
         'url must start with http(s)://, ssh://, file:// or git@ and hold no spaces',
       );
     }
-    const { db, publisher } = this.#deps;
+    const { db, events } = this.#deps;
     const now = Date.now();
-    const insert = db.transaction(() => {
+    const repo = inTransaction(db, () => {
       const info = db
         .prepare(
           `INSERT INTO repositories (name, url, status, owner, instance_id, topic_nonce, created_at, updated_at)
@@ -114,14 +114,13 @@ export class RepositoryService {
         `INSERT INTO tasks (repo_id, kind, title, ord, status, updated_at) VALUES (?, ?, ?, ?, 'pending', ?)`,
       );
       for (const [i, t] of DEFAULT_TASKS.entries()) addTask.run(id, t.kind, t.title, i, now);
-      return id;
+      const created = this.get(id);
+      const meta = requestId ? { request_id: requestId } : {};
+      events.enqueue(created, 'repo.created', { name: created.name, url: created.url }, meta);
+      return created;
     });
-    const id = insert.immediate();
-    const repo = this.get(id);
-    const meta = requestId ? { request_id: requestId } : {};
-    await publisher.publish(repo, 'repo.created', { name: repo.name, url: repo.url }, meta);
     const clone = this.#clone(repo, requestId).catch((error) => {
-      this.#deps.log.error('clone failed unexpectedly', { repo_id: id, error });
+      this.#deps.log.error('clone failed unexpectedly', { repo_id: repo.id, error });
     });
     this.#clones.add(clone);
     void clone.finally(() => this.#clones.delete(clone));
@@ -129,66 +128,69 @@ export class RepositoryService {
   }
 
   /**
-   * Changes a repository's status (checked against the state machine), then publishes
-   * `repo.status_changed`. Returns false when the repository no longer exists.
+   * Changes a repository's status (checked against the state machine) and enqueues
+   * `repo.status_changed`, in one transaction. Returns false when the repository no longer exists.
    */
-  async setStatus(id: number, to: RepositoryStatus, errorMsg?: string, requestId?: string): Promise<boolean> {
-    const repo = this.find(id);
-    if (!repo) return false;
-    assertRepoTransition(repo.status, to);
-    this.#deps.db
-      .prepare('UPDATE repositories SET status = ?, error_msg = ?, updated_at = ? WHERE id = ?')
-      .run(to, errorMsg ?? null, Date.now(), id);
-    const payload =
-      errorMsg === undefined ? { from: repo.status, to } : { from: repo.status, to, error_msg: errorMsg };
-    await this.#deps.publisher.publish(
-      repo,
-      'repo.status_changed',
-      payload,
-      requestId ? { request_id: requestId } : {},
-    );
-    return true;
+  setStatus(id: number, to: RepositoryStatus, errorMsg?: string, requestId?: string): boolean {
+    return inTransaction(this.#deps.db, () => {
+      const repo = this.find(id);
+      if (!repo) return false;
+      assertRepoTransition(repo.status, to);
+      this.#deps.db
+        .prepare('UPDATE repositories SET status = ?, error_msg = ?, updated_at = ? WHERE id = ?')
+        .run(to, errorMsg ?? null, Date.now(), id);
+      const payload =
+        errorMsg === undefined ? { from: repo.status, to } : { from: repo.status, to, error_msg: errorMsg };
+      this.#deps.events.enqueue(
+        repo,
+        'repo.status_changed',
+        payload,
+        requestId ? { request_id: requestId } : {},
+      );
+      return true;
+    });
   }
 
   async #clone(repo: RepositoryRow, requestId?: string): Promise<void> {
     const signal = this.#abort.signal;
-    if (!(await this.setStatus(repo.id, 'cloning', undefined, requestId))) return;
+    if (!this.setStatus(repo.id, 'cloning', undefined, requestId)) return;
     try {
       await sleep(this.#deps.cloneMs, undefined, { signal });
     } catch {
       return; // shutting down: the clone is abandoned
     }
     if (repo.url.includes('fail-clone')) {
-      await this.setStatus(repo.id, 'error', `clone of ${repo.url} failed: repository not found`, requestId);
+      this.setStatus(repo.id, 'error', `clone of ${repo.url} failed: repository not found`, requestId);
     } else {
-      await this.setStatus(repo.id, 'ready', undefined, requestId);
+      this.setStatus(repo.id, 'ready', undefined, requestId);
     }
   }
 
-  /** Stops its work, deletes the repository (tasks, documents, logs cascade), publishes `repo.deleted`. */
+  /**
+   * Stops its work, then deletes the repository (tasks, documents, logs cascade) and enqueues
+   * `repo.deleted`, in one transaction.
+   */
   async delete(id: number, requestId?: string): Promise<void> {
     const repo = this.get(id);
     await this.#deps.cancelWork(id);
-    this.#deps.db.prepare('DELETE FROM repositories WHERE id = ?').run(id);
-    await this.#deps.publisher.publish(repo, 'repo.deleted', {}, requestId ? { request_id: requestId } : {});
+    inTransaction(this.#deps.db, () => {
+      this.#deps.db.prepare('DELETE FROM repositories WHERE id = ?').run(id);
+      this.#deps.events.enqueue(repo, 'repo.deleted', {}, requestId ? { request_id: requestId } : {});
+    });
   }
 
   /**
    * Startup cleanup: repositories whose clone this instance was running when it died (still
    * `pending`/`cloning`) go to `error` with "interrupted". Returns how many.
    */
-  async failInterruptedClones(): Promise<number> {
+  failInterruptedClones(): number {
     const rows = this.#deps.db
       .prepare(
         `SELECT id FROM repositories WHERE status IN ('pending', 'cloning') AND instance_id = ? ORDER BY id`,
       )
       .all(this.#deps.instanceId) as { id: number }[];
     for (const { id } of rows) {
-      await this.setStatus(
-        id,
-        'error',
-        'interrupted: the server stopped while the repository was being cloned',
-      );
+      this.setStatus(id, 'error', 'interrupted: the server stopped while the repository was being cloned');
     }
     return rows.length;
   }

@@ -8,7 +8,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { Link } from '../router';
 import type { Repository } from '../types';
 
-/** Applies one list-level event to the repository list (idempotent). */
+/** Applies one list-level event to the repository list (idempotent; a replayed event the list already shows changes nothing). */
 export function applyListEvent(list: Repository[], event: AnyEnvelope): Repository[] {
   const id = Number(event.repo_id);
   switch (event.type) {
@@ -27,10 +27,12 @@ export function applyListEvent(list: Repository[], event: AnyEnvelope): Reposito
     }
     case 'repo.deleted':
       return list.filter((r) => r.id !== id);
-    case 'repo.status_changed':
-      return list.map((r) =>
-        r.id === id ? { ...r, status: event.payload.to, error_msg: event.payload.error_msg ?? null } : r,
-      );
+    case 'repo.status_changed': {
+      // Only from the status it names: a replayed change the list already shows is skipped.
+      const { from, to, error_msg } = event.payload;
+      if (!list.some((r) => r.id === id && r.status === from)) return list;
+      return list.map((r) => (r.id === id ? { ...r, status: to, error_msg: error_msg ?? null } : r));
+    }
     default:
       return list;
   }

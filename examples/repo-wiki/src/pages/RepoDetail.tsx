@@ -27,11 +27,26 @@ function patchTask(tasks: Task[], id: number, patch: (t: Task) => Task): Task[] 
   return tasks.map((t) => (t.id === id ? patch(t) : t));
 }
 
-/** Applies one `repo:<id>` event to the page state (idempotent, payloads only, no refetch). */
+/** `logs` with `line` in time order (a replayed older line goes where it belongs), the last 200. */
+function withLogLine(logs: LogLine[], line: LogLine): LogLine[] {
+  const last = logs.at(-1);
+  if (!last || last.ts <= line.ts) return [...logs, line].slice(-MAX_LOGS);
+  return [...logs, line].sort((a, b) => a.ts - b.ts).slice(-MAX_LOGS);
+}
+
+/**
+ * Applies one `repo:<id>` event to the page state (payloads only, no refetch). Idempotent, and
+ * harmless for an event the snapshot already shows: the snapshot's position is the last event
+ * relayed to the bus, so events committed but not yet relayed when it was read are in the snapshot
+ * and replayed after it. A status change applies only from the status it names as `from` (a
+ * replayed one finds the status moved on and is skipped), progress only to a running task and
+ * never backwards, documents and log lines once by id.
+ */
 export function applyRepoEvent(state: RepoDetailState, event: AnyEnvelope): RepoDetailState {
   const taskId = Number(event.task_id);
   switch (event.type) {
     case 'repo.status_changed':
+      if (event.payload.from !== state.repository.status) return state;
       return {
         ...state,
         repository: {
@@ -44,6 +59,7 @@ export function applyRepoEvent(state: RepoDetailState, event: AnyEnvelope): Repo
       return { ...state, deleted: true };
     case 'task.status_changed': {
       const p = event.payload;
+      if (!state.tasks.some((t) => t.id === taskId && t.status === p.from)) return state;
       return {
         ...state,
         tasks: patchTask(state.tasks, taskId, (t) => ({
@@ -58,15 +74,15 @@ export function applyRepoEvent(state: RepoDetailState, event: AnyEnvelope): Repo
         })),
       };
     }
-    case 'task.progress':
+    case 'task.progress': {
+      const { phase, percent } = event.payload;
+      const moves = (t: Task) => t.status === 'running' && (percent === undefined || percent >= t.percent);
+      if (!state.tasks.some((t) => t.id === taskId && moves(t))) return state;
       return {
         ...state,
-        tasks: patchTask(state.tasks, taskId, (t) => ({
-          ...t,
-          phase: event.payload.phase,
-          percent: event.payload.percent ?? t.percent,
-        })),
+        tasks: patchTask(state.tasks, taskId, (t) => ({ ...t, phase, percent: percent ?? t.percent })),
       };
+    }
     case 'task.queue_changed':
       return {
         ...state,
@@ -96,7 +112,7 @@ export function applyRepoEvent(state: RepoDetailState, event: AnyEnvelope): Repo
         message: event.payload.message,
         ts: event.ts,
       };
-      return { ...state, logs: [...state.logs, line].slice(-MAX_LOGS) };
+      return { ...state, logs: withLogLine(state.logs, line) };
     }
     default:
       return state;

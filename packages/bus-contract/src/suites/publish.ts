@@ -67,12 +67,26 @@ export function publishSuite(ctx: ContractContext): void {
     it('stores a copy: changing the published object later changes nothing delivered', async () => {
       const bus = await ctx.create();
       const topic = ctx.topic();
-      const event = numbered(1);
+      // A hand-made envelope: one from createEvent is frozen (see the next case).
+      const event = structuredClone(numbered(1));
       await bus.publish(topic, event);
       if (event.type === 'log.append') event.payload.message = 'changed';
       const late = await collect(bus, topic, { after: '0-0' });
       await late.waitForEvents(1, ctx.options.deliveryTimeoutMs);
       expect(late.numbers()).toEqual([1]);
+    });
+
+    it('stores a createEvent envelope as made: it is frozen, so it cannot change after publish', async () => {
+      const bus = await ctx.create();
+      const topic = ctx.topic();
+      const event = numbered(1);
+      await bus.publish(topic, event);
+      expect(() => {
+        if (event.type === 'log.append') event.payload.message = 'changed';
+      }).toThrow(TypeError);
+      const late = await collect(bus, topic, { after: '0-0' });
+      await late.waitForEvents(1, ctx.options.deliveryTimeoutMs);
+      expect(late.events()[0]!.event).toEqual(event);
     });
 
     it('reports head 0-0 for a topic without events', async () => {
