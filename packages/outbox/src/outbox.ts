@@ -10,6 +10,7 @@ import {
   type Topic,
 } from '@repopulse/events-core';
 import { guardErrorHandler, requireOption } from '@repopulse/events-core/bus-kit';
+import { outboxTelemetry } from './metrics';
 import { OutboxError } from './outbox-error';
 import { Relay } from './relay';
 import type { OutboxStore } from './store';
@@ -279,6 +280,7 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
       retrying: relay.retrying,
     };
   };
+  const telemetry = outboxTelemetry(stats);
 
   return {
     enqueue<K extends EventType>(tx: Tx, topic: Topic, event: Envelope<K>) {
@@ -315,6 +317,7 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
     },
     async close() {
       closed = true;
+      telemetry?.dispose();
       await relay.close();
     },
   };
