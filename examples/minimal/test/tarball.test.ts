@@ -121,6 +121,7 @@ describe('examples/minimal from packed tarballs', () => {
       '@repopulse/cli',
       '@repopulse/client',
       '@repopulse/events-core',
+      '@repopulse/outbox',
       '@repopulse/sse-express',
     ]);
     for (const name of Object.keys(project.tarballs)) {
