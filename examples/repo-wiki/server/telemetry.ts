@@ -1,8 +1,6 @@
 import * as api from '@opentelemetry/api';
-import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import { registerOpenTelemetry } from '@repopulse/events-core/otel';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { startOpenTelemetrySdk } from './opentelemetry-sdk';
 
 /** OpenTelemetry for the app: the SDK, the `/metrics` route and a span per HTTP request. */
 export interface Telemetry {
@@ -28,14 +26,7 @@ let started: Telemetry | undefined;
  */
 export function startTelemetry(): Telemetry {
   if (started) return started;
-  const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const sdk = new NodeSDK({
-    serviceName: process.env.OTEL_SERVICE_NAME ?? 'repo-wiki',
-    metricReader: prometheus,
-    instrumentations: [],
-  });
-  sdk.start();
-  registerOpenTelemetry(api);
+  const { sdk, prometheus } = startOpenTelemetrySdk();
   const tracer = api.trace.getTracer('repo-wiki');
   started = {
     metrics: (req, res) => prometheus.getMetricsRequestHandler(req, res),
