@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent } from '@repopulse/events-core';
+import { createSseParser } from '@repopulse/events-core/wire';
 import { createOutbox } from '@repopulse/outbox';
 import { createSqliteStore } from '@repopulse/outbox/sqlite';
 import { createEventStreamHandler } from '@repopulse/sse-express';
@@ -32,18 +33,16 @@ async function connectClients(url: string, n: number, seen: (id: string, at: num
         new Promise<void>((resolve, reject) => {
           const req = http.get(url, { headers: { accept: 'text/event-stream' } }, (res) => {
             res.setEncoding('utf8');
-            let buffer = '';
+            let at = 0;
+            const feed = createSseParser(
+              (message) => {
+                if (message.data !== undefined) seen((JSON.parse(message.data) as { id: string }).id, at);
+              },
+              () => {},
+            );
             res.on('data', (chunk: string) => {
-              const at = performance.now();
-              buffer += chunk;
-              let end = buffer.indexOf('\n\n');
-              while (end !== -1) {
-                const frame = buffer.slice(0, end);
-                buffer = buffer.slice(end + 2);
-                const data = /^data: (.*)$/m.exec(frame);
-                if (data) seen((JSON.parse(data[1] as string) as { id: string }).id, at);
-                end = buffer.indexOf('\n\n');
-              }
+              at = performance.now();
+              feed(chunk);
             });
             resolve();
           });

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { AnyEnvelope, EventBus } from '@repopulse/events-core';
-import { encodeSseFrame } from '@repopulse/events-core';
+import { encodeSseFrame } from '@repopulse/events-core/wire';
 import { createEventStreamHandler } from '@repopulse/sse-express';
 import { createChannel, createSession } from 'better-sse';
 import type { Express } from 'express';

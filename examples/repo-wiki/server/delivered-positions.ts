@@ -1,4 +1,5 @@
-import { comparePositions, type EventBus, type StreamPosition } from '@repopulse/events-core';
+import type { EventBus, StreamPosition } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import type { Db } from './db';
 
 /**

@@ -1,4 +1,5 @@
-import { type EventBus, type StreamPosition, ZERO_POSITION } from '@repopulse/events-core';
+import type { EventBus, StreamPosition } from '@repopulse/events-core';
+import { ZERO_POSITION } from '@repopulse/events-core/wire';
 import type { DeliveredPositions } from './delivered-positions';
 
 /** How long a snapshot waits for the bus's head when no delivered position is known. */

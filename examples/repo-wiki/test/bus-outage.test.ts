@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { comparePositions } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../server/app';
 import { openDatabase } from '../server/db';

@@ -51,6 +51,8 @@ it('on start, tasks a crash left running/queued become failed "interrupted", sta
   server = await startTestServer({ DATA_DIR: data.dir });
   cleanups.push(() => server.close(0));
   const after = await recordTopic(server, server.topics.repo(id));
+  // The cleanup's events reach the bus through the outbox relay, just after startup.
+  await after.waitFor((e) => e.type === 'task.status_changed' && Number(e.task_id) === tasks[2]?.id);
   const failed = after.events.filter((e) => e.type === 'task.status_changed');
   expect(failed.map((e) => [Number(e.task_id), e.payload.from, e.payload.to])).toEqual([
     [tasks[1]?.id, 'running', 'failed'],

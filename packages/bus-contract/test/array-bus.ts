@@ -1,13 +1,6 @@
-import {
-  type AnyEnvelope,
-  type BusOptions,
-  type EventBus,
-  nextPosition,
-  type StreamPosition,
-  type Topic,
-  ZERO_POSITION,
-} from '@repopulse/events-core';
+import type { AnyEnvelope, BusOptions, EventBus, StreamPosition, Topic } from '@repopulse/events-core';
 import { type BusTransport, defineBus, resolveBusOptions } from '@repopulse/events-core/bus-kit';
+import { nextPosition, ZERO_POSITION } from '@repopulse/events-core/wire';
 
 interface Stored {
   position: StreamPosition;

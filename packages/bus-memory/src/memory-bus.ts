@@ -1,20 +1,14 @@
-import {
-  type BusOptions,
-  comparePositions,
-  type EventBus,
-  nextPosition,
-  type StreamPosition,
-  type Topic,
-  ZERO_POSITION,
-} from '@repopulse/events-core';
+import type { BusOptions, EventBus, StreamPosition, Topic } from '@repopulse/events-core';
 import {
   type BusTransport,
   defineBus,
+  neverWrittenRange,
   type ReadResult,
   type ResolvedBusOptions,
   resolveBusOptions,
   type TransportSink,
 } from '@repopulse/events-core/bus-kit';
+import { comparePositions, nextPosition, ZERO_POSITION } from '@repopulse/events-core/wire';
 import { ForgottenTopics } from './forgotten-topics';
 import { TopicLog } from './topic-log';
 
@@ -132,14 +126,7 @@ function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: Tra
   const rangeWithoutLog = (topic: Topic): ReadResult => {
     const start = floorOf(topic);
     return start === undefined
-      ? {
-          head: ZERO_POSITION,
-          oldest: undefined,
-          trimmed: false,
-          floor: undefined,
-          holdsCursor: false,
-          entries: [],
-        }
+      ? { ...neverWrittenRange(), entries: [] }
       : { head: start, oldest: undefined, trimmed: true, floor: start, holdsCursor: false, entries: [] };
   };
 

@@ -1,12 +1,6 @@
-import {
-  type AnyEnvelope,
-  comparePositions,
-  type EventDelivery,
-  nextPosition,
-  type StreamPosition,
-  ZERO_POSITION,
-} from '@repopulse/events-core';
+import type { AnyEnvelope, EventDelivery, StreamPosition } from '@repopulse/events-core';
 import type { AppendResult, ReadResult } from '@repopulse/events-core/bus-kit';
+import { comparePositions, nextPosition, ZERO_POSITION } from '@repopulse/events-core/wire';
 import { RingBuffer } from './ring-buffer';
 
 interface Entry {

@@ -3,7 +3,8 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { collect, numbered, settle } from '@repopulse/bus-contract';
-import { comparePositions, createEvent } from '@repopulse/events-core';
+import { createEvent } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../src/index';
 

@@ -1,6 +1,5 @@
 import {
   type BusOptions,
-  checkOptions,
   type Envelope,
   type EventBus,
   type EventType,
@@ -8,7 +7,7 @@ import {
   type PublishResult,
   type Topic,
 } from '@repopulse/events-core';
-import { defineBus, requireOption, resolveBusOptions } from '@repopulse/events-core/bus-kit';
+import { checkOptions, defineBus, requireOption, resolveBusOptions } from '@repopulse/events-core/bus-kit';
 import pg from 'pg';
 import { callerTransaction } from './caller-transaction';
 import { type PostgresTransportSettings, postgresTransport } from './postgres-transport';

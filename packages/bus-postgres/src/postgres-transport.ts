@@ -2,10 +2,8 @@ import {
   type AnyEnvelope,
   BusClosedError,
   BusUnavailableError,
-  comparePositions,
   type StreamPosition,
   type Topic,
-  ZERO_POSITION,
 } from '@repopulse/events-core';
 import {
   type AppendResult,
@@ -14,6 +12,7 @@ import {
   type ReadResult,
   type TransportSink,
 } from '@repopulse/events-core/bus-kit';
+import { comparePositions, ZERO_POSITION } from '@repopulse/events-core/wire';
 import type pg from 'pg';
 import { boundedRetry, lockTimeoutFor } from './bounded-retry';
 import { callerTransaction } from './caller-transaction';

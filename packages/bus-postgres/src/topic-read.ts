@@ -1,10 +1,6 @@
-import {
-  type EventDelivery,
-  parsePosition,
-  type StreamPosition,
-  ZERO_POSITION,
-} from '@repopulse/events-core';
+import type { EventDelivery, StreamPosition } from '@repopulse/events-core';
 import type { ReadResult } from '@repopulse/events-core/bus-kit';
+import { parsePosition, ZERO_POSITION } from '@repopulse/events-core/wire';
 import { quoteIdentifier } from './schema-sql';
 
 /** A page of a topic as one statement sees it: the retained range, the page, and the latest drop. */

@@ -1,5 +1,6 @@
 import { type Collector, collect, numbered, prng, settle } from '@repopulse/bus-contract';
-import { type AnyEnvelope, comparePositions, type StreamPosition } from '@repopulse/events-core';
+import type { AnyEnvelope, StreamPosition } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { type PostgresProcess, startPostgres } from '@repopulse/test-support';
 import pg from 'pg';
 import { afterEach, expect, it } from 'vitest';

@@ -1,5 +1,6 @@
 import { collect, numbered, numberOf, settle } from '@repopulse/bus-contract';
-import { type AnyEnvelope, comparePositions } from '@repopulse/events-core';
+import type { AnyEnvelope } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { afterEach, expect, it } from 'vitest';
 import type { PostgresBus } from '../src/index';
 import { describeWithPostgres, useBusSchema } from './postgres-support';

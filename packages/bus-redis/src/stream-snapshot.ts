@@ -1,13 +1,11 @@
+import { type AnyEnvelope, BusUnavailableError, type StreamPosition } from '@repopulse/events-core';
+import { neverWrittenRange, type RetainedRange } from '@repopulse/events-core/bus-kit';
 import {
-  type AnyEnvelope,
-  BusUnavailableError,
   formatPosition,
   type PositionParts,
   parsePosition,
-  type StreamPosition,
   ZERO_POSITION,
-} from '@repopulse/events-core';
-import type { RetainedRange } from '@repopulse/events-core/bus-kit';
+} from '@repopulse/events-core/wire';
 
 /** One stream entry as read from Redis: its position and envelope JSON. */
 export interface StreamEntry {
@@ -34,16 +32,7 @@ export interface StreamSnapshot extends RetainedRange {
  * oldest entries, so everything after that position is retained.
  */
 export function parseSnapshot(reply: unknown): StreamSnapshot {
-  if (!Array.isArray(reply) || reply[0] !== 1) {
-    return {
-      head: ZERO_POSITION,
-      oldest: undefined,
-      trimmed: false,
-      floor: undefined,
-      holdsCursor: false,
-      entries: [],
-    };
-  }
+  if (!Array.isArray(reply) || reply[0] !== 1) return { ...neverWrittenRange(), entries: [] };
   const [, last, added, length, first, found, rawEntries] = reply as [
     1,
     string,

@@ -1,10 +1,6 @@
 import { type Collector, numbered } from '@repopulse/bus-contract';
-import {
-  comparePositions,
-  type EventBus,
-  isRepoPulseError,
-  type StreamPosition,
-} from '@repopulse/events-core';
+import { type EventBus, isRepoPulseError, type StreamPosition } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import type { ClusterNodeRole, RedisCluster } from '@repopulse/test-support';
 import type { Cluster } from 'ioredis';
 import { expect } from 'vitest';

@@ -1,7 +1,8 @@
 // How the Redis bus keeps event ids for idempotent publish, and what a drop leaves behind,
 // looked at in the Redis keys themselves.
 import { collect, numbered, settle } from '@repopulse/bus-contract';
-import { comparePositions, createEvent } from '@repopulse/events-core';
+import { createEvent } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createRedisBus, type RedisBus } from '../src/index';

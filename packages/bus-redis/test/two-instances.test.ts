@@ -1,5 +1,5 @@
 import { collect, numbered } from '@repopulse/bus-contract';
-import { comparePositions } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { createRedisBus, type RedisBus } from '../src/index';
 import { describeWithRedis, type RedisServer, startRedisServer } from './redis-server';

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { isPosition, ZERO_POSITION } from '@repopulse/events-core';
+import { isPosition, ZERO_POSITION } from '@repopulse/events-core/wire';
 import { CliError } from './errors';
 
 /** A `repopulse` subcommand. */

@@ -1,13 +1,18 @@
 import type { FetchLike } from '@repopulse/client';
-import { isPosition, type StreamPosition } from '@repopulse/events-core';
+import {
+  isPosition,
+  longPollUrl,
+  parseErrorBody,
+  parseLongPollBody,
+  type StreamPosition,
+} from '@repopulse/events-core/wire';
 import { CliError } from './errors';
 import { exitCodeOfStatus } from './exit-codes';
 
 /** What the server says on a refused request: `{error:{code,message}}`, else the status text. */
 async function refusal(res: Response): Promise<string> {
-  const body = await res.json().catch(() => undefined);
-  const { code, message } = (body?.error ?? {}) as { code?: unknown; message?: unknown };
-  const detail = [code, message].filter((part) => typeof part === 'string' && part).join(': ');
+  const { code, message } = parseErrorBody(await res.json().catch(() => undefined));
+  const detail = [code, message].filter(Boolean).join(': ');
   return `HTTP ${res.status}${detail ? ` ${detail}` : res.statusText ? ` ${res.statusText}` : ''}`;
 }
 
@@ -31,9 +36,7 @@ export async function readHead(
   fetchFn: FetchLike,
   signal?: AbortSignal,
 ): Promise<StreamPosition> {
-  const target = new URL(url);
-  target.searchParams.set('wait', '0');
-  target.searchParams.delete('after');
+  const target = longPollUrl(url, { waitSeconds: 0 });
   const init: RequestInit = { headers: [...headers, ['Accept', 'application/json']] };
   if (signal) init.signal = signal;
   let res: Response;
@@ -46,14 +49,12 @@ export async function readHead(
   if (!res.ok) {
     throw new CliError(exitCodeOfStatus(res.status), `${url.pathname}: ${await refusal(res)}`);
   }
-  const body = (await res.json().catch(() => undefined)) as
-    | { events?: unknown; position?: unknown }
-    | undefined;
-  if (!Array.isArray(body?.events) || !isPosition(body.position)) {
+  const answer = parseLongPollBody(await res.json().catch(() => undefined));
+  if (!answer || !isPosition(answer.position)) {
     throw new CliError(
       'failure',
       `${url.href} is not a RepoPulse event stream (no {events, position} long-poll answer)`,
     );
   }
-  return body.position;
+  return answer.position;
 }

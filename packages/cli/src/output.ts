@@ -1,5 +1,6 @@
 import type { StreamItem } from '@repopulse/client';
-import { type StreamPosition, traceIdOf } from '@repopulse/events-core';
+import { traceIdOf } from '@repopulse/events-core';
+import type { StreamPosition } from '@repopulse/events-core/wire';
 import { summarizePayload } from './summary';
 
 /** Where a command writes: `process.stdout`-like. */

@@ -1,5 +1,5 @@
 import { createEventStream, EventStreamError, type FetchLike, type StreamItem } from '@repopulse/client';
-import { comparePositions, type StreamPosition, ZERO_POSITION } from '@repopulse/events-core';
+import { comparePositions, retainedTailAfter, type StreamPosition } from '@repopulse/events-core/wire';
 import { type Command, parseCommand } from './args';
 import { CliError } from './errors';
 import { EXIT_CODES, type ExitCodeName, exitCodeOfStatus } from './exit-codes';
@@ -101,8 +101,7 @@ async function follow(command: Command, io: Required<Pick<CliIo, 'stdout' | 'std
       let tailAfter: StreamPosition | undefined;
       try {
         for await (const item of stream) {
-          if (from === ZERO_POSITION && item.reset && item.reason === 'expired')
-            tailAfter = item.retainedAfter;
+          if (item.reset) tailAfter = retainedTailAfter(item, from);
           if (keep(item)) stdout.write(format(item, tailAfter));
           if (tailAfter !== undefined || reached(item)) break;
         }

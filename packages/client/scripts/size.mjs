@@ -1,71 +1,62 @@
-// Size budgets of the browser bundles (esbuild, minified, gzipped; event-stream parser included):
-// - core: the `@repopulse/client` stream API (createLiveResource left out), at most 4 kB = 4000 B;
-// - live: all of `@repopulse/client`, createLiveResource included (reported, no budget of its own);
-// - share: `@repopulse/client/share` (core included), at most 1500 B more than core;
-// - react: `@repopulse/client/react` hooks with React external (core and createLiveResource
-//   included; tab sharing is loaded on demand, so left out), at most 1200 B more than core.
-// @repopulse/events-core is imported for types only: it must add zero bytes to any of them.
+// What an app pays for each import of the client in a browser bundle: esbuild, tree-shaken and
+// code-split as an app's bundler does, minified, gzipped (the event-stream parser and the parts of
+// `@repopulse/events-core/wire` it uses included). The budgets:
+// - `createEventStream`: at most 4 kB = 4000 B;
+// - `createLiveResource` (without tab sharing): at most 700 B more than `createEventStream`;
+// - `createSharedEventStream` / `tabSharing` of `@repopulse/client/share`: at most 2100 B more;
+// - `useEventStream` and `useLiveResource` of `@repopulse/client/react` (React external): at most
+//   1200 B more.
+// events-core may add only modules of its wire entry to the stream, the live resource and the hooks
+// (the rest of it is imported for types only); tab sharing also brings what the wire's frame
+// encoders need (their error class).
 // Prints the figures; exits 1 when one is over budget. Usage: node scripts/size.mjs [--json]
-import { gzipSync } from 'node:zlib';
-import { buildBrowserClient, isEventsCoreModule } from './browser-bundle.mjs';
+import { isWireModule, measureImport } from './browser-bundle.mjs';
 
 export const BUDGET_BYTES = 4000;
-/** Budgets of the other entries, in bytes on top of the core bundle. */
-export const EXTRA_BUDGETS = { share: 1500, react: 1200 };
 
-const gzip = (code) => gzipSync(code, { level: 9 }).length;
+/** What is measured: an import (entry and names), and its budget in bytes over `createEventStream`. */
+export const IMPORTS = {
+  createEventStream: { entry: 'index', names: ['createEventStream'], extra: 0 },
+  createLiveResource: { entry: 'index', names: ['createLiveResource'], extra: 700 },
+  share: { entry: 'share', names: ['createSharedEventStream', 'tabSharing'], extra: 2100 },
+  react: { entry: 'react', names: ['useEventStream', 'useLiveResource'], extra: 1200 },
+};
 
-/**
- * Measures the bundles: minified and gzipped sizes in bytes (and, for the entries, the gzipped
- * bytes over core), the modules of the core bundle, and how many bytes @repopulse/events-core
- * adds (each bundle built with it external, compared).
- */
+/** Measures every import: gzipped and minified bytes, bytes over `createEventStream`, events-core modules. */
 export async function measureSize() {
-  const eventsCoreModules = [];
-  let eventsCoreBytes = 0;
-  const measure = async (options) => {
-    const { code, inputs } = await buildBrowserClient(options);
-    const withoutCore = await buildBrowserClient({ ...options, externalCore: true });
-    eventsCoreModules.push(...inputs.filter(isEventsCoreModule));
-    eventsCoreBytes += code.length - withoutCore.code.length;
-    return { minified: code.length, gzipped: gzip(code), inputs };
-  };
-  // Tab sharing is a dynamic import of createLiveResource (`share: true`): a chunk of its own.
-  const onDemand = ['/share/shared-stream'];
-  const core = await measure({ without: ['./live-resource', './share/types'] });
-  const entries = {};
-  for (const [name, options] of Object.entries({
-    live: { external: onDemand },
-    share: { entry: 'share' },
-    react: { entry: 'react', external: onDemand },
-  })) {
-    const { minified, gzipped } = await measure(options);
-    entries[name] = { minified, gzipped, extra: gzipped - core.gzipped };
+  const imports = {};
+  for (const [name, { entry, names, extra }] of Object.entries(IMPORTS)) {
+    const size = await measureImport(entry, names);
+    imports[name] = { ...size, budget: undefined, extraBudget: extra };
   }
-  return { ...core, entries, eventsCoreModules, eventsCoreBytes };
+  const base = imports.createEventStream.gzipped;
+  for (const size of Object.values(imports)) {
+    size.extra = size.gzipped - base;
+    size.budget = base + size.extraBudget;
+  }
+  imports.createEventStream.budget = BUDGET_BYTES;
+  const outsideWire = Object.entries(imports)
+    .filter(([name]) => name !== 'share')
+    .flatMap(([, size]) => Object.keys(size.eventsCore).filter((path) => !isWireModule(path)));
+  return { imports, outsideWire: [...new Set(outsideWire)] };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const size = await measureSize();
-  const over = Object.entries(EXTRA_BUDGETS).filter(([name, budget]) => size.entries[name].extra > budget);
-  const ok = size.gzipped <= BUDGET_BYTES && over.length === 0 && size.eventsCoreModules.length === 0;
-  if (process.argv.includes('--json'))
-    console.log(JSON.stringify({ ...size, budget: BUDGET_BYTES, extraBudgets: EXTRA_BUDGETS }));
+  const { imports, outsideWire } = await measureSize();
+  const over = Object.entries(imports).filter(([, size]) => size.gzipped > size.budget);
+  const ok = over.length === 0 && outsideWire.length === 0;
+  if (process.argv.includes('--json')) console.log(JSON.stringify({ imports, outsideWire }));
   else {
-    console.log(
-      `@repopulse/client browser bundle: ${size.minified} B minified, ${size.gzipped} B min+gzip ` +
-        `(budget ${BUDGET_BYTES} B) ${size.gzipped <= BUDGET_BYTES ? 'OK' : 'OVER BUDGET'}`,
-    );
-    for (const [name, entry] of Object.entries(size.entries)) {
-      const budget = EXTRA_BUDGETS[name];
+    console.log('@repopulse/client in a browser bundle, per import (esbuild, tree-shaken, min+gzip):');
+    for (const [name, size] of Object.entries(imports)) {
+      const wire = Object.values(size.eventsCore).reduce((sum, bytes) => sum + bytes, 0);
       console.log(
-        `  + ${name}: ${entry.gzipped} B min+gzip, ${entry.extra} B over core` +
-          (budget ? ` (budget ${budget} B) ${entry.extra <= budget ? 'OK' : 'OVER BUDGET'}` : ' (no budget)'),
+        `  ${name}: ${size.gzipped} B (${size.minified} B minified; ${wire} B of it events-core) ` +
+          `budget ${size.budget} B${size.extraBudget ? ` (+${size.extraBudget})` : ''} ` +
+          (size.gzipped <= size.budget ? 'OK' : 'OVER BUDGET'),
       );
     }
-    console.log(
-      `  @repopulse/events-core adds ${size.eventsCoreBytes} B (${size.eventsCoreModules.length} modules)`,
-    );
+    if (outsideWire.length) console.log(`  events-core outside ./wire got in: ${outsideWire.join(', ')}`);
   }
   process.exit(ok ? 0 : 1);
 }

@@ -79,7 +79,7 @@ export class EventStreamError extends Error {
     const url = options?.url;
     super(
       `[repopulse] ${url ? `GET ${url}:` : 'event stream'} ${code}${status ? ` (HTTP ${status})` : ''}${detail ? `: ${detail}` : ''}`,
-      options && 'cause' in options ? { cause: options.cause } : undefined,
+      options, // Error reads its `cause` only when present
     );
     this.name = 'EventStreamError';
     this.code = code;

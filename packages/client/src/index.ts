@@ -18,4 +18,5 @@ export type {
   HeadersContext,
   ResetNotice,
   StreamItem,
+  StreamOpener,
 } from './types';

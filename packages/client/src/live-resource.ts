@@ -1,8 +1,8 @@
 import type { AnyEnvelope } from '@repopulse/events-core';
-import { isAfter } from './position-order';
-import type { ShareOptions } from './share/types';
+import { isAfter } from '@repopulse/events-core/wire';
+import { EventStreamError } from './errors';
 import { createEventStream } from './stream';
-import type { EventStream, EventStreamOptions, EventStreamState } from './types';
+import type { EventStream, EventStreamOptions, EventStreamState, StreamOpener } from './types';
 
 /** Options of {@link createLiveResource}: the snapshot, the reducer, the stream and its options. */
 export interface LiveResourceOptions<S>
@@ -26,11 +26,12 @@ export interface LiveResourceOptions<S>
    */
   apply(state: S, event: AnyEnvelope, position: string): S;
   /**
-   * One connection for all tabs of this origin (see `@repopulse/client/share`); loaded on demand.
-   * @default false
-   * @example { key: `user:${session.userId}` }
+   * One connection for all tabs of this origin: `tabSharing()` of `@repopulse/client/share` (only
+   * an app that imports it carries the tab-sharing code).
+   * @default undefined (a stream of this tab alone)
+   * @example tabSharing({ key: `user:${session.userId}` })
    */
-  share?: ShareOptions | boolean;
+  share?: StreamOpener;
 }
 
 /** The current value of a {@link LiveResource}; a new object after every change. */
@@ -84,6 +85,13 @@ export interface LiveResource<S> {
  */
 export function createLiveResource<S>(options: LiveResourceOptions<S>): LiveResource<S> {
   const { url, load, apply, share, ...streamOptions } = options;
+  if (share !== undefined && typeof share !== 'function')
+    throw new EventStreamError(
+      'invalid_argument',
+      true,
+      0,
+      'share: pass tabSharing() of @repopulse/client/share',
+    );
   // Checks the URL and the options now (a typed invalid_argument), without connecting.
   createEventStream(url, { ...streamOptions, signal: AbortSignal.abort() });
   const listeners = new Set<() => void>();
@@ -119,14 +127,14 @@ export function createLiveResource<S>(options: LiveResourceOptions<S>): LiveReso
   // Resolves with the snapshot, or undefined when superseded (close, reload, another reset) or failed.
   const fetchSnapshot = async () => {
     loader?.abort();
-    const c = new AbortController();
-    loader = c;
+    const controller = new AbortController();
+    loader = controller;
     set({ loading: true });
     try {
-      const snapshot = await load(c.signal);
-      if (!c.signal.aborted) return snapshot;
+      const snapshot = await load(controller.signal);
+      if (!controller.signal.aborted) return snapshot;
     } catch (error) {
-      if (!c.signal.aborted) stop(error);
+      if (!controller.signal.aborted) stop(error);
     }
   };
 
@@ -158,15 +166,13 @@ export function createLiveResource<S>(options: LiveResourceOptions<S>): LiveReso
     drop();
     const snapshot = await fetchSnapshot();
     if (!snapshot) return;
-    const shared = share && (await import('./share/shared-stream')).createSharedEventStream;
     if (closed || mine !== run) return;
     set({ data: snapshot, position: snapshot.position, loading: false, error: undefined });
-    const o: EventStreamOptions = {
+    const current = (share ?? createEventStream)(url, {
       ...streamOptions,
       lastEventId: snapshot.position,
       onReset: () => void onReset(),
-    };
-    const current = shared ? shared(url, { ...o, share }) : createEventStream(url, o);
+    });
     stream = current;
     current.on('*', take);
     current.onState((state) => {

@@ -1,6 +1,16 @@
+import type { BackoffOptions } from './backoff';
 import { EventStreamError } from './errors';
-import type { Settings } from './session';
-import type { EventStreamOptions } from './types';
+import type { EventStreamOptions, FallbackOptions, FetchLike } from './types';
+
+/** The options of one stream with their defaults applied (see {@link resolveSettings}). */
+export interface Settings {
+  fetch: FetchLike;
+  heartbeatTimeoutMs: number;
+  maxRetries: number;
+  backoff: Required<BackoffOptions>;
+  /** Undefined with `fallback: false`. */
+  fallback: Required<FallbackOptions> | undefined;
+}
 
 const OPTIONS =
   'lastEventId headers credentials fetch signal backoff maxRetries heartbeatTimeoutMs fallback pauseWhenHidden onReset onError';

@@ -1,9 +1,18 @@
 import type { AnyEnvelope, Envelope, EventType } from '@repopulse/events-core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { EventStreamError } from './errors';
-import type { SharedEventStreamOptions } from './share/types';
 import { createEventStream } from './stream';
-import type { EventHandler, EventStream, EventStreamState } from './types';
+import type { EventHandler, EventStream, EventStreamOptions, EventStreamState, StreamOpener } from './types';
+
+/** Options of {@link useEventStream}: the stream's options, and `share`. */
+export interface UseEventStreamOptions extends EventStreamOptions {
+  /**
+   * One connection for all tabs of this origin: `tabSharing()` of `@repopulse/client/share`.
+   * @default undefined (a stream of this tab alone)
+   * @example tabSharing({ key: `user:${session.userId}` })
+   */
+  share?: StreamOpener;
+}
 
 /** The typed subscribe helper of {@link useEventStream}; stable for the component's lifetime. */
 export interface SubscribeFn {
@@ -30,8 +39,8 @@ export interface UseEventStreamResult {
  * Opens an event stream for the component's lifetime (closed on unmount or when `url` changes;
  * pass `null` to stay disconnected). Options are read when the stream opens, except the callbacks
  * (`onReset`, `onError`, `headers`), which always call the latest ones you passed. With `share`,
- * the tabs of this origin share one connection (`createSharedEventStream` of
- * `@repopulse/client/share`, loaded on demand).
+ * the tabs of this origin share one connection (`tabSharing()` of
+ * `@repopulse/client/share`).
  *
  * @example
  * ```tsx
@@ -45,7 +54,7 @@ export interface UseEventStreamResult {
  */
 export function useEventStream(
   url: string | URL | null | undefined,
-  options: SharedEventStreamOptions = {},
+  options: UseEventStreamOptions = {},
 ): UseEventStreamResult {
   const latest = useRef(options);
   latest.current = options;
@@ -61,55 +70,43 @@ export function useEventStream(
       return;
     }
     const { headers, share, ...rest } = latest.current;
-    let current: EventStream | undefined;
-    let offs: (() => void)[] = [];
-    let gone = false;
-    const open = (create: typeof createEventStream) => {
-      if (gone) return; // unmounted (or the URL changed) before the sharing code loaded
-      current = create(href, {
-        ...rest,
-        headers:
-          typeof headers === 'function'
-            ? (context) => (latest.current.headers as typeof headers)(context)
-            : headers,
-        onReset: (reset) => latest.current.onReset?.(reset),
-        onError: (e) => {
-          setError(e);
-          latest.current.onError?.(e);
-        },
-      });
-      const offState = current.onState((next) => {
-        if (next === 'open' || next === 'polling') setError(undefined);
-        setState(next);
-      });
-      const offEvents = current.on('*', (event, position) => {
-        // Run every handler even if one throws; the stream reports the first throw as `handler`.
-        let thrown: { error: unknown } | undefined;
-        for (const key of [event.type, '*']) {
-          for (const handler of handlers.current.get(key) ?? []) {
-            try {
-              handler(event, position);
-            } catch (error) {
-              thrown ??= { error };
-            }
+    // `share`: one connection for all tabs (`tabSharing()`), else a stream of this tab.
+    const current = (share ?? createEventStream)(href, {
+      ...rest,
+      headers:
+        typeof headers === 'function'
+          ? (context) => (latest.current.headers as typeof headers)(context)
+          : headers,
+      onReset: (reset) => latest.current.onReset?.(reset),
+      onError: (e) => {
+        setError(e);
+        latest.current.onError?.(e);
+      },
+    });
+    const offState = current.onState((next) => {
+      if (next === 'open' || next === 'polling') setError(undefined);
+      setState(next);
+    });
+    const offEvents = current.on('*', (event, position) => {
+      // Run every handler even if one throws; the stream reports the first throw as `handler`.
+      let thrown: { error: unknown } | undefined;
+      for (const key of [event.type, '*']) {
+        for (const handler of handlers.current.get(key) ?? []) {
+          try {
+            handler(event, position);
+          } catch (error) {
+            thrown ??= { error };
           }
         }
-        if (thrown) throw thrown.error;
-      });
-      offs = [offState, offEvents];
-      setStream(current);
-      setState(current.state);
-    };
-    // `share`: one connection for all tabs; its code is loaded on demand.
-    if (share)
-      import('./share/shared-stream').then((m) =>
-        open((u, o) => m.createSharedEventStream(u, { ...o, share })),
-      );
-    else open(createEventStream);
+      }
+      if (thrown) throw thrown.error;
+    });
+    setStream(current);
+    setState(current.state);
     return () => {
-      gone = true;
-      for (const off of offs) off();
-      current?.close();
+      offState();
+      offEvents();
+      current.close();
       setStream(undefined);
     };
   }, [href]);

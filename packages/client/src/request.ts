@@ -1,6 +1,7 @@
+import { parseErrorBody } from '@repopulse/events-core/wire';
+import type { Attempt, Outcome } from './attempt';
 import { parseRetryAfter } from './backoff';
 import type { EventStreamErrorCode } from './errors';
-import type { Outcome, Session } from './session';
 
 /** Statuses that stop the stream, with their error codes; any other 4xx but 408/429 is fatal too. */
 const FATAL: Record<number, EventStreamErrorCode> = {
@@ -13,53 +14,41 @@ const FATAL: Record<number, EventStreamErrorCode> = {
 
 /**
  * Sends one GET to `target` (`accept`: `text/event-stream` or `application/json`) with the
- * stream's headers and, for SSE, its cursor as `Last-Event-ID`. A 200 resolves to the response;
- * any other answer to the outcome it calls for (only a 200 carries a stream or a poll answer:
- * 204 and every other 2xx stop, as in EventSource). A network failure rejects.
+ * stream's headers and, for SSE, the attempt's `lastEventId` as `Last-Event-ID`. A 200 resolves to the
+ * response; any other answer to the outcome it calls for (only a 200 carries a stream or a poll
+ * answer: 204 and every other 2xx stop, as in EventSource). A network failure rejects.
  */
-export async function send(
-  s: Session,
-  signal: AbortSignal,
-  target: string,
-  accept: string,
-): Promise<Response | Outcome> {
+export async function send(attempt: Attempt, target: string, accept: string): Promise<Response | Outcome> {
+  const { lastEventId, refresh } = attempt;
   let headers: Headers;
   try {
-    const init = s.options.headers;
-    headers = new Headers(typeof init === 'function' ? await init({ refresh: s.refresh }) : init);
+    const init = attempt.headers;
+    headers = new Headers(typeof init === 'function' ? await init({ refresh }) : init);
   } catch (cause) {
-    return { to: 'retry', error: s.error('headers', false, 0, '', cause) };
+    return { to: 'retry', error: attempt.error('headers', false, 0, '', cause) };
   }
   headers.set('Accept', accept);
   // A header value is a ByteString: send the id's UTF-8 bytes, as EventSource does.
-  if (s.cursor && accept[0] === 't')
-    headers.set('Last-Event-ID', String.fromCharCode(...new TextEncoder().encode(s.cursor)));
-  const res = await s.settings.fetch(target, {
+  if (lastEventId && accept[0] === 't')
+    headers.set('Last-Event-ID', String.fromCharCode(...new TextEncoder().encode(lastEventId)));
+  const response = await attempt.fetch(target, {
     headers,
-    signal,
-    credentials: s.options.credentials,
+    signal: attempt.controller.signal,
+    credentials: attempt.credentials,
     cache: 'no-store',
   });
-  const status = res.status;
-  if (status === 200) {
-    s.refresh = false;
-    return res;
-  }
-  const detail: string = await res
-    .json()
-    .then((body) => body.error.message)
-    .catch(() => '');
-  if (status === 401 && !s.refresh) {
-    s.refresh = true;
-    return { to: 'again' };
-  }
+  const status = response.status;
+  if (status === 200) return response;
+  const { message } = parseErrorBody(await response.json().catch(() => undefined));
+  if (status === 401 && !refresh) return { to: 'again' };
   const retryable = status === 408 || status === 429 || status > 499;
-  s.retryAfter = parseRetryAfter(res.headers.get('retry-after'));
-  const error = s.error(
+  const error = attempt.error(
     retryable ? 'http_status' : (FATAL[status] ?? 'http_status'),
     !retryable,
     status,
-    detail,
+    message,
   );
-  return retryable ? { to: 'retry', error } : { to: 'closed', error };
+  return retryable
+    ? { to: 'retry', error, retryAfterMs: parseRetryAfter(response.headers.get('retry-after')) }
+    : { to: 'closed', error };
 }

@@ -1,2 +1,3 @@
 export { createSharedEventStream } from './share/shared-stream';
+export { tabSharing } from './share/tab-sharing';
 export type { SharedEventStreamOptions, ShareOptions } from './share/types';

@@ -1,7 +1,6 @@
 import { EventStreamError } from './errors';
-import { runMachine } from './machine';
+import { createMachine } from './machine';
 import { resolveSettings } from './options';
-import type { Session } from './session';
 import type { EventHandler, EventStream, EventStreamOptions, EventStreamState, StreamItem } from './types';
 
 /**
@@ -30,10 +29,7 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
     throw new EventStreamError('invalid_argument', true, 0, `url ${input}`);
   }
   const settings = resolveSettings(options);
-  const url = endpoint.origin + endpoint.pathname; // named in errors; the query may hold a token
   const doc = globalThis.document as Document | undefined; // undefined in Node
-  let state: EventStreamState = 'connecting';
-  let closed = false;
   let failure: EventStreamError | undefined;
   let offline = globalThis.navigator?.onLine === false;
   let timer: ReturnType<typeof setTimeout> | undefined; // the backoff sleep
@@ -57,10 +53,10 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
         (foreign && !toldForeign)
       ) {
         const now = Date.now();
-        const q = quiet[error.code];
-        if (q && now < q[0]) q[1]++;
+        const quieted = quiet[error.code];
+        if (quieted && now < quieted[0]) quieted[1]++;
         else {
-          console.error(error, ...(q?.[1] ? [`(${q[1]} more like it in the last minute)`] : []));
+          console.error(error, ...(quieted?.[1] ? [`(${quieted[1]} more like it in the last minute)`] : []));
           quiet[error.code] = [now + 6e4, 0];
         }
       }
@@ -71,53 +67,34 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
     try {
       fn?.(a, b);
     } catch (cause) {
-      if (fn !== onError) report(s.error('handler', false, 0, '', cause));
+      if (fn !== onError)
+        report(
+          new EventStreamError('handler', false, 0, '', { cause, url: endpoint.origin + endpoint.pathname }),
+        );
     }
   };
   const report = (error: EventStreamError) => call(onError, error);
+  const paused = () => offline || (!!options.pauseWhenHidden && doc?.visibilityState === 'hidden');
 
-  const s: Session = {
-    href: String(endpoint),
-    settings,
-    options,
-    cursor: options.lastEventId ?? '',
-    base: settings.backoff.initialMs,
-    retryAfter: 0,
-    refresh: false,
-    attempt: 0,
-    failures: 0,
-    foreign: 0,
-    reason: undefined,
-    ctl: undefined,
-    get closed() {
-      return closed;
-    },
-    get state() {
-      return state;
-    },
-    enter(next) {
-      if (next === 'open') s.reason = undefined;
-      if (state === next || state === 'closed') return;
-      state = next;
-      for (const fn of stateListeners) call(fn, next, s.reason);
+  const machine = createMachine(endpoint, settings, options, {
+    onState(state, reason) {
+      for (const listener of stateListeners) call(listener, state, reason);
     },
     deliver(item) {
-      if (closed) return;
+      if (machine.state === 'closed') return;
       if (item.reset) call(options.onReset, item);
       else
         for (const key of [item.event.type, '*'])
-          for (const fn of handlers.get(key) ?? []) call(fn, item.event, item.position);
+          for (const handler of handlers.get(key) ?? []) call(handler, item.event, item.position);
       for (const sink of sinks) sink(item);
     },
     report,
-    error: (code, fatal = false, status, detail, cause) =>
-      new EventStreamError(code, fatal, status, detail, cause ? { cause, url } : { url }),
     fail(error) {
-      failure = s.reason = error;
+      failure = error;
       report(error);
       close();
     },
-    paused: () => offline || (!!options.pauseWhenHidden && doc?.visibilityState === 'hidden'),
+    paused,
     sleep: (ms) =>
       new Promise<void>((resolve) => {
         wake = () => {
@@ -127,15 +104,13 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
         };
         if (ms !== undefined) timer = setTimeout(wake, ms);
       }),
-  };
+  });
 
   // Browser niceties: pause while offline (and, opt-in, while hidden); resume at once.
   const onVisibility = (event: Event) => {
     if (event.type !== 'visibilitychange') offline = event.type === 'offline';
-    if (s.paused()) {
-      s.ctl?.abort();
-      s.enter('connecting');
-    } else wake?.();
+    if (paused()) machine.pause();
+    else wake?.();
   };
   const listen = (on: boolean) => {
     const method = on ? 'addEventListener' : 'removeEventListener';
@@ -145,13 +120,10 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
   };
 
   const close = () => {
-    if (closed) return;
-    closed = true;
-    s.ctl?.abort();
+    if (machine.state === 'closed') return;
     wake?.();
     listen(false);
-    s.reason = failure; // closed for good: the fatal error, if any, is the only reason left
-    s.enter('closed');
+    machine.stop(failure);
     for (const sink of sinks) sink();
   };
 
@@ -170,13 +142,13 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
       };
     },
     get state() {
-      return state;
+      return machine.state;
     },
     get reason() {
-      return s.reason;
+      return machine.reason;
     },
     get lastEventId() {
-      return s.cursor;
+      return machine.lastEventId;
     },
     get error() {
       return failure;
@@ -193,7 +165,7 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
       try {
         for (;;) {
           while (queue.length) yield queue.shift()!;
-          if (closed) {
+          if (machine.state === 'closed') {
             if (failure) throw failure;
             return;
           }
@@ -211,7 +183,7 @@ export function createEventStream(input: string | URL, options: EventStreamOptio
   if (options.signal?.aborted) close();
   else {
     listen(true);
-    runMachine(s).catch((cause) => s.fail(s.error('network', true, 0, '', cause)));
+    void machine.run();
   }
   return stream;
 }

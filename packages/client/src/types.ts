@@ -123,6 +123,12 @@ export interface EventStreamOptions {
   onError?: (error: EventStreamError) => void;
 }
 
+/**
+ * Opens the event stream of a live resource or a hook: `createEventStream`, or the shared stream
+ * of `tabSharing()` from `@repopulse/client/share`.
+ */
+export type StreamOpener = (url: string | URL, options: EventStreamOptions) => EventStream;
+
 /** A typed event handler: the envelope and its stream position. */
 export type EventHandler<E = AnyEnvelope> = (event: E, position: string) => void;
 

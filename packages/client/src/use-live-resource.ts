@@ -28,13 +28,15 @@ const IDLE: LiveResourceValue<never> = {
  *
  * @example
  * ```tsx
+ * import { tabSharing } from '@repopulse/client/share';
+ *
  * function Repo({ id }: { id: string }) {
  *   const { data, state, error } = useLiveResource({
  *     url: `/api/repositories/${id}/events`,
  *     load: (signal) => fetch(`/api/repositories/${id}`, { signal }).then((res) => res.json()),
  *     apply: (repo, event) =>
  *       event.type === 'repo.status_changed' ? { ...repo, status: event.payload.to } : repo,
- *     share: true,
+ *     share: tabSharing(),
  *   });
  *   if (error) return <p>Could not load: {String(error)}</p>;
  *   return data ? <h1 className={state}>{data.name}: {data.status}</h1> : <p>Loading…</p>;

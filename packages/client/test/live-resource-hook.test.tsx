@@ -3,6 +3,7 @@
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { describe, expect, it } from 'vitest';
 import { useLiveResource } from '../src/react';
+import { tabSharing } from '../src/share';
 import { cleanupAfterEach } from './helpers/cleanups';
 import { realSleep, until } from './helpers/events';
 import { setPageUrl } from './helpers/happy-dom';
@@ -37,7 +38,7 @@ function Lines(props: { s: SnapshotServer; loads?: AbortSignal[]; tag?: string }
       const next = append(state, event);
       return tag ? { ...next, lines: next.lines.map((l) => (l.endsWith(tag) ? l : l + tag)) } : next;
     },
-    share: true,
+    share: tabSharing(),
   });
   return (
     <p>

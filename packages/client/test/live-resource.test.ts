@@ -1,9 +1,10 @@
 // createLiveResource against a real sse-express server (memory bus) with a real snapshot endpoint.
 import { createMemoryBus } from '@repopulse/bus-memory';
 import type { AnyEnvelope } from '@repopulse/events-core';
+import { isAfter } from '@repopulse/events-core/wire';
 import { describe, expect, it } from 'vitest';
 import { createLiveResource, type FetchLike, type LiveResourceOptions } from '../src/index';
-import { isAfter } from '../src/position-order';
+import { tabSharing } from '../src/share';
 import { cleanupAfterEach } from './helpers/cleanups';
 import { range, realSleep, until } from './helpers/events';
 import { type Snapshot, startSnapshotServer } from './helpers/snapshot-server';
@@ -158,9 +159,27 @@ describe('createLiveResource', () => {
     expect(s.requests).toHaveLength(0);
   });
 
+  it('share that is not tabSharing() (the old share: true) throws a typed error naming it, loading nothing', async () => {
+    const s = await server();
+    for (const share of [true, { key: 'k' }])
+      expect(() => live({ url: s.url, load: loader(s.snapshotUrl), share: share as never })).toThrow(
+        expect.objectContaining({
+          code: 'invalid_argument',
+          message: expect.stringContaining('tabSharing()'),
+        }),
+      );
+    await realSleep(30);
+    expect(s.loads).toBe(0);
+    expect(s.requests).toHaveLength(0);
+  });
+
   it('bad share options stop it with the typed error once the snapshot is in, opening nothing', async () => {
     const s = await server();
-    const { resource } = live({ url: s.url, load: loader(s.snapshotUrl), share: { histroy: 1 } as never });
+    const { resource } = live({
+      url: s.url,
+      load: loader(s.snapshotUrl),
+      share: tabSharing({ histroy: 1 } as never),
+    });
     await until(() => resource.current.state === 'closed', 'closed');
     expect(resource.current.error).toMatchObject({ code: 'invalid_argument' });
     expect(String(resource.current.error)).toContain('share.histroy');
@@ -245,10 +264,10 @@ describe('createLiveResource', () => {
     expect(s.bus.stats().subscriptions).toBe(0);
   });
 
-  it('share: true without Web Locks (Node) is an ordinary stream', async () => {
+  it('tabSharing() without Web Locks (Node) is an ordinary stream', async () => {
     const s = await server();
     await s.write(1, 2);
-    const { resource } = live({ url: s.url, load: loader(s.snapshotUrl), share: true });
+    const { resource } = live({ url: s.url, load: loader(s.snapshotUrl), share: tabSharing() });
     await until(() => resource.current.state === 'open', 'open');
     await s.write(3);
     await until(() => resource.current.data?.lines.length === 3, 'event 3');

@@ -4,8 +4,9 @@ import { useEffect, useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { EventStreamError } from '../src/index';
 import { useEventStream } from '../src/react';
+import { tabSharing } from '../src/share';
 import { cleanupAfterEach } from './helpers/cleanups';
-import { realSleep, until } from './helpers/events';
+import { until } from './helpers/events';
 import { setPageUrl } from './helpers/happy-dom';
 import { serverStarter } from './helpers/harness';
 import { rootMounter, sync } from './helpers/react-root';
@@ -26,7 +27,11 @@ function Log({
   share?: boolean;
 }) {
   const [lines, setLines] = useState<string[]>([]);
-  const { state, on } = useEventStream(url, { lastEventId: '0-0', onError, ...(share && { share }) });
+  const { state, on } = useEventStream(url, {
+    lastEventId: '0-0',
+    onError,
+    ...(share && { share: tabSharing() }),
+  });
   useEffect(() => on('log.append', (event) => setLines((all) => [...all, event.payload.message])), [on]);
   return (
     <p>
@@ -83,7 +88,7 @@ describe('useEventStream', () => {
     expect(s.requests).toHaveLength(1);
   });
 
-  it('accepts share (here without Web Locks: a stream of its own), loaded on demand', async () => {
+  it('accepts share: tabSharing() (here without Web Locks: a stream of its own)', async () => {
     const s = await server();
     const { root, container } = mount();
     sync(() => root.render(<Log url={s.url} share />));
@@ -92,17 +97,5 @@ describe('useEventStream', () => {
     await until(() => text(container, 'i') === 'line 1|line 2', 'events in the DOM');
     sync(() => root.unmount());
     await until(() => s.handler.stats().streams === 0, 'the server to see the stream close');
-  });
-
-  it('with share, unmounting before the sharing code loaded opens nothing', async () => {
-    const s = await server();
-    const { root } = mount();
-    sync(() => {
-      root.render(<Log url={s.url} share />);
-    });
-    sync(() => root.unmount());
-    await import('../src/share/shared-stream'); // the hook's import has resolved by now too
-    await realSleep(50);
-    expect(s.requests).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 // Tab sharing in real headless Chromium: several pages of ONE browser context (one origin, shared
 // Web Locks and BroadcastChannel) against a real sse-express server on a memory bus. The pages load
 // the esbuild bundle of `@repopulse/client/share`. Skips loudly without Chromium; fails under CI=true.
+import { createMemoryBus } from '@repopulse/bus-memory';
 import { signStreamToken } from '@repopulse/sse-express';
 import { findChromium, launchChromium, requirement } from '@repopulse/test-support';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -48,11 +49,12 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>share</title>
   window.__stream = stream;
 </script>`;
 
-// createLiveResource with `share: true`, from the client's own bundle (sharing loaded on demand).
+// createLiveResource sharing the stream with `tabSharing()`, from the client's and the share bundles.
 const LIVE_PAGE = `<!doctype html><meta charset="utf-8"><title>live</title>
 <script type="module">
   const setup = JSON.parse(decodeURIComponent(location.hash.slice(1)) || '{}');
   const { createLiveResource } = await import('/client.js');
+  const { tabSharing } = await import('/share.js');
   window.__live = createLiveResource({
     url: '/api/repositories/1/events',
     load: (signal) => fetch('/api/repositories/1', { signal }).then((res) => res.json()),
@@ -60,7 +62,7 @@ const LIVE_PAGE = `<!doctype html><meta charset="utf-8"><title>live</title>
       state.lines.includes(event.payload.message) ? state : { ...state, lines: [...state.lines, event.payload.message] },
     headers: { Authorization: 'Bearer ' + setup.token },
     backoff: { initialMs: 10 },
-    share: true,
+    share: tabSharing(),
   });
 </script>`;
 
@@ -70,7 +72,7 @@ declare global {
     __events: Seen[];
     __states: string[];
     __errors: string[];
-    __resets: { reason: string; position: string }[];
+    __resets: { reason: string; position: string; retainedAfter?: string }[];
     __stream: { close(): void; readonly state: string };
     __live: { current: { state: string; data?: { lines: string[] } } };
   }
@@ -85,6 +87,8 @@ const waitForOpen = (page: Page) =>
 
 describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
   let server: SnapshotServer;
+  /** While set, stream requests wait for it (the leader's reconnect is held). */
+  let gate: Promise<void> | undefined;
   let browser: Browser;
   let context: BrowserContext;
   let bundle: string;
@@ -96,13 +100,24 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
     browser = await launchChromium(executablePath as string);
   }, 60_000);
 
-  beforeEach(async () => {
-    server = await startSnapshotServer({ tokenSecret: SECRET }, (app) => {
+  /** Starts the server; with `historyLimit`, its memory bus keeps that many events per topic. */
+  async function startTestServer(historyLimit?: number): Promise<SnapshotServer> {
+    const bus = createMemoryBus({ historyLimit, onError: () => {} });
+    return startSnapshotServer({ tokenSecret: SECRET, bus }, (app) => {
+      app.use(
+        '/api/repositories/1/events',
+        (_req, _res, next) => void (gate ?? Promise.resolve()).then(() => next()),
+      );
       app.get('/', (_req, res) => void res.type('html').send(PAGE));
       app.get('/live', (_req, res) => void res.type('html').send(LIVE_PAGE));
       app.get('/share.js', (_req, res) => void res.type('text/javascript').send(bundle));
       app.get('/client.js', (_req, res) => void res.type('text/javascript').send(client));
     });
+  }
+
+  beforeEach(async () => {
+    gate = undefined;
+    server = await startTestServer();
     context = await browser.newContext(); // one context: one origin's locks and channels
   });
 
@@ -249,6 +264,66 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
     expect(sseRequests()).toHaveLength(1);
   });
 
+  /** Every tab's resets, once each has at least one. */
+  const resetsOf = async (tabs: Page[]) => {
+    for (const page of tabs)
+      await page.waitForFunction(() => window.__resets.length > 0, undefined, { timeout: 15_000 });
+    await realSleep(100); // a second (wrong) reset would arrive now
+    return Promise.all(tabs.map((page) => page.evaluate(() => window.__resets)));
+  };
+
+  it('a history_lost reset reaches every tab with its reason', async () => {
+    const tabs = await openTabs(3);
+    await server.publish(1, 2);
+    for (const page of tabs) await waitForCount(page, 2);
+    await server.bus.dropTopic('repo:1'); // the store forgets the topic under the live stream
+    const head = await server.bus.head('repo:1');
+    const expected = { reset: true, reason: 'history_lost', position: head };
+    expect(await resetsOf(tabs)).toEqual([[expected], [expected], [expected]]);
+    await server.publish(3);
+    for (const page of tabs) {
+      await waitForCount(page, 3);
+      expect(await ids(page)).toEqual(range(1, 3));
+    }
+    expect(sseRequests()).toHaveLength(1);
+  });
+
+  it('a malformed reset reaches every tab, those that join later included', async () => {
+    const setup = { user: 'ann', options: { lastEventId: 'not-a-position' } };
+    const first = await open(setup);
+    await waitForOpen(first);
+    const later = [await open(setup), await open(setup)];
+    await Promise.all(later.map(waitForOpen));
+    const expected = { reset: true, reason: 'malformed', position: '0-0' };
+    expect(await resetsOf([first, ...later])).toEqual([[expected], [expected], [expected]]);
+    await server.publish(1);
+    for (const page of [first, ...later]) {
+      await waitForCount(page, 1);
+      expect(await ids(page)).toEqual(['evt-1']);
+    }
+    expect(sseRequests()).toHaveLength(1);
+  });
+
+  it('an expired reset reaches every tab with its retained_after', async () => {
+    await server.close();
+    server = await startTestServer(3); // a disconnect of more than 3 events is `expired`
+    const tabs = await openTabs(3);
+    const positions = await server.publish(1, 2);
+    for (const page of tabs) await waitForCount(page, 2);
+    let release = () => {};
+    gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    server.dropConnections(); // the leader loses its stream; its reconnect waits at the gate
+    await until(() => sseRequests().length === 2, "the leader's reconnect");
+    positions.push(...(await server.publish(3, 8))); // 3 retained: 8, 9, 10; 3..7 expired
+    gate = undefined;
+    release();
+    const expected = { reset: true, reason: 'expired', position: positions[9], retainedAfter: positions[6] };
+    expect(await resetsOf(tabs)).toEqual([[expected], [expected], [expected]]);
+    expect(sseRequests()[1]?.lastEventId).toBe(positions[1]);
+  });
+
   it('different credentials never share: a tab of another user opens its own stream', async () => {
     const ann = await open({ user: 'ann', options: { lastEventId: '0-0' } });
     await waitForOpen(ann);
@@ -268,7 +343,7 @@ describe.skipIf(mode === 'skip')('tab sharing in headless Chromium', () => {
     );
   });
 
-  it('createLiveResource with share: true: tabs share one stream and keep their state across a handover', async () => {
+  it('createLiveResource with tabSharing(): tabs share one stream and keep their state across a handover', async () => {
     await server.write(1, 2);
     const lines = (page: Page) => page.evaluate(() => window.__live.current.data?.lines ?? []);
     const waitForLines = (page: Page, n: number) =>

@@ -1,8 +1,9 @@
 // The event-stream parser against the WHATWG HTML "Parsing an event stream" and "Interpreting an
 // event stream" rules, case by case (the byte-level cases over real sockets are in
 // whatwg-eventsource.test.ts and parsing.test.ts).
+
+import { createSseParser, type SseMessage } from '@repopulse/events-core/wire';
 import { describe, expect, it } from 'vitest';
-import { createSseParser, type SseMessage } from '../src/sse-parser';
 
 /** Feeds `chunks` in order; returns every dispatch, the data of those with data, and every honoured retry. */
 function parse(chunks: string[], id = '') {

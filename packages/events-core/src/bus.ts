@@ -2,7 +2,11 @@ import type { EventType } from './catalog';
 import type { AnyEnvelope, Envelope } from './envelope';
 import { createErrorLog, errorLogKey } from './error-log';
 import { BusError } from './errors';
-import type { StreamPosition } from './position';
+import type { StreamPosition } from './wire/position';
+import type { ResetDelivery } from './wire/reset';
+
+export type { ResetDelivery, ResetReason } from './wire/reset';
+
 import { hasControlChars } from './text';
 
 /**
@@ -19,43 +23,6 @@ export interface EventDelivery<E extends Envelope = AnyEnvelope> {
   position: StreamPosition;
   /** The validated envelope. */
   event: E;
-}
-
-/**
- * Why a subscriber was reset instead of replayed:
- * - `unknown_position`: `after` was not issued by this bus's history (another process, the future).
- * - `expired`: `after` is older than the retained history (limit or TTL).
- * - `malformed`: `after` is not a `<ms>-<seq>` position.
- * - `history_lost`: the store lost its history (e.g. Redis restarted without persistence), or the
- *   topic was dropped ({@link EventBus.dropTopic}) while subscribed.
- */
-export type ResetReason = 'unknown_position' | 'expired' | 'malformed' | 'history_lost';
-
-/**
- * Sent instead of events when the requested point cannot be replayed: the subscriber must
- * re-read its snapshot. Delivery continues live after `position` (the topic head).
- */
-export interface ResetDelivery {
-  /** Marks a reset. */
-  reset: true;
-  /** The head of the topic when the reset was decided; live events follow it. */
-  position: StreamPosition;
-  /** Why the point could not be replayed. */
-  reason: ResetReason;
-  /**
-   * Only on an `expired` reset of a topic that still retains events: events after this position
-   * are still retained; subscribe `after` it to read them (in order, then live, with no reset).
-   * It is the newest position that left the history, so the events between the requested point
-   * and it are the ones lost. Absent when every event of the topic expired (nothing is left to
-   * read: live events follow {@link ResetDelivery.position}).
-   * @example
-   * ```ts
-   * bus.subscribe(topic, (d) => {
-   *   if ('reset' in d && d.retainedAfter) void bus.subscribe(topic, handler, { after: d.retainedAfter });
-   * }, { after: '0-0' });
-   * ```
-   */
-  retainedAfter?: StreamPosition;
 }
 
 /** What a subscription handler receives. */

@@ -1,5 +1,4 @@
 import type { EventMap, EventType } from './catalog';
-import { envelopeJson, rememberEnvelopeJson } from './envelope-json';
 import { envelopeSize } from './envelope-size';
 import { EventValidationError } from './errors';
 import { newEventId } from './ids';
@@ -8,8 +7,6 @@ import { isKnownEventType, registeredType } from './registry';
 import { sealEnvelope } from './sealed-envelope';
 import { checkControlChars } from './text';
 import { activeTraceContext, copyTraceContext } from './trace-context';
-
-export { utf8Length } from './envelope-size';
 
 /**
  * One event as it travels on the wire (snake_case JSON). `K` fixes the `type`, and with it the
@@ -116,6 +113,18 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * ```
  */
 export function parseEnvelope(input: unknown, options: ValidationOptions = {}): AnyEnvelope {
+  return parseEnvelopeJson(input, options).envelope;
+}
+
+/**
+ * {@link parseEnvelope}, also returning the envelope's JSON text (made once, to measure it), so a
+ * bus stores it without serializing again. Not exported from the package.
+ * @internal
+ */
+export function parseEnvelopeJson(
+  input: unknown,
+  options: ValidationOptions = {},
+): { envelope: AnyEnvelope; json: string } {
   if (!isPlainObject(input)) fail('invalid_envelope', 'envelope', 'must be a JSON object');
   const { type, ts, payload } = input;
   if (typeof type !== 'string') fail('invalid_field', 'type', 'must be a string');
@@ -159,9 +168,7 @@ export function parseEnvelope(input: unknown, options: ValidationOptions = {}): 
       'envelope',
     );
   }
-  const envelope = out as unknown as AnyEnvelope;
-  rememberEnvelopeJson(envelope, json);
-  return envelope;
+  return { envelope: out as unknown as AnyEnvelope, json };
 }
 
 /**
@@ -193,7 +200,7 @@ export function createEvent<K extends EventType>(
   if (trace?.traceparent !== undefined) envelope.traceparent = trace.traceparent;
   if (trace?.tracestate !== undefined) envelope.tracestate = trace.tracestate;
   envelope.payload = payload;
-  const made = parseEnvelope(envelope, options);
-  sealEnvelope(made, envelopeJson(made));
-  return made as Envelope<K>;
+  const made = parseEnvelopeJson(envelope, options);
+  sealEnvelope(made.envelope, made.json);
+  return made.envelope as Envelope<K>;
 }

@@ -75,3 +75,35 @@ export function checkOptions(scope: string, options: unknown, shape: OptionsShap
 
 const describe = (value: unknown): string =>
   value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+
+/**
+ * Throws {@link OptionsError} `invalid_option` for `option` of `scope` unless `valid`: the one check
+ * of an option's value every RepoPulse package uses (with {@link checkOptions} for the keys). The message
+ * reads `<scope>: <option> must be <expected>; got <value>`.
+ *
+ * @example
+ * ```ts
+ * requireOption('createMyBus', 'flushMs', Number.isInteger(ms) && ms > 0, 'a positive integer', ms);
+ * ```
+ */
+export function requireOption(
+  scope: string,
+  option: string,
+  valid: boolean,
+  expected: string,
+  value: unknown,
+): void {
+  if (valid) return;
+  throw new OptionsError(
+    'invalid_option',
+    `${scope}: ${option} must be ${expected}; got ${describeValue(value)}`,
+    option,
+  );
+}
+
+function describeValue(value: unknown): string {
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

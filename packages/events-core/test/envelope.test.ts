@@ -1,4 +1,5 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
+import { utf8Length } from '../src/envelope-size';
 import {
   type AnyEnvelope,
   type BuiltinEventMap,
@@ -14,7 +15,6 @@ import {
   type RepoStatusChangedPayload,
   type TaskProgressPayload,
   type TaskStatusChangedPayload,
-  utf8Length,
 } from '../src/index';
 import { thrown } from './helpers/thrown';
 

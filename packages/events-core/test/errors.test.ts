@@ -1,7 +1,7 @@
+import { assertTopic } from '@repopulse/events-core/bus-kit';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   assertRepoTransition,
-  assertTopic,
   BusClosedError,
   BusError,
   type BusErrorCode,

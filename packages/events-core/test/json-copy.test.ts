@@ -1,7 +1,7 @@
 import { parseEnvelope } from '@repopulse/events-core';
 import { describe, expect, it } from 'vitest';
-import { envelopeJson } from '../src/envelope-json';
 import { copyJsonData, NOT_PLAIN } from '../src/json-copy';
+import { envelopeJson } from './helpers/envelope-json';
 
 const roundTrip = (value: unknown) => JSON.parse(JSON.stringify(value));
 const deep = (levels: number) => {

@@ -1,15 +1,13 @@
-import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
-  BusError,
   comparePositions,
   formatPosition,
   isPosition,
   nextPosition,
   parsePosition,
-  RepoPulseError,
-  type StreamPosition,
   ZERO_POSITION,
-} from '../src/index';
+} from '@repopulse/events-core/wire';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { BusError, RepoPulseError, type StreamPosition } from '../src/index';
 
 const MALFORMED: Array<[string, unknown]> = [
   ['empty', ''],

@@ -1,3 +1,4 @@
+import { encodeSseFrame } from '@repopulse/events-core/wire';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type AnyEnvelope,
@@ -5,7 +6,6 @@ import {
   type EnvelopeOf,
   type EventType,
   EventValidationError,
-  encodeSseFrame,
   field,
   isKnownEventType,
   type PayloadOf,

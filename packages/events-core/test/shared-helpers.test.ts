@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BusClosedError,
-  checkOptions,
-  createErrorLog,
-  errorLogKey,
-  isRepoPulseError,
-  OptionsError,
-} from '../src';
+import { BusClosedError, isRepoPulseError, OptionsError } from '../src';
+import { checkOptions, createErrorLog, errorLogKey } from '../src/bus-kit';
 
 describe('checkOptions', () => {
   const shape = { required: ['bus'], optional: ['heartbeatMs', 'retryMs'] };

@@ -1,13 +1,15 @@
-import { describe, expect, it } from 'vitest';
 import {
-  type AnyEnvelope,
-  createEvent,
-  EventValidationError,
   encodeSseComment,
   encodeSseFrame,
   encodeSseFrameFromJson,
   encodeSseReset,
   encodeSseRetry,
+} from '@repopulse/events-core/wire';
+import { describe, expect, it } from 'vitest';
+import {
+  type AnyEnvelope,
+  createEvent,
+  EventValidationError,
   parseEnvelope,
   type StreamPosition,
 } from '../src/index';

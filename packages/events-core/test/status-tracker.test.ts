@@ -1,3 +1,4 @@
+import { prng } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   aggregateRepositoryStatus,
@@ -10,18 +11,6 @@ import {
   TASK_STATUSES,
   type TaskStatus,
 } from '../src/index';
-
-/** A deterministic PRNG (mulberry32), so a failing interleaving can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * An async delay of `n` microtask turns. Unlike timers it is deterministic, so each seed gives

@@ -1,15 +1,18 @@
 import {
-  assertTopic,
-  checkOptions,
-  createErrorLog,
   type Envelope,
   type EventBus,
   type EventType,
-  errorLogKey,
   parseEnvelope,
   type Topic,
 } from '@repopulse/events-core';
-import { guardErrorHandler, requireOption } from '@repopulse/events-core/bus-kit';
+import {
+  assertTopic,
+  checkOptions,
+  createErrorLog,
+  errorLogKey,
+  guardErrorHandler,
+  requireOption,
+} from '@repopulse/events-core/bus-kit';
 import { outboxTelemetry } from './metrics';
 import { OutboxError } from './outbox-error';
 import { Relay } from './relay';

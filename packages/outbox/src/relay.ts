@@ -1,4 +1,5 @@
-import { comparePositions, type EventBus, type StreamPosition } from '@repopulse/events-core';
+import type { EventBus, StreamPosition } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { OutboxError } from './outbox-error';
 import { refusedForGood, wasDuplicate } from './publish-outcome';
 import { RetryDelay } from './retry-delay';

@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
-import { isRepoPulseError } from '@repopulse/events-core';
+import { isRepoPulseError, OptionsError } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { STREAM_TOKEN_AUDIENCE, StreamHttpError, signStreamToken, verifyStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, uniqueTopic } from './helpers/events';
 import { getJson, openRaw } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const SECRET = 'test-secret-0123456789abcdef';
 
@@ -75,7 +75,7 @@ describe('stream tokens', () => {
     expect(() => verifyStreamToken(noAudience, SECRET)).toThrow(
       expect.objectContaining({ code: 'invalid_token' }),
     );
-    expect(() => signStreamToken({}, SECRET, 1000, { audience: '' })).toThrow(TypeError);
+    expect(() => signStreamToken({}, SECRET, 1000, { audience: '' })).toThrow(OptionsError);
   });
 
   it('accepts only the canonical base64url of the signature and the claims', () => {
@@ -101,8 +101,8 @@ describe('stream tokens', () => {
   it('verifies with any key of a rotation list and rejects short secrets', () => {
     const oldToken = signStreamToken({ sub: 'a' }, 'old-secret-0123456789', 60_000);
     expect(verifyStreamToken(oldToken, ['new-secret-0123456789', 'old-secret-0123456789']).sub).toBe('a');
-    expect(() => signStreamToken({}, 'short', 1000)).toThrow(RangeError);
-    expect(() => signStreamToken({}, SECRET, 0)).toThrow(RangeError);
+    expect(() => signStreamToken({}, 'short', 1000)).toThrow(OptionsError);
+    expect(() => signStreamToken({}, SECRET, 0)).toThrow(OptionsError);
   });
 });
 
@@ -111,9 +111,7 @@ const factories = await busFactories('auth');
 describe.each(factories)('auth and refusals on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   const KNOWN = new Set(['a', 'b', 'exp']);

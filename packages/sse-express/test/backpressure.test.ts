@@ -1,20 +1,18 @@
 import { createEvent } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { uniqueTopic } from './helpers/events';
 import { openNonReading, openRaw } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('backpressure');
 
 describe.each(factories)('backpressure on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   it('closes and counts 100 clients that never read, keeps memory bounded, and spares a reading client', async () => {

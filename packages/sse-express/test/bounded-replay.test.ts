@@ -1,11 +1,11 @@
 import type { Socket } from 'node:net';
 import { createEvent, type EventBus } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { uniqueTopic } from './helpers/events';
 import { openNonReading, openRaw, type RawResponse } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('bounded-replay');
 
@@ -49,9 +49,7 @@ describe.each(factories)('replays within maxBufferedBytes on the $name bus', (fa
   const sockets: Socket[] = [];
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.destroy();
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   it('10 clients resuming from 0-0 that never read hold at most the cap each after every write; readers resuming with them get everything', async () => {

@@ -1,11 +1,11 @@
 import { request } from 'node:http';
 import { createGunzip } from 'node:zlib';
+import { waitFor } from '@repopulse/test-support';
 import compression from 'compression';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, uniqueTopic } from './helpers/events';
-import { type ExpressVersion, startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
+import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('compression');
 
@@ -43,9 +43,7 @@ function openGzip(url: string) {
 describe.each(factories)('behind compression() on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   it.each([4, 5] as const)(

@@ -1,10 +1,11 @@
+import { OptionsError } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_KEY, signStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { uniqueTopic } from './helpers/events';
 import { getJson, openRaw, type RawResponse, startRequest } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('connection-limits');
 const SECRET = 'limits-secret-0123456789';
@@ -14,9 +15,7 @@ describe.each(factories)('connection limits on the $name bus', (factory) => {
   const open: RawResponse[] = [];
   afterEach(async () => {
     for (const res of open.splice(0)) res.destroy();
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   const tokenFor = (sub: string) => signStreamToken({ sub }, SECRET, 60_000);
@@ -85,8 +84,8 @@ describe.each(factories)('connection limits on the $name bus', (factory) => {
       ['longPollMaxEvents', 0],
       ['longPollMaxBytes', Number.NaN],
     ] as const) {
-      await expect(startServer({ bus, [name]: value })).rejects.toThrow(RangeError);
+      await expect(startServer({ bus, [name]: value })).rejects.toThrow(OptionsError);
     }
-    await expect(startServer({ bus, connectionKey: 'user' as never })).rejects.toThrow(TypeError);
+    await expect(startServer({ bus, connectionKey: 'user' as never })).rejects.toThrow(OptionsError);
   });
 });

@@ -1,4 +1,5 @@
 import { createEvent, type EventDelivery } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
 import { type Deadline, DeadlineQueue } from '../src/core/deadline-queue';
 import { ChunkJoiner } from '../src/core/flush-queue';
@@ -12,7 +13,6 @@ import {
   transportOf,
 } from '../src/core/request-info';
 import { StreamHttpError } from '../src/index';
-import { waitFor } from './helpers/wait';
 
 describe('DeadlineQueue', () => {
   const item = (deadline: number, fired: number[]): Deadline => ({

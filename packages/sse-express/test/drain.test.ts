@@ -4,14 +4,13 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { EventBus } from '@repopulse/events-core';
-import { findChromium, launchChromium, requirement } from '@repopulse/test-support';
+import { findChromium, launchChromium, requirement, waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventStreamCore, type EventStreamCore } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, uniqueTopic } from './helpers/events';
 import { getJson } from './helpers/raw-stream';
-import { waitFor } from './helpers/wait';
 
 const factories = await busFactories('drain');
 const chromiumPath = findChromium();

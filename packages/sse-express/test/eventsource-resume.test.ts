@@ -1,9 +1,9 @@
+import { sleep, waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, uniqueTopic } from './helpers/events';
-import { startServer, type TestServer } from './helpers/server';
-import { sleep, waitFor } from './helpers/wait';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('eventsource-resume');
 
@@ -12,9 +12,7 @@ describe.each(factories)('EventSource client on the $name bus', (factory) => {
   const sources: EventSource[] = [];
   afterEach(async () => {
     for (const source of sources.splice(0)) source.close();
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   it('receives typed events, and resumes after server-side socket drops with no gap and no duplicate', async () => {

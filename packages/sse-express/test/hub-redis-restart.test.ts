@@ -2,13 +2,13 @@
 // the topic (streams and long-polls) as one explicit reset, then live — never a silent gap.
 import { createRedisBus } from '@repopulse/bus-redis';
 import type { EventBus } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, expect, it } from 'vitest';
 // The bus-redis suite's own-server helper: a redis-server on a free port in a temp folder.
 import { describeWithRedis, type RedisServer, startRedisServer } from '../../bus-redis/test/redis-server';
 import { logEvent, numberOf, publishNumbered } from './helpers/events';
 import { openRaw, startRequest } from './helpers/raw-stream';
 import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
 
 describeWithRedis('topic hub: Redis restarted without persistence', () => {
   let redis: RedisServer | undefined;

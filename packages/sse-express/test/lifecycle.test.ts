@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, uniqueTopic } from './helpers/events';
 import { getJson, openRaw } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('lifecycle');
 
@@ -41,9 +41,7 @@ function connectAndDrop(port: number, path: string): Promise<void> {
 describe.each(factories)('connection lifecycle on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   it('10,000 connect/disconnect cycles leave no subscription, topic or connection behind', async () => {

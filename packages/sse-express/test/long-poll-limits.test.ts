@@ -1,4 +1,5 @@
 import { createEvent } from '@repopulse/events-core';
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEFAULT_LONG_POLL_MAX_BYTES,
@@ -9,8 +10,7 @@ import {
 import { busFactories } from './helpers/bus-factories';
 import { numberOf, publishNumbered, uniqueTopic } from './helpers/events';
 import { getJson, startRequest } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('long-poll-limits');
 const JSON_ACCEPT = { Accept: 'application/json' };
@@ -19,9 +19,7 @@ const SECRET = 'long-poll-secret-0123456789';
 describe.each(factories)('long-poll limits on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   const poll = async (url: string) => {

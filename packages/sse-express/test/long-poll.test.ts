@@ -1,10 +1,10 @@
+import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LongPollResponse } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
 import { getJson, startRequest } from './helpers/raw-stream';
-import { type ExpressVersion, startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
+import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('long-poll');
 const JSON_ACCEPT = { Accept: 'application/json' };
@@ -12,9 +12,7 @@ const JSON_ACCEPT = { Accept: 'application/json' };
 describe.each(factories)('long-poll on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   const setup = async (

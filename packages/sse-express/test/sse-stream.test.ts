@@ -1,14 +1,15 @@
 import { createServer as createHttpServer, type ServerResponse } from 'node:http';
 import { connect as connectHttp2, createServer as createHttp2Server } from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { comparePositions, createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
+import { createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
+import { sleep, waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEventStreamCore } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
 import { getJson, openRaw } from './helpers/raw-stream';
-import { type ExpressVersion, startServer, type TestServer } from './helpers/server';
-import { sleep, waitFor } from './helpers/wait';
+import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('sse-stream');
 const PREAMBLE = 'retry: 3000\n\n: ok\n\n';
@@ -16,9 +17,7 @@ const PREAMBLE = 'retry: 3000\n\n: ok\n\n';
 describe.each(factories)('SSE stream on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   const start = async (

@@ -11,6 +11,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-tr
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { createEvent, type EventBus, traceIdOf } from '@repopulse/events-core';
 import { registerOpenTelemetry, unregisterOpenTelemetry } from '@repopulse/events-core/otel';
+import { waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +19,6 @@ import { createEventStreamHandler } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { uniqueTopic } from './helpers/events';
 import { startServer, type TestServer } from './helpers/server';
-import { waitFor } from './helpers/wait';
 
 /** Collects on demand, like a Prometheus scrape. */
 class OnDemandReader extends MetricReader {

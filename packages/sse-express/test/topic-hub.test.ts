@@ -2,12 +2,12 @@
 // and per topic every connection gets every event once, in order, or an explicit reset.
 // (A slow connection evicted while the others keep going: backpressure.test.ts.)
 import type { EventBus } from '@repopulse/events-core';
+import { sleep, waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { busFactories } from './helpers/bus-factories';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
 import { openRaw, type RawResponse, startRequest } from './helpers/raw-stream';
-import { startServer, type TestServer } from './helpers/server';
-import { sleep, waitFor } from './helpers/wait';
+import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('topic-hub');
 const JSON_ACCEPT = { Accept: 'application/json' };
@@ -42,9 +42,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
 describe.each(factories)('topic hub on the $name bus', (factory) => {
   let server: TestServer | undefined;
   afterEach(async () => {
-    await server?.close();
-    server = undefined;
-    await factory.cleanup();
+    server = await closeTestServer(server, factory);
   });
 
   it('holds exactly one bus subscription per topic for N streams and long-polls, 0 once they left', async () => {

@@ -1,5 +1,6 @@
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
 export { type ExampleServer, failedStart, startExampleServer } from './example-server';
+export { listenTracked, type TrackedServer } from './listen';
 export { freePort } from './port';
 export {
   createTestSchema,
@@ -15,6 +16,7 @@ export {
   postgresServerMissing,
   startPostgres,
 } from './postgres-process';
+export { prng } from './prng';
 export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl, withRedis } from './redis';
 export {
   type ClusterNode,
@@ -27,3 +29,4 @@ export {
 export { ping, type RedisProcess, spawnRedis } from './redis-process';
 export { isCI, requirement } from './requirement';
 export { compile, createTarballProject, type TarballProject, type ThirdParty } from './tarball-project';
+export { sleep, type WaitForOptions, waitFor } from './wait';

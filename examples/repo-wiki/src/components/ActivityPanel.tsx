@@ -1,5 +1,10 @@
 import { useEventStream } from '@repopulse/client/react';
-import { comparePositions } from '@repopulse/events-core';
+import {
+  comparePositions,
+  longPollUrl,
+  parseLongPollBody,
+  retainedTailAfter,
+} from '@repopulse/events-core/wire';
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
 import {
   type ActivityGroup,
@@ -156,7 +161,7 @@ function ActivitySource(props: {
     lastEventId: props.from,
     fallback: { afterFailures: 5 },
     onReset: (reset) => {
-      const tail = props.from === '0-0' && reset.reason === 'expired' ? reset.retainedAfter : undefined;
+      const tail = retainedTailAfter(reset, props.from);
       props.push({
         kind: 'reset',
         position: reset.position,
@@ -213,9 +218,10 @@ function ActivityFeed(props: { repoId: number; tasks: Task[] }) {
 
   useEffect(() => {
     // The head when the panel opened: the replay is complete once it got there.
-    fetch(`${url}?wait=0`, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
+    const target = longPollUrl(new URL(url, window.location.href), { waitSeconds: 0 });
+    fetch(target, { headers: { Accept: 'application/json' }, credentials: 'same-origin' })
       .then((res) => res.json())
-      .then((body: { position?: string }) => setHead(body.position ?? '0-0'))
+      .then((body: unknown) => setHead(parseLongPollBody(body)?.position ?? '0-0'))
       .catch(() => setHead('0-0'));
     api<Retention>('/api/retention').then(setRetention, () => {});
   }, [url]);

@@ -1,4 +1,5 @@
 import { useLiveResource } from '@repopulse/client/react';
+import { tabSharing } from '@repopulse/client/share';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { type FormEvent, useState } from 'react';
 import { api, session } from '../api';
@@ -51,7 +52,7 @@ export function Home() {
       repositories: applyListEvent(list.repositories, event),
     })),
     fallback: { afterFailures: 5 },
-    share: { key: session.user },
+    share: tabSharing({ key: session.user }),
   });
   useReportApplied();
   const { state: connection } = live;

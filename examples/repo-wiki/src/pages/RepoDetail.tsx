@@ -1,4 +1,5 @@
 import { useLiveResource } from '@repopulse/client/react';
+import { tabSharing } from '@repopulse/client/share';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { useEffect, useRef, useState } from 'react';
 import { type ApiError, api, session } from '../api';
@@ -148,7 +149,7 @@ export function RepoDetail(props: { id: string }) {
     },
     apply: recordApplied(applyRepoEvent),
     fallback: { afterFailures: 5 },
-    share: { key: session.user },
+    share: tabSharing({ key: session.user }),
   });
   useReportApplied();
   const { data, state: connection } = live;

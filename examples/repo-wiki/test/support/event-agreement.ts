@@ -1,4 +1,5 @@
 import type { AnyEnvelope, EventBus, StreamPosition } from '@repopulse/events-core';
+import { ZERO_POSITION } from '@repopulse/events-core/wire';
 import type { Db, DocumentRow, LogRow, RepositoryRow, TaskRow } from '../../server/db';
 
 /** One event of a topic with its position. */
@@ -11,7 +12,7 @@ export interface Replayed {
 export async function replayFromStart(bus: EventBus, topic: string, timeoutMs = 20_000): Promise<Replayed[]> {
   const head = await bus.head(topic);
   const events: Replayed[] = [];
-  if (head === '0-0') return events;
+  if (head === ZERO_POSITION) return events;
   let reached!: () => void;
   let failed!: (error: Error) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -29,7 +30,7 @@ export async function replayFromStart(bus: EventBus, topic: string, timeoutMs = 
       events.push({ position: delivery.position, event: delivery.event });
       if (delivery.position === (head as StreamPosition)) reached();
     },
-    { after: '0-0' },
+    { after: ZERO_POSITION },
   );
   try {
     await done;

@@ -1,4 +1,5 @@
-import { comparePositions, type ResetDelivery, type StreamPosition } from '@repopulse/events-core';
+import type { ResetDelivery, StreamPosition } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { describe, expect, it } from 'vitest';
 import { type ContractContext, collect, numbered, settle } from '../harness';
 

@@ -1,4 +1,5 @@
-import { comparePositions, createEvent } from '@repopulse/events-core';
+import { createEvent } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { describe, expect, it } from 'vitest';
 import { type ContractContext, collect, numbered, settle } from '../harness';
 

@@ -1,10 +1,5 @@
-import {
-  BusError,
-  comparePositions,
-  createEvent,
-  EventValidationError,
-  isPosition,
-} from '@repopulse/events-core';
+import { BusError, createEvent, EventValidationError } from '@repopulse/events-core';
+import { comparePositions, isPosition } from '@repopulse/events-core/wire';
 import { describe, expect, it } from 'vitest';
 import { type ContractContext, collect, numbered, settle } from '../harness';
 

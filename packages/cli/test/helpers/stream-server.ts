@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent, type EventBus, type StreamPosition } from '@repopulse/events-core';
 import { createEventStreamHandler, StreamHttpError } from '@repopulse/sse-express';
+import { freePort, listenTracked } from '@repopulse/test-support';
 import express from 'express';
 
 /** The bearer token the test server accepts for repository 1 (`other` is valid but not allowed). */
@@ -72,14 +72,8 @@ export async function startStreamServer(
   app.get('/plain', (_req, res) => {
     res.json({ hello: 'world' });
   });
-  const server = createServer(app);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const listening = await listenTracked(createServer(app));
+  const { origin } = listening;
   let n = 0;
   return {
     url: `${origin}/api/repositories/1/events`,
@@ -103,23 +97,15 @@ export async function startStreamServer(
     revoke() {
       revoked = true;
     },
-    dropConnections() {
-      for (const socket of sockets) socket.destroy();
-    },
+    dropConnections: listening.dropConnections,
     async close() {
-      for (const socket of sockets) socket.destroy();
+      listening.dropConnections();
       await handler.close();
-      await new Promise((resolve) => server.close(resolve));
+      await listening.close();
       await bus.close();
     },
   };
 }
 
 /** A port nothing listens on (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export const closedPort: () => Promise<number> = freePort;

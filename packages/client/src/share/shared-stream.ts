@@ -1,13 +1,23 @@
 import type { AnyEnvelope } from '@repopulse/events-core';
+import {
+  encodeSseFrame,
+  encodeSseReset,
+  isAfter,
+  type ResetDelivery,
+  type StreamPosition,
+} from '@repopulse/events-core/wire';
 import { EventStreamError } from '../errors';
-import { isAfter } from '../position-order';
 import { createEventStream } from '../stream';
 import type { EventHandler, EventStream, EventStreamState } from '../types';
 import { channelName } from './channel-name';
 import type { SharedEventStreamOptions } from './types';
 
-/** One SSE frame (event or reset) with its position. */
-type Entry = [position: string, frame: string];
+/** One SSE frame (an event, or a reset when `reset` is set) with its position. */
+interface Entry {
+  position: string;
+  frame: string;
+  reset?: true;
+}
 
 /** An {@link EventStreamError} as it crosses the channel (structured clone drops its class). */
 type PackedError = [EventStreamError['code'], boolean, number | undefined, string, string | undefined];
@@ -23,26 +33,35 @@ const unpack = (packed: PackedError | undefined) =>
   });
 
 /**
- * What tabs post on the channel: a frame (`f`, position `p`, `r` when a reset), the leader's state
- * `s` with its reason `w`, an error `x`, a join `j` (the joiner's position) from connection `c`, its answer `to` with
- * catch-up entries `e`, and `l` when a tab became leader.
+ * What tabs post on the channel:
+ * - `entry`: the leader relays a frame it received;
+ * - `state`: the leader's connection state and its reason;
+ * - `error`: an error the leader's stream reported;
+ * - `join`: a tab's local connection `connection` asks to catch up after `after`;
+ * - `catch-up`: the leader's answer to that join, with the leader's position and state;
+ * - `leader`: a tab became leader (tabs not caught up yet join again).
  */
-interface Message {
-  f?: string;
-  p?: string;
-  r?: 1;
-  s?: EventStreamState;
-  w?: PackedError;
-  x?: PackedError;
-  j?: string;
-  c?: string;
-  to?: string;
-  e?: Entry[];
-  l?: 1;
-}
+type Message =
+  | { type: 'entry'; entry: Entry }
+  | { type: 'state'; state: EventStreamState; reason: PackedError | undefined }
+  | { type: 'error'; error: PackedError }
+  | { type: 'join'; after: string; connection: string }
+  | {
+      type: 'catch-up';
+      connection: string;
+      position: string;
+      entries: Entry[];
+      state: EventStreamState;
+      reason: PackedError | undefined;
+    }
+  | { type: 'leader' };
 
-const resetFrame = (position: string) =>
-  `id: ${position}\nevent: reset\ndata: ${JSON.stringify({ reason: 'expired', position })}\n\n`;
+/** A reset as the entry of its SSE frame, the frame the server wrote. */
+const resetEntry = (reset: ResetDelivery): Entry => ({
+  position: reset.position,
+  frame: encodeSseReset(reset),
+  reset: true,
+});
 
 /**
  * An event stream shared by every tab of this origin that opens the same URL with the same
@@ -85,7 +104,7 @@ export function createSharedEventStream(
     return createEventStream(url, rest); // throws its typed invalid_argument
   }
 
-  const me = Math.random().toString(36).slice(2);
+  const tabId = Math.random().toString(36).slice(2);
   const encoder = new TextEncoder();
   const listeners = new Set<(state: EventStreamState, reason?: EventStreamError) => void>();
   const release = new AbortController(); // aborts the lock request, or ends the leadership
@@ -95,19 +114,20 @@ export function createSharedEventStream(
   let reason: EventStreamError | undefined;
   let failure: EventStreamError | undefined;
   let closed = false;
-  // What this tab has seen: every frame after `start` up to `last`, at most `limit` of them.
+  // What this tab has seen, up to `last`: at most `limit` entries. Every frame after `complete`
+  // is among them; a reset entry first answers for every position before it.
   let last = rest.lastEventId ?? '';
-  let start = last;
+  let complete = last;
   let history: Entry[] = [];
   // The local stream's current connection: its body, whether it caught up, and from where.
-  let sink: ReadableStreamDefaultController<Uint8Array> | undefined;
-  let synced = false;
-  let from = '';
-  let connection = '';
-  let count = 0;
+  let body: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let caughtUp = false;
+  let resumeFrom = '';
+  let connectionId = '';
+  let connections = 0;
 
   const post = (message: Message) => channel?.postMessage(message);
-  const enqueue = (frame: string) => sink?.enqueue(encoder.encode(frame));
+  const enqueue = (frame: string) => body?.enqueue(encoder.encode(frame));
 
   const setState = (next: EventStreamState, why?: EventStreamError) => {
     if (closed || (state === next && reason === why)) return;
@@ -116,30 +136,33 @@ export function createSharedEventStream(
     for (const listener of listeners) listener(next, why);
   };
 
-  // A frame from the leader (or this tab's own uplink): keep it once, hand it to the local stream.
-  const ingest = (frame: string, position: string, reset?: 1) => {
-    if (!synced && !uplink) return; // the join answer carries it
-    if (reset) {
-      history = [];
-      start = last = position;
-    } else if (isAfter(position, last)) {
-      start ||= position;
-      if (history.push([position, frame]) > limit) start = history.shift()![0];
-      last = position;
+  // An entry from the leader (or this tab's own uplink): keep it once, hand it to the local stream.
+  const keep = (entry: Entry) => {
+    if (!caughtUp && !uplink) return; // the catch-up answer carries it
+    if (entry.reset) {
+      history = [entry];
+      complete = last = entry.position;
+    } else if (isAfter(entry.position, last)) {
+      complete ||= entry.position;
+      if (history.push(entry) > limit) complete = history.shift()!.position;
+      last = entry.position;
     } else return;
-    if (synced) enqueue(frame);
+    if (caughtUp) enqueue(entry.frame);
   };
 
-  // What a tab joining after `after` needs: the frames it lacks, or a reset if they are gone.
-  const answer = (after: string): Message =>
-    !after || (start && !isAfter(start, after))
-      ? { p: last, e: after ? history.filter(([position]) => isAfter(position, after)) : [] }
-      : { p: last || after, r: 1, e: [[last || after, resetFrame(last || after)]] };
+  // What a tab resuming after `after` lacks: the entries after it, or a reset when they are gone
+  // (the reset the tabs received, when the history starts with it; else `expired` at `last`).
+  const catchUp = (after: string): Entry[] => {
+    if (!after) return []; // no position: it starts live
+    if (history[0]?.reset || after === complete || (complete && !isAfter(complete, after)))
+      return history.filter((entry) => isAfter(entry.position, after));
+    return [resetEntry({ reset: true, reason: 'expired', position: (last || after) as StreamPosition })];
+  };
 
-  const join = () => post({ j: from, c: connection });
+  const join = () => post({ type: 'join', after: resumeFrom, connection: connectionId });
 
   const relayError = (error: EventStreamError) => {
-    post({ x: pack(error) });
+    post({ type: 'error', error: pack(error)! });
     onError(error);
   };
   const onError = (error: EventStreamError) => {
@@ -152,32 +175,31 @@ export function createSharedEventStream(
   };
 
   const lead = () => {
-    if (!synced) {
+    if (!caughtUp) {
       history = [];
-      start = last = sink ? from : last;
-      synced = !!sink;
+      complete = last = body ? resumeFrom : last;
+      caughtUp = !!body;
     }
-    post({ l: 1 });
+    post({ type: 'leader' });
+    const relay = (entry: Entry) => {
+      post({ type: 'entry', entry });
+      keep(entry);
+    };
     const stream = createEventStream(url, {
       ...rest,
       lastEventId: last,
       pauseWhenHidden: false, // the other tabs may be visible
-      onReset: ({ position }) => {
-        post({ f: resetFrame(position), p: position, r: 1 });
-        ingest(resetFrame(position), position, 1);
-      },
+      onReset: (reset) => relay(resetEntry(reset)),
       onError: relayError,
     });
     uplink = stream;
-    stream.on('*', (event: AnyEnvelope, position: string) => {
-      const frame = `id: ${position}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
-      post({ f: frame, p: position });
-      ingest(frame, position);
-    });
+    stream.on('*', (event: AnyEnvelope, position: string) =>
+      relay({ position, frame: encodeSseFrame(position, event) }),
+    );
     const relayState = (next: EventStreamState, why?: EventStreamError) => {
       // `closed` is the end of this leadership (or a fatal error, relayed as such): not the others'.
       if (next === 'closed') return;
-      post({ s: next, w: pack(why) });
+      post({ type: 'state', state: next, reason: pack(why) });
       setState(next, why);
     };
     relayState(stream.state, stream.reason);
@@ -190,24 +212,41 @@ export function createSharedEventStream(
     });
   };
 
-  const onMessage = ({ data: m }: MessageEvent<Message>) => {
-    if (m.s) setState(m.s, unpack(m.w));
-    if (m.x) onError(unpack(m.x)!);
-    if (m.j !== undefined) {
-      if (uplink) post({ ...answer(m.j), to: m.c, s: state, w: pack(reason) });
-    } else if (m.to !== undefined) {
-      if (m.to !== connection || synced) return;
-      synced = true;
-      history = [];
-      start = last = m.r ? m.p! : from || m.p!;
-      for (const [position, frame] of m.e!) m.r ? enqueue(frame) : ingest(frame, position);
-    } else if (m.l) {
-      if (sink && !synced) join();
-    } else if (m.f) ingest(m.f, m.p!, m.r);
+  const onMessage = ({ data: message }: MessageEvent<Message>) => {
+    switch (message.type) {
+      case 'state':
+        return setState(message.state, unpack(message.reason));
+      case 'error':
+        return onError(unpack(message.error)!);
+      case 'join':
+        if (uplink)
+          post({
+            type: 'catch-up',
+            connection: message.connection,
+            position: last,
+            entries: catchUp(message.after),
+            state,
+            reason: pack(reason),
+          });
+        return;
+      case 'catch-up':
+        setState(message.state, unpack(message.reason));
+        if (message.connection !== connectionId || caughtUp) return;
+        caughtUp = true;
+        history = [];
+        complete = last = resumeFrom || message.position;
+        for (const entry of message.entries) keep(entry);
+        return;
+      case 'leader':
+        if (body && !caughtUp) join();
+        return;
+      case 'entry':
+        keep(message.entry);
+    }
   };
 
   const ready = channelName(href, rest, settings)
-    .catch(() => me) // headers() threw: a name of this tab alone, so nothing is shared
+    .catch(() => tabId) // headers() threw: a name of this tab alone, so nothing is shared
     .then((name) => {
       if (closed) return;
       channel = new BroadcastChannel(name);
@@ -216,7 +255,7 @@ export function createSharedEventStream(
     });
 
   // The local stream reads SSE frames from the channel: this "fetch" answers with a body fed by
-  // `ingest`, after catching up from `from` (its resume position).
+  // `keep`, after catching up from `resumeFrom` (its resume position).
   const local = createEventStream(url, {
     onReset: rest.onReset,
     onError: rest.onError,
@@ -232,18 +271,18 @@ export function createSharedEventStream(
         new ReadableStream<Uint8Array>({
           start(controller) {
             init.signal!.addEventListener('abort', () => {
-              if (sink === controller) sink = undefined;
-              synced &&= !!sink;
+              if (body === controller) body = undefined;
+              caughtUp &&= !!body;
               controller.error(init.signal!.reason);
             });
-            sink = controller;
-            synced = false;
-            from = local.lastEventId;
-            connection = `${me}.${++count}`;
+            body = controller;
+            caughtUp = false;
+            resumeFrom = local.lastEventId;
+            connectionId = `${tabId}.${++connections}`;
             controller.enqueue(encoder.encode(':\n\n'));
             if (uplink) {
-              synced = true;
-              for (const [, frame] of answer(from).e!) enqueue(frame);
+              caughtUp = true;
+              for (const entry of catchUp(resumeFrom)) enqueue(entry.frame);
             } else join();
           },
         }),

@@ -1,5 +1,5 @@
 import { type BusErrorHandler, type BusOptions, DEFAULT_HISTORY_LIMIT, logBusError } from '../bus';
-import { checkOptions, OptionsError } from '../options-check';
+import { checkOptions, requireOption } from '../options-check';
 
 /** The option keys of {@link BusOptions}, which every bus accepts. */
 export const BUS_OPTION_KEYS: readonly (keyof BusOptions)[] = [
@@ -22,32 +22,8 @@ export interface ResolvedBusOptions {
 }
 
 /**
- * Throws {@link OptionsError} `invalid_option` for `option` of `scope` unless `valid`. The message
- * reads `<scope>: <option> must be <expected>; got <value>`.
- *
- * @example
- * ```ts
- * requireOption('createMyBus', 'flushMs', Number.isInteger(ms) && ms > 0, 'a positive integer', ms);
- * ```
- */
-export function requireOption(
-  scope: string,
-  option: string,
-  valid: boolean,
-  expected: string,
-  value: unknown,
-): void {
-  if (valid) return;
-  throw new OptionsError(
-    'invalid_option',
-    `${scope}: ${option} must be ${expected}; got ${describeValue(value)}`,
-    option,
-  );
-}
-
-/**
  * Checks a bus factory's options: the keys (every {@link BUS_OPTION_KEYS} entry plus the bus's own
- * `optional`/`required` keys; an unknown key throws {@link OptionsError} `unknown_option` listing the
+ * `optional`/`required` keys; an unknown key throws `OptionsError` `unknown_option` listing the
  * valid ones) and the values of the shared options, then applies their defaults. The bus checks the
  * values of its own options itself, with {@link requireOption}.
  *
@@ -107,11 +83,4 @@ export function guardErrorHandler(onError: BusErrorHandler): BusErrorHandler {
       // an onError that throws must not break delivery
     }
   };
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
 }

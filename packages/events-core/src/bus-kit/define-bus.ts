@@ -1,10 +1,9 @@
 import { assertTopic, type BusStats, type EventBus, type Subscription, type Topic } from '../bus';
-import { type AnyEnvelope, DEFAULT_MAX_EVENT_BYTES, parseEnvelope } from '../envelope';
-import { envelopeJson } from '../envelope-json';
+import { type AnyEnvelope, DEFAULT_MAX_EVENT_BYTES, parseEnvelopeJson } from '../envelope';
 import { envelopeSize } from '../envelope-size';
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '../errors';
-import type { StreamPosition } from '../position';
 import { sealedEnvelopeJson } from '../sealed-envelope';
+import type { StreamPosition } from '../wire/position';
 import type { ResolvedBusOptions } from './bus-options';
 import { isolateHandler } from './handler-isolation';
 import { type BusInstruments, busInstruments } from './instrumentation';
@@ -84,8 +83,7 @@ export function defineBus(
         // else (hand-made, a copy, over the limit) is validated and copied here.
         json = sealedEnvelopeJson(event);
         if (json === undefined || envelopeSize(json, maxBytes) > maxBytes) {
-          stored = parseEnvelope(event, { maxBytes });
-          json = envelopeJson(stored);
+          ({ envelope: stored, json } = parseEnvelopeJson(event, { maxBytes }));
         }
       } catch (error) {
         return Promise.reject(error);

@@ -1,6 +1,5 @@
 import type { BusDelivery, EventDelivery, ResetDelivery, ResetReason } from '../bus';
-import { isPosition, type StreamPosition } from '../position';
-import { follows } from './position-order';
+import { isAfter, isPosition, type StreamPosition } from '../wire/position';
 import { type CursorOrigin, decideReplay, type RetainedRange } from './reset-decision';
 
 /** Events read per page while replaying: a replay is never one unbounded read. */
@@ -197,7 +196,7 @@ export class ReplayMerge {
 
   private forward(delivery: EventDelivery | ResetDelivery): void {
     if (!this.active) return;
-    if (this.last !== undefined && !follows(delivery.position, this.last)) return;
+    if (this.last !== undefined && !isAfter(delivery.position, this.last)) return;
     this.last = delivery.position;
     this.host.deliver(delivery);
   }

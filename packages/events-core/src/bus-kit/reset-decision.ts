@@ -1,5 +1,5 @@
 import type { ResetReason } from '../bus';
-import { comparePositions, isPosition, type StreamPosition, ZERO_POSITION } from '../position';
+import { comparePositions, isPosition, type StreamPosition, ZERO_POSITION } from '../wire/position';
 
 /**
  * What a store can say about a topic's retained history around a cursor, all from one consistent
@@ -21,6 +21,19 @@ export interface RetainedRange {
   floor: StreamPosition | undefined;
   /** True when the cursor itself is still retained. */
   holdsCursor: boolean;
+}
+
+/**
+ * The range of a topic that was never written (or whose store lost it): head `0-0`, nothing
+ * retained, nothing trimmed.
+ *
+ * @example
+ * ```ts
+ * if (!(await store.exists(topic))) return { ...neverWrittenRange(), entries: [] };
+ * ```
+ */
+export function neverWrittenRange(): RetainedRange {
+  return { head: ZERO_POSITION, oldest: undefined, trimmed: false, floor: undefined, holdsCursor: false };
 }
 
 /**

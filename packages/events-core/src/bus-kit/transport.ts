@@ -1,6 +1,6 @@
 import type { BusErrorHandler, EventDelivery, Topic } from '../bus';
 import type { AnyEnvelope } from '../envelope';
-import type { StreamPosition } from '../position';
+import type { StreamPosition } from '../wire/position';
 import type { ReadResult } from './replay-merge';
 
 /**

@@ -1,6 +1,7 @@
-import { comparePositions, type StreamPosition } from '@repopulse/events-core';
+import type { StreamPosition } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { describe, expect, it } from 'vitest';
-import { follows } from '../../src/bus-kit/position-order';
+import { isAfter as follows } from '../../src/wire/position';
 
 describe('follows', () => {
   it('orders positions exactly like comparePositions', () => {

@@ -1,5 +1,4 @@
-import { checkOptions } from '@repopulse/events-core';
-import { requireOption } from '@repopulse/events-core/bus-kit';
+import { checkOptions, requireOption } from '@repopulse/events-core/bus-kit';
 import type { OutboxStore, PendingRow } from '../store';
 import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';
 import { watchTransactionEnd } from './commit-watch';

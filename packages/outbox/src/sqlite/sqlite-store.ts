@@ -1,4 +1,4 @@
-import { checkOptions } from '@repopulse/events-core';
+import { checkOptions } from '@repopulse/events-core/bus-kit';
 import { OutboxError } from '../outbox-error';
 import type { OutboxRowInput, OutboxStore, PendingRow, StoreBacklog } from '../store';
 import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';

@@ -1,12 +1,7 @@
-import {
-  type BusDelivery,
-  comparePositions,
-  encodeSseReset,
-  type ResetReason,
-  type Subscription,
-} from '@repopulse/events-core';
+import type { BusDelivery, ResetReason, Subscription } from '@repopulse/events-core';
+import { comparePositions } from '@repopulse/events-core/wire';
 import { indexOfPosition, type SerializedEvent, serializeEvent, type WindowLimits } from './frame-window';
-import type { HubReader } from './hub-reader';
+import { type HubReader, resetItem } from './hub-reader';
 
 /** What a catch-up needs from its hub. */
 export interface CatchUpHost {
@@ -73,16 +68,15 @@ export class CatchUp {
       this.read.length = 0;
       this.readBytes = 0;
       this.readFrom = delivery.position;
-      const { reason, position, retainedAfter } = delivery;
-      const frame = Buffer.from(encodeSseReset(reason, position, retainedAfter), 'utf8');
+      const item = resetItem(delivery);
       let readers = 0;
       this.keep((member) => {
         if (!member.matched) return false;
-        member.sendReset(reason, position, frame, retainedAfter);
+        member.sendReset(item);
         readers++;
         return true;
       });
-      this.host.resetSent?.(reason, readers);
+      this.host.resetSent?.(delivery.reason, readers);
       this.cursor = delivery.position;
     } else {
       const entry = serializeEvent(delivery);

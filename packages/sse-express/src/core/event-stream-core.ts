@@ -1,10 +1,6 @@
-import {
-  assertTopic,
-  encodeSseComment,
-  encodeSseRetry,
-  isRepoPulseError,
-  type Subscription,
-} from '@repopulse/events-core';
+import { isRepoPulseError, type Subscription } from '@repopulse/events-core';
+import { assertTopic, requireOption } from '@repopulse/events-core/bus-kit';
+import { encodeSseComment, encodeSseRetry } from '@repopulse/events-core/wire';
 import { isStreamHttpError, StreamHttpError } from '../errors';
 import { authenticate, type Grant } from './authenticate';
 import { DeadlineQueue } from './deadline-queue';
@@ -91,7 +87,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
   userOptions: EventStreamOptions<Req>,
 ): EventStreamCore<Req> {
   const options = resolveOptions(userOptions);
-  if (options.tokenSecret !== undefined) checkTokenSecret(options.tokenSecret);
+  if (options.tokenSecret !== undefined) checkTokenSecret('createEventStreamHandler', options.tokenSecret);
   const { bus, onError } = options;
   const preamble = Buffer.from(encodeSseRetry(options.retryMs) + encodeSseComment('ok'), 'utf8');
   const retryAfter = String(Math.max(1, Math.ceil(options.retryMs / 1000)));
@@ -394,8 +390,16 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     close(closeOptions: CloseOptions = {}) {
       if (closed) return closed;
       const graceMs = closeOptions.graceMs ?? 0;
-      if (typeof graceMs !== 'number' || !(graceMs >= 0)) {
-        return Promise.reject(new RangeError('[repopulse] graceMs must be a non-negative number'));
+      try {
+        requireOption(
+          'close',
+          'graceMs',
+          typeof graceMs === 'number' && graceMs >= 0,
+          'a non-negative number',
+          graceMs,
+        );
+      } catch (error) {
+        return Promise.reject(error);
       }
       closing = true;
       telemetry?.dispose();

@@ -1,4 +1,5 @@
-import { comparePositions, type EventDelivery, encodeSseFrameFromJson } from '@repopulse/events-core';
+import type { EventDelivery } from '@repopulse/events-core';
+import { comparePositions, encodeSseFrameFromJson } from '@repopulse/events-core/wire';
 
 /** One event serialized once, shared by every connection of its topic. */
 export interface SerializedEvent {

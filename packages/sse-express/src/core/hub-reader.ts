@@ -1,4 +1,5 @@
-import type { ResetReason, StreamPosition } from '@repopulse/events-core';
+import type { StreamPosition } from '@repopulse/events-core';
+import { encodeSseReset, type ResetDelivery } from '@repopulse/events-core/wire';
 import type { SerializedEvent } from './frame-window';
 
 /**
@@ -25,17 +26,8 @@ export interface HubReader {
   sendEvent(entry: SerializedEvent): void;
   /** Several events at once, to this reader only; it takes those it can and may pause. */
   sendEvents(entries: readonly SerializedEvent[]): void;
-  /**
-   * A reset: the reader's point cannot be replayed; live events follow `position`. On an
-   * `expired` reset of a topic that still retains events, `retainedAfter` is where that retained
-   * tail starts (the frame carries it as `retained_after`).
-   */
-  sendReset(
-    reason: ResetReason,
-    position: StreamPosition,
-    frame: Buffer,
-    retainedAfter?: StreamPosition,
-  ): void;
+  /** A reset: the reader's point cannot be replayed; live events follow its position. */
+  sendReset(item: ResetItem): void;
   /**
    * One tick of live items, shared by every in-step reader of the topic: `joined` is their frames
    * joined once (the same bytes for every stream), `items` the same items one by one; `now` is the
@@ -44,16 +36,19 @@ export interface HubReader {
   sendLive(joined: Buffer, items: readonly TickItem[], now: number): void;
 }
 
-/** A reset as one item of a tick. */
+/** A reset as one item of a tick (or of a catch-up read), its frame encoded once for every reader. */
 export interface ResetItem {
-  /** Why. */
-  readonly reset: ResetReason;
+  /** The reset as the bus delivered it. */
+  readonly reset: ResetDelivery;
   /** The head live events follow. */
   readonly position: StreamPosition;
-  /** Where the retained tail starts, on an `expired` reset of a topic that still retains events. */
-  readonly retainedAfter?: StreamPosition;
   /** The `event: reset` frame bytes. */
   readonly frame: Buffer;
+}
+
+/** The tick item of a reset the bus delivered. */
+export function resetItem(reset: ResetDelivery): ResetItem {
+  return { reset, position: reset.position, frame: Buffer.from(encodeSseReset(reset), 'utf8') };
 }
 
 /** What a hub's subscription delivered in one tick, in order. */

@@ -1,31 +1,18 @@
-import type { ResetFrameData, ResetReason, StreamPosition } from '@repopulse/events-core';
+import {
+  encodeLongPollBody,
+  encodeLongPollItem,
+  type LongPollBody,
+  type ResetDelivery,
+} from '@repopulse/events-core/wire';
 import type { Deadline } from './deadline-queue';
 import type { Flushable } from './flush-queue';
 import type { SerializedEvent } from './frame-window';
-import type { HubReader, TickItem } from './hub-reader';
+import type { HubReader, ResetItem, TickItem } from './hub-reader';
 import type { NodeResponse } from './node-response';
 import type { TopicHub } from './topic-hub';
 
-/** The JSON body of a long-poll answer. */
-export interface LongPollResponse {
-  /** Events after the requested point, in order (empty on timeout). */
-  events: {
-    /** The event's position in the topic. */
-    position: string;
-    /** The envelope, exactly as the SSE `data:` line carries it. */
-    event: unknown;
-  }[];
-  /**
-   * Pass it as `after` in the next poll: the last event's position, or the point asked for. An
-   * answer is capped (`longPollMaxEvents`, `longPollMaxBytes`): more may follow right after it.
-   */
-  position: string;
-  /**
-   * Present when the requested point could not be replayed (same data as the SSE `reset`
-   * event): re-read the snapshot; `events` then holds what came after the head.
-   */
-  reset?: ResetFrameData;
-}
+/** @deprecated The wire module's `LongPollBody` (`@repopulse/events-core/wire`). */
+export type LongPollResponse = LongPollBody;
 
 /** How a long-poll ended. */
 export type LongPollEnd = 'answered' | 'timeout' | 'client' | 'shutdown' | 'error';
@@ -80,7 +67,7 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   private readonly items: string[] = [];
   private itemBytes = 0;
   private position = '';
-  private reset: ResetFrameData | undefined;
+  private reset: ResetDelivery | undefined;
   private ready = false;
 
   constructor(
@@ -99,7 +86,7 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   /** {@link HubReader} */
   sendEvent(entry: SerializedEvent): void {
     if (this.done || this.paused) return;
-    const item = `{"position":${JSON.stringify(entry.position)},"event":${entry.json}}`;
+    const item = encodeLongPollItem(entry.position, entry.json);
     const bytes = Buffer.byteLength(item, 'utf8') + 1;
     if (this.items.length > 0 && this.itemBytes + bytes > this.host.maxBytes) {
       this.full();
@@ -129,18 +116,12 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   }
 
   /** {@link HubReader} */
-  sendReset(
-    reason: ResetReason,
-    position: StreamPosition,
-    _frame?: Buffer,
-    retainedAfter?: StreamPosition,
-  ): void {
+  sendReset(item: ResetItem): void {
     if (this.done || this.paused) return;
-    this.reset = { reason, position };
-    if (retainedAfter) this.reset.retained_after = retainedAfter;
+    this.reset = item.reset;
     this.items.length = 0;
     this.itemBytes = 0;
-    this.position = position;
+    this.position = item.position;
     if (this.ready) this.host.schedule(this);
   }
 
@@ -148,7 +129,7 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   sendLive(_joined: Buffer, items: readonly TickItem[]): void {
     for (const item of items) {
       if (this.paused) return;
-      if ('reset' in item) this.sendReset(item.reset, item.position, item.frame, item.retainedAfter);
+      if ('reset' in item) this.sendReset(item);
       else this.sendEvent(item);
     }
   }
@@ -195,9 +176,8 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   answer(end: LongPollEnd): void {
     if (this.done) return;
     this.done = true;
-    const reset = this.reset ? `,"reset":${JSON.stringify(this.reset)}` : '';
     const body = Buffer.from(
-      `{"events":[${this.items.join(',')}],"position":${JSON.stringify(this.position || this.resumeFrom || '')}${reset}}`,
+      encodeLongPollBody(this.items, this.position || this.resumeFrom || '', this.reset),
       'utf8',
     );
     this.host.longPollDone(this, end);

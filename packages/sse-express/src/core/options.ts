@@ -1,10 +1,5 @@
-import {
-  checkOptions,
-  createErrorLog,
-  type EventBus,
-  errorLogKey,
-  OptionsError,
-} from '@repopulse/events-core';
+import { type EventBus, OptionsError } from '@repopulse/events-core';
+import { checkOptions, createErrorLog, errorLogKey, requireOption } from '@repopulse/events-core/bus-kit';
 import type { NodeRequest } from './request-info';
 import type { StreamTokenSecret, VerifiedStreamToken } from './stream-token';
 
@@ -250,16 +245,18 @@ function logError(error: unknown): void {
 
 function positive(name: string, value: number | undefined, fallback: number, allowInfinity = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !(value > 0) || (!allowInfinity && !Number.isFinite(value))) {
-    throw new RangeError(`[repopulse] ${name} must be a positive number, got ${String(value)}`);
-  }
+  requireOption(
+    SCOPE,
+    name,
+    typeof value === 'number' && value > 0 && (allowInfinity || Number.isFinite(value)),
+    allowInfinity ? 'a positive number' : 'a positive, finite number',
+    value,
+  );
   return value;
 }
 
 /**
- * Applies defaults; throws `OptionsError` for unknown or missing options (and a `bus` that is not
- * an EventBus, a `topic` that is neither string nor function), `TypeError`/`RangeError` for unusable
- * values.
+ * Applies defaults; throws `OptionsError` for unknown, missing or unusable options.
  */
 export function resolveOptions<Req extends NodeRequest>(
   options: EventStreamOptions<Req>,
@@ -276,13 +273,16 @@ export function resolveOptions<Req extends NodeRequest>(
       'topic',
     );
   }
-  if (authorize !== undefined && typeof authorize !== 'function') {
-    throw new TypeError('[repopulse] `authorize` must be a function');
-  }
+  const isFunction = (value: unknown) => value === undefined || typeof value === 'function';
+  requireOption(SCOPE, 'authorize', isFunction(authorize), 'a function', authorize);
   const retryMs = options.retryMs ?? DEFAULT_RETRY_MS;
-  if (!Number.isInteger(retryMs) || retryMs < 0) {
-    throw new RangeError(`[repopulse] retryMs must be a non-negative integer, got ${String(retryMs)}`);
-  }
+  requireOption(
+    SCOPE,
+    'retryMs',
+    Number.isInteger(retryMs) && retryMs >= 0,
+    'a non-negative integer',
+    retryMs,
+  );
   const maxConnections = positive('maxConnections', options.maxConnections, DEFAULT_MAX_CONNECTIONS, true);
   const maxConnectionsPerKey = positive(
     'maxConnectionsPerKey',
@@ -290,13 +290,21 @@ export function resolveOptions<Req extends NodeRequest>(
     DEFAULT_MAX_CONNECTIONS_PER_KEY,
     true,
   );
-  if (options.connectionKey !== undefined && typeof options.connectionKey !== 'function') {
-    throw new TypeError('[repopulse] `connectionKey` must be a function');
-  }
+  requireOption(
+    SCOPE,
+    'connectionKey',
+    isFunction(options.connectionKey),
+    'a function',
+    options.connectionKey,
+  );
   const tokenCookie = options.tokenCookie ?? DEFAULT_TOKEN_COOKIE;
-  if (typeof tokenCookie !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tokenCookie)) {
-    throw new TypeError(`[repopulse] tokenCookie must be a cookie name, got ${JSON.stringify(tokenCookie)}`);
-  }
+  requireOption(
+    SCOPE,
+    'tokenCookie',
+    typeof tokenCookie === 'string' && /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(tokenCookie),
+    'a cookie name',
+    tokenCookie,
+  );
   return {
     bus,
     topic: typeof topic === 'string' ? () => topic : topic,

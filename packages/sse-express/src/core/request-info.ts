@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import { readLastEventIdQuery, readLongPollQuery } from '@repopulse/events-core/wire';
 import { StreamHttpError } from '../errors';
 
 /** The parts of a request the core reads: Node's `IncomingMessage` and HTTP/2 requests both fit. */
@@ -43,8 +44,7 @@ function header(req: NodeRequest, name: string): string | undefined {
 export function sseResumePoint(req: NodeRequest, query: URLSearchParams): string | undefined {
   const fromHeader = header(req, 'last-event-id')?.trim();
   if (fromHeader) return fromHeader;
-  const fromQuery = query.get('last_event_id')?.trim();
-  return fromQuery ? fromQuery : undefined;
+  return readLastEventIdQuery(query);
 }
 
 /**
@@ -52,8 +52,8 @@ export function sseResumePoint(req: NodeRequest, query: URLSearchParams): string
  * Throws 400 `invalid_parameter` for anything but a non-negative number.
  */
 export function longPollWaitMs(query: URLSearchParams, maxMs: number): number {
-  const raw = query.get('wait');
-  if (raw === null || raw === '') return maxMs;
+  const raw = readLongPollQuery(query).wait;
+  if (raw === undefined) return maxMs;
   const seconds = Number(raw);
   if (!/^\d+(\.\d+)?$/.test(raw) || !Number.isFinite(seconds)) {
     throw new StreamHttpError(400, 'invalid_parameter', 'wait must be a non-negative number of seconds');
@@ -63,8 +63,7 @@ export function longPollWaitMs(query: URLSearchParams, maxMs: number): number {
 
 /** The long-poll resume point from `?after=`; empty means "from the current head". */
 export function longPollAfter(query: URLSearchParams): string | undefined {
-  const raw = query.get('after')?.trim();
-  return raw ? raw : undefined;
+  return readLongPollQuery(query).after;
 }
 
 /** Where a stream token was found. */

@@ -1,7 +1,7 @@
 import type { Deadline } from './deadline-queue';
 import type { ChunkJoiner, Flushable } from './flush-queue';
 import type { SerializedEvent } from './frame-window';
-import type { HubReader, TickItem } from './hub-reader';
+import type { HubReader, ResetItem, TickItem } from './hub-reader';
 import type { NodeResponse } from './node-response';
 import type { TopicHub } from './topic-hub';
 
@@ -128,10 +128,10 @@ export class SseConnection implements Flushable, Deadline, HubReader {
   }
 
   /** {@link HubReader} */
-  sendReset(_reason: string, position: string, frame: Buffer): void {
+  sendReset(item: ResetItem): void {
     if (this.closed || this.paused) return;
-    this.position = position;
-    this.enqueue(frame);
+    this.position = item.position;
+    this.enqueue(item.frame);
   }
 
   /** {@link HubReader}: the tick's joined bytes, written now when nothing else waits. */

@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { requireOption } from '@repopulse/events-core/bus-kit';
 import { StreamHttpError } from '../errors';
 
 /**
@@ -85,21 +86,20 @@ function canonicalBase64url(text: string): Buffer | undefined {
   return bytes.toString('base64url') === text ? bytes : undefined;
 }
 
-function checkAudience(audience: unknown): string {
-  if (typeof audience !== 'string' || audience.length === 0) {
-    throw new TypeError('[repopulse] a stream token audience must be a non-empty string');
-  }
-  return audience;
+function checkAudience(scope: string, audience: unknown): string {
+  const valid = typeof audience === 'string' && audience.length > 0;
+  requireOption(scope, 'audience', valid, 'a non-empty string', audience);
+  return audience as string;
 }
 
-function keysOf(secret: StreamTokenSecret): Buffer[] {
+/** The keys of `secret` (option `option` of `scope`); throws `OptionsError` unless usable. */
+function keysOf(scope: string, option: string, secret: StreamTokenSecret): Buffer[] {
   const list = typeof secret === 'string' || secret instanceof Uint8Array ? [secret] : [...secret];
-  if (list.length === 0) throw new RangeError('[repopulse] a stream token secret list must not be empty');
+  requireOption(scope, option, list.length > 0, 'a secret or a non-empty list of secrets', secret);
   return list.map((key) => {
     const bytes = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
-    if (bytes.length < MIN_SECRET_BYTES) {
-      throw new RangeError(`[repopulse] a stream token secret must be at least ${MIN_SECRET_BYTES} bytes`);
-    }
+    const expected = `at least ${MIN_SECRET_BYTES} bytes long`;
+    requireOption(scope, option, bytes.length >= MIN_SECRET_BYTES, expected, `${bytes.length} bytes`);
     return bytes;
   });
 }
@@ -131,13 +131,12 @@ export function signStreamToken(
   ttlMs: number,
   options: number | SignStreamTokenOptions = {},
 ): string {
-  if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) {
-    throw new RangeError('[repopulse] ttlMs must be a positive, finite number of milliseconds');
-  }
+  const validTtl = ttlMs > 0 && Number.isFinite(ttlMs);
+  requireOption('signStreamToken', 'ttlMs', validTtl, 'a positive, finite number of milliseconds', ttlMs);
   const { now = Date.now(), audience = STREAM_TOKEN_AUDIENCE } =
     typeof options === 'number' ? { now: options } : options;
-  const aud = checkAudience(audience);
-  const [key] = keysOf(secret);
+  const aud = checkAudience('signStreamToken', audience);
+  const [key] = keysOf('signStreamToken', 'secret', secret);
   const body = Buffer.from(
     JSON.stringify({ ...claims, aud, iat: now, exp: now + Math.ceil(ttlMs) }),
   ).toString('base64url');
@@ -159,8 +158,8 @@ export function verifyStreamToken(
   secret: StreamTokenSecret,
   options: VerifyStreamTokenOptions = {},
 ): VerifiedStreamToken {
-  const keys = keysOf(secret);
-  const audience = checkAudience(options.audience ?? STREAM_TOKEN_AUDIENCE);
+  const keys = keysOf('verifyStreamToken', 'secret', secret);
+  const audience = checkAudience('verifyStreamToken', options.audience ?? STREAM_TOKEN_AUDIENCE);
   const invalid = (why: string, cause?: unknown) =>
     new StreamHttpError(401, 'invalid_token', `invalid stream token: ${why}`, {
       headers: AUTHENTICATE_HEADERS,
@@ -207,7 +206,7 @@ export function tokenAllowsTopic(token: StreamTokenClaims, topic: string): boole
   );
 }
 
-/** Throws `RangeError` unless `secret` is usable (non-empty, every key ≥ 16 bytes). */
-export function checkTokenSecret(secret: StreamTokenSecret): void {
-  keysOf(secret);
+/** Throws `OptionsError` unless `secret` is usable (non-empty, every key ≥ 16 bytes). */
+export function checkTokenSecret(scope: string, secret: StreamTokenSecret): void {
+  keysOf(scope, 'tokenSecret', secret);
 }

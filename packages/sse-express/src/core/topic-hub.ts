@@ -1,16 +1,9 @@
-import {
-  type BusDelivery,
-  comparePositions,
-  type EventBus,
-  encodeSseReset,
-  isPosition,
-  type ResetReason,
-  type Subscription,
-} from '@repopulse/events-core';
+import type { BusDelivery, EventBus, ResetReason, Subscription } from '@repopulse/events-core';
+import { comparePositions, isPosition } from '@repopulse/events-core/wire';
 import { CatchUp, type CatchUpHost } from './catch-up';
 import type { Flushable } from './flush-queue';
 import { FrameWindow, serializeEvent, type WindowLimits } from './frame-window';
-import type { HubReader, TickItem } from './hub-reader';
+import { type HubReader, resetItem, type TickItem } from './hub-reader';
 import type { HubTelemetry } from './metrics';
 import type { SseConnection } from './sse-connection';
 
@@ -161,14 +154,8 @@ export class TopicHub implements Flushable, CatchUpHost {
     if (this.closed || !window) return;
     if (delivery.reset) {
       window.restart(delivery.position);
-      const { reason, position, retainedAfter } = delivery;
-      this.host.telemetry?.reset(reason, this.live.size);
-      this.pending.push({
-        reset: reason,
-        position,
-        retainedAfter,
-        frame: Buffer.from(encodeSseReset(reason, position, retainedAfter), 'utf8'),
-      });
+      this.host.telemetry?.reset(delivery.reason, this.live.size);
+      this.pending.push(resetItem(delivery));
     } else {
       const entry = serializeEvent(delivery);
       this.host.telemetry?.received(this.topic, delivery.event.ts, Date.now());

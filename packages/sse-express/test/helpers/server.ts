@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { listenTracked } from '@repopulse/test-support';
 import express5, { type RequestHandler } from 'express';
 import express4 from 'express4';
 import type { ExpressLikeRequest } from '../../src/express';
 import { createEventStreamHandler, type EventStreamHandler, type EventStreamOptions } from '../../src/index';
+import type { BusFactory } from './bus-factories';
 
 /** Which Express to mount the handler on. */
 export type ExpressVersion = 4 | 5;
@@ -48,14 +50,8 @@ export async function startServer(
   for (const middleware of before) app.use(middleware);
   app.get('/api/repositories/:id/events', handler);
   const server = createServer(app);
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const origin = `http://127.0.0.1:${port}`;
+  const listening = await listenTracked(server);
+  const { origin, port, sockets } = listening;
   const path = (id: string, query = '') => `/api/repositories/${encodeURIComponent(id)}/events${query}`;
   return {
     origin,
@@ -67,8 +63,27 @@ export async function startServer(
     url: (id, query) => origin + path(id, query),
     async close() {
       await handler.close();
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await listening.close();
     },
   };
+}
+
+/**
+ * After a test: closes its server (when it started one), then its bus; resolves to `undefined`, to
+ * clear the variable that held the server.
+ *
+ * @example
+ * ```ts
+ * afterEach(async () => {
+ *   server = await closeTestServer(server, factory);
+ * });
+ * ```
+ */
+export async function closeTestServer(
+  server: TestServer | undefined,
+  factory: BusFactory,
+): Promise<undefined> {
+  await server?.close();
+  await factory.cleanup();
+  return undefined;
 }

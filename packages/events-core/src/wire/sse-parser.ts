@@ -18,6 +18,12 @@ export interface SseMessage {
  * unterminated when the stream ends is never dispatched.
  *
  * @param id The last event ID so far (it carries over from the previous connection).
+ * @example
+ * ```ts
+ * const feed = createSseParser((message) => console.log(message), (ms) => console.log('retry', ms));
+ * feed('id: 1-0\nevent: log.append\ndata: {"type":"log.append"}\n\n');
+ * // { id: '1-0', event: 'log.append', data: '{"type":"log.append"}' }
+ * ```
  */
 export function createSseParser(
   onMessage: (message: SseMessage) => void,

@@ -1,8 +1,8 @@
-import type { ResetReason } from './bus';
-import type { AnyEnvelope } from './envelope';
-import { EventValidationError } from './errors';
+import type { AnyEnvelope } from '../envelope';
+import { EventValidationError } from '../errors';
+import { checkControlChars } from '../text';
 import type { StreamPosition } from './position';
-import { checkControlChars } from './text';
+import { type ResetDelivery, type ResetReason, resetToWire, type WireReset } from './reset';
 
 /**
  * The exact SSE frame of one event:
@@ -29,44 +29,41 @@ export function encodeSseFrameFromJson(position: string, type: string, json: str
   return `id: ${position}\nevent: ${type}\ndata: ${json}\n\n`;
 }
 
-/** Data of the `reset` SSE event. */
-export interface ResetFrameData {
-  /** Why the stream could not resume from the requested point. */
-  reason: ResetReason;
-  /** The topic head: the stream continues live after it. */
-  position: StreamPosition;
-  /**
-   * Only on an `expired` reset of a topic that still retains events: the events after this
-   * position are still retained; resume after it (`Last-Event-ID` / `?after=`) to read them.
-   * Absent when nothing is retained.
-   */
-  retained_after?: StreamPosition;
-}
+/** @deprecated Renamed {@link WireReset}. */
+export type ResetFrameData = WireReset;
 
 /**
  * The frame telling a client its resume point is gone: `event: reset`, with `id:` set to the
- * head so a later reconnect resumes from there; `retainedAfter` (a reset's
- * `ResetDelivery.retainedAfter`) is written as `retained_after` only when given. Throws
- * `invalid_field` if a position holds CR/LF/NUL.
+ * head so a later reconnect resumes from there, and the reset's {@link WireReset} as data
+ * (`retained_after` only when the reset has `retainedAfter`). Takes a {@link ResetDelivery}, or its
+ * reason, position and `retainedAfter`. Throws `invalid_field` if a position holds CR/LF/NUL.
  *
  * @example
  * ```ts
- * encodeSseReset('expired', '9-0', '6-0');
+ * encodeSseReset({ reset: true, reason: 'expired', position: '9-0', retainedAfter: '6-0' });
+ * encodeSseReset('expired', '9-0', '6-0'); // the same frame:
  * // 'id: 9-0\nevent: reset\ndata: {"reason":"expired","position":"9-0","retained_after":"6-0"}\n\n'
  * ```
  */
+export function encodeSseReset(reset: ResetDelivery): string;
 export function encodeSseReset(
   reason: ResetReason,
   position: StreamPosition,
   retainedAfter?: StreamPosition,
+): string;
+export function encodeSseReset(
+  reset: ResetDelivery | ResetReason,
+  position?: StreamPosition,
+  retainedAfter?: StreamPosition,
 ): string {
-  checkControlChars(position, 'position');
-  const data: ResetFrameData = { reason, position };
-  if (retainedAfter !== undefined) {
-    checkControlChars(retainedAfter, 'retained_after');
-    data.retained_after = retainedAfter;
-  }
-  return `id: ${position}\nevent: reset\ndata: ${JSON.stringify(data)}\n\n`;
+  const data = resetToWire(
+    typeof reset === 'object'
+      ? reset
+      : { reset: true, reason: reset, position: position as StreamPosition, retainedAfter },
+  );
+  checkControlChars(data.position, 'position');
+  if (data.retained_after !== undefined) checkControlChars(data.retained_after, 'retained_after');
+  return `id: ${data.position}\nevent: reset\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
 /** A comment line (`: text\n\n`), used for the first flush and heartbeats. CR/LF are replaced by spaces. */

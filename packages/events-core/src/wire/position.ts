@@ -1,4 +1,4 @@
-import { BusError } from './errors';
+import { BusError } from '../errors';
 
 /**
  * A position in a topic's ordered log: `<ms>-<seq>`, the Redis stream id format. Both parts are
@@ -72,4 +72,36 @@ export function nextPosition(last: StreamPosition | undefined, nowMs: number): S
   const ms = Number.isSafeInteger(Math.floor(nowMs)) ? Math.max(0, Math.floor(nowMs)) : 0;
   if (!prev || ms > prev.ms) return `${ms}-0`;
   return `${prev.ms}-${prev.seq + 1}`;
+}
+
+const WELL_FORMED = /^(0|[1-9]\d*)-(0|[1-9]\d*)$/;
+
+/**
+ * True when `position` comes after `last`, numerically, milliseconds first, without parsing
+ * (digits are compared, so it is cheap enough for every delivered event). `''` as `last` (no
+ * position yet) is before everything; a `position` or `last` of any other shape counts as "after",
+ * so an event of an unknown server is delivered, never dropped. Never throws: use
+ * {@link comparePositions} to reject malformed positions instead.
+ *
+ * @example
+ * ```ts
+ * isAfter('10-0', '9-0'); // true: numeric, not lexical
+ * isAfter('1-0', ''); // true
+ * isAfter('1-0', '1-0'); // false
+ * ```
+ */
+export function isAfter(position: string, last: string): boolean {
+  if (position === last) return false;
+  if (!last || !WELL_FORMED.test(position) || !WELL_FORMED.test(last)) return true;
+  const p = position.indexOf('-');
+  const l = last.indexOf('-');
+  if (p !== l) return p > l;
+  for (let i = 0; i < p; i++) {
+    const d = position.charCodeAt(i) - last.charCodeAt(i);
+    if (d !== 0) return d > 0;
+  }
+  const ps = position.length - p;
+  const ls = last.length - l;
+  if (ps !== ls) return ps > ls;
+  return position > last;
 }
