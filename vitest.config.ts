@@ -7,7 +7,9 @@ const source = '@repopulse/source';
 
 export default defineConfig({
   resolve: { conditions: [source, ...defaultClientConditions] },
-  ssr: { resolve: { conditions: [source, ...defaultServerConditions] } },
+  // Server-side, resolve as Node does: without the bundler-only `module` condition, which some
+  // packages (OpenTelemetry's) point at builds Node cannot load (extensionless imports).
+  ssr: { resolve: { conditions: [source, ...defaultServerConditions.filter((c) => c !== 'module')] } },
   test: {
     include: ['packages/*/test/**/*.test.{ts,tsx}', 'examples/*/test/**/*.test.{ts,tsx}'],
     testTimeout: 20_000,

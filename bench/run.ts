@@ -8,6 +8,7 @@ import { busPublish } from './bus-publish';
 import { benchBusThroughput } from './bus-throughput';
 import { machine } from './markdown';
 import { memoryBusVsMitt } from './memory-bus';
+import { otelCost } from './otel-cost';
 import { outbox } from './outbox/index';
 import type { BenchSection, ChartBar, Scenario } from './scenario';
 import { burst } from './sse/burst';
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, Scenario> = {
   stalled: stalledClientsScenario,
   'bus-postgres': busPostgres,
   outbox,
+  otel: otelCost,
 };
 
 const args = process.argv.slice(2);

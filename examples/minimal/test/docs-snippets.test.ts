@@ -22,6 +22,7 @@ const DOCS = [
   'docs/migrating-from-polling.md',
   'docs/troubleshooting.md',
   'docs/security-and-limits.md',
+  'docs/observability.md',
 ];
 /**
  * Blocks in these languages must carry a marker; others (`sh`, `http`, `text`, `nginx`…) are

@@ -24,6 +24,7 @@ import { TaskService } from './services/task-service';
 import { createSessionRevocations } from './session-revocations';
 import { createSnapshotPosition } from './snapshot-position';
 import { createTaskRunner } from './task-runner';
+import type { Telemetry } from './telemetry';
 import { createTopicNames, repoTopic, type TopicNames } from './topics';
 
 /** Counts every HTTP request the server receives (the idle test reads it). */
@@ -79,6 +80,7 @@ const SHUTDOWN_RELAY_MS = 5000;
 export async function createApp(
   config: AppConfig,
   log: Logger = createLogger(config.logLevel),
+  telemetry?: Telemetry,
 ): Promise<RepoWikiApp> {
   registerActionEvent();
   const db = openDatabase(config.dataDir);
@@ -147,6 +149,10 @@ export async function createApp(
   app.set('etag', false);
   if (config.trustProxy !== undefined) app.set('trust proxy', trustProxyValue(config.trustProxy));
   app.use(securityHeaders);
+  if (telemetry) {
+    app.use(telemetry.tracing);
+    app.get('/metrics', telemetry.metrics);
+  }
   app.use(requestContext);
   app.use((req, res, next) => {
     metrics.total++;
@@ -255,8 +261,12 @@ export interface RunningServer extends RepoWikiApp {
 }
 
 /** Creates the app and listens on `config.port` (`0` = a free port). `close()` also closes the server. */
-export async function startServer(config: AppConfig, log?: Logger): Promise<RunningServer> {
-  const created = await createApp(config, log);
+export async function startServer(
+  config: AppConfig,
+  log?: Logger,
+  telemetry?: Telemetry,
+): Promise<RunningServer> {
+  const created = await createApp(config, log, telemetry);
   const server = await new Promise<Server>((resolve, reject) => {
     const s = created.app.listen(config.port, (error?: Error) => (error ? reject(error) : resolve(s)));
   });

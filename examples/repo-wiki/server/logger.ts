@@ -1,4 +1,5 @@
 import { currentAction } from './request-context';
+import { traceFields } from './telemetry';
 
 /** Log levels, lowest first. */
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
@@ -53,6 +54,7 @@ export function createLogger(
     // Every line written while an action runs (its request and its background work) names it.
     const action = currentAction();
     if (action) line.request_id = action.requestId;
+    Object.assign(line, traceFields());
     if (fields) for (const [k, v] of Object.entries(fields)) line[k] = errorFields(v);
     sink(`${JSON.stringify(line)}\n`, name);
   };

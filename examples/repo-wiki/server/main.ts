@@ -1,11 +1,14 @@
 import { startServer } from './app';
 import { readConfig } from './config';
 import { createLogger } from './logger';
+import { startTelemetry } from './telemetry';
 
 const config = readConfig();
 const log = createLogger(config.logLevel, { service: 'repo-wiki', instance: config.instanceId });
 
-const running = await startServer(config, log);
+// The SDK starts first, so the bus and the event routes record spans and metrics through it.
+const telemetry = startTelemetry();
+const running = await startServer(config, log, telemetry);
 log.info('listening', {
   url: running.url.replace('127.0.0.1', 'localhost'),
   bus: config.redisUrl ? 'redis' : 'memory',
@@ -24,8 +27,9 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true;
     log.info('shutting down', { signal, grace_ms: config.shutdownGraceMs });
     running.close(config.shutdownGraceMs).then(
-      () => {
+      async () => {
         log.info('stopped');
+        await telemetry.shutdown().catch(() => {});
         process.exit(0);
       },
       (error) => {

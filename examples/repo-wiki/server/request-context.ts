@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { type Context, context } from '@opentelemetry/api';
 import { newEventId } from '@repopulse/events-core';
 import type { NextFunction, Request, Response } from 'express';
 
@@ -9,6 +10,8 @@ import type { NextFunction, Request, Response } from 'express';
 export interface ActionContext {
   /** The action's request id: the caller's valid `X-Request-Id`, or one made by the server. */
   requestId: string;
+  /** The OpenTelemetry context of its request (its span), so work queued for later stays in its trace. */
+  trace?: Context;
 }
 
 /**
@@ -26,7 +29,8 @@ export function currentAction(): ActionContext | undefined {
 
 /** Runs `fn` (and everything it starts) as part of `action`. */
 export function runInAction<T>(action: ActionContext | undefined, fn: () => T): T {
-  return action ? storage.run(action, fn) : storage.exit(fn);
+  if (!action) return storage.exit(fn);
+  return storage.run(action, () => (action.trace ? context.with(action.trace, fn) : fn()));
 }
 
 /** The request id of an incoming request: its `X-Request-Id` when valid, else a new ULID. */
@@ -42,5 +46,5 @@ export function requestIdOf(req: Request): string {
 export function requestContext(req: Request, res: Response, next: NextFunction): void {
   const requestId = requestIdOf(req);
   res.setHeader('X-Request-Id', requestId);
-  storage.run({ requestId }, next);
+  storage.run({ requestId, trace: context.active() }, next);
 }

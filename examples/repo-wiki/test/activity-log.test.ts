@@ -74,6 +74,18 @@ describe('the Activity panel model', () => {
     expect(b1!.events).toHaveLength(1); // earlier views are not mutated
   });
 
+  it("takes a group's trace id from its events' traceparent", () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const log = createActivityLog();
+    const view = log.add([
+      item(createEvent('log.append', { level: 'info', message: 'a' }, { request_id: 'traced', traceparent })),
+      status('queued', 3, 'untraced'),
+    ]);
+    const byId = new Map(view.groups.map((g) => [g.requestId, g]));
+    expect(byId.get('traced')?.traceId).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(byId.get('untraced')?.traceId).toBeUndefined();
+  });
+
   it('keeps resets', () => {
     const log = createActivityLog();
     const view = log.add([{ kind: 'reset', position: '5-0', reason: 'expired', at: 1 }]);

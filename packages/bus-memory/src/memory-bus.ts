@@ -131,6 +131,7 @@ function memoryStorage(options: ResolvedBusOptions, now: () => number, sink: Tra
   };
 
   const transport = {
+    system: 'memory',
     async append(topic, event) {
       const at = now();
       sweep(at);

@@ -265,6 +265,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   ready().catch(() => {});
 
   const transport = {
+    system: 'postgresql',
     async append(topic, event, json): Promise<AppendResult> {
       const caller = callerTransaction.getStore();
       const row = caller

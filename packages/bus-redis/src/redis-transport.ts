@@ -169,6 +169,7 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
   };
 
   const transport = {
+    system: 'redis',
     append(topic, event, json) {
       const key = topicKey(keyPrefix, topic);
       gate.poke();

@@ -1,4 +1,5 @@
 import type { StreamItem } from '@repopulse/client';
+import { traceIdOf } from '@repopulse/events-core';
 import type { StreamPosition } from '@repopulse/events-core/wire';
 import { summarizePayload } from './summary';
 
@@ -63,6 +64,7 @@ export function createFormatter(
       event.repo_id === undefined ? '' : `repo=${event.repo_id}`,
       event.task_id === undefined ? '' : `task=${event.task_id}`,
       event.request_id === undefined ? '' : `req=${event.request_id}`,
+      event.traceparent === undefined ? '' : `trace=${traceIdOf(event.traceparent) ?? '?'}`,
     ].filter(Boolean);
     const summary = summarizePayload(event);
     const tone: Style = FAILED.test(summary) ? 'red' : DONE.test(summary) ? 'green' : 'bold';

@@ -1,3 +1,4 @@
+import { createEvent } from '@repopulse/events-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run, start } from './helpers/run';
 import { closedPort, type StreamServer, startStreamServer, TOKEN } from './helpers/stream-server';
@@ -83,6 +84,20 @@ describe('replay', () => {
     } finally {
       await capped.close();
     }
+  });
+
+  it('carries trace context: the whole traceparent and tracestate with --json, the trace id as a column', async () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const event = createEvent(
+      'log.append',
+      { level: 'info', message: 'traced' },
+      { request_id: 'r-t', traceparent, tracestate: 'v=1' },
+    );
+    await server.bus.publish('repo:1', event);
+    const [item] = parse((await run(['replay', server.url, '--json', ...auth])).lines);
+    expect(item.event).toMatchObject({ traceparent, tracestate: 'v=1' });
+    const [line] = (await run(['replay', server.url, ...auth])).lines;
+    expect(line).toContain('req=r-t trace=4bf92f3577b34da6a3ce929d0e0e4736');
   });
 
   it('prints readable lines: time, position, type, ids, payload summary; colour only on a TTY without NO_COLOR', async () => {

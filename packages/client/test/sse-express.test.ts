@@ -1,5 +1,6 @@
 // The client against a real sse-express server (memory bus) over real sockets.
 import { createMemoryBus } from '@repopulse/bus-memory';
+import { createEvent } from '@repopulse/events-core';
 import { StreamHttpError, signStreamToken } from '@repopulse/sse-express';
 import { describe, expect, it } from 'vitest';
 import type { EventStream, ResetNotice, StreamItem } from '../src/index';
@@ -14,6 +15,27 @@ const server = serverStarter(cleanups);
 const open = streamOpener(cleanups);
 
 describe('against sse-express', () => {
+  it('exposes the trace context of each event (SSE and long-poll alike)', async () => {
+    const s = await server();
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+    const event = createEvent(
+      'log.append',
+      { level: 'info', message: 't' },
+      { traceparent, tracestate: 'v=1' },
+    );
+    await s.bus.publish('repo:1', event);
+    await s.publish(1, 1); // one without
+    const { stream, got } = open(s.url, { lastEventId: '0-0' });
+    const seen: (string | undefined)[] = [];
+    stream.on('log.append', (e) => seen.push(e.traceparent));
+    await got.waitFor(2);
+    expect(seen).toEqual([traceparent, undefined]);
+    expect(got.items[0]).toMatchObject({ event: { traceparent, tracestate: 'v=1' } });
+    const poll = await fetch(`${s.url}?after=0-0&wait=0`, { headers: { accept: 'application/json' } });
+    const body = (await poll.json()) as { events: { event: { traceparent?: string } }[] };
+    expect(body.events.map((e) => e.event.traceparent)).toEqual([traceparent, undefined]);
+  });
+
   it('replays after the snapshot position, then goes live, typed by event type', async () => {
     const s = await server();
     const positions = await s.publish(1, 3);

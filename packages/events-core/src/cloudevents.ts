@@ -12,7 +12,8 @@ export const DEFAULT_CLOUDEVENT_SOURCE = '/repopulse';
 /**
  * A RepoPulse event as a CloudEvents 1.0 event in structured JSON mode. The envelope's `task_id`
  * is the `subject`; `request_id` and `repo_id` travel as the extension attributes `correlationid`
- * and `repoid` (extension names are lowercase letters and digits only).
+ * and `repoid` (extension names are lowercase letters and digits only); `traceparent` and
+ * `tracestate` as those of the distributed-tracing extension.
  *
  * @example
  * ```ts
@@ -39,6 +40,10 @@ export interface CloudEvent<K extends EventType = EventType> {
   correlationid?: string;
   /** The envelope's `repo_id`, when it has one. */
   repoid?: string;
+  /** The envelope's `traceparent` (CloudEvents distributed-tracing extension), when it has one. */
+  traceparent?: string;
+  /** The envelope's `tracestate` (CloudEvents distributed-tracing extension), when it has one. */
+  tracestate?: string;
   /** The envelope's payload. */
   data: EventMap[K];
 }
@@ -114,6 +119,8 @@ export function toCloudEvent<K extends EventType>(
   if (event.task_id !== undefined) ce.subject = event.task_id;
   if (event.request_id !== undefined) ce.correlationid = event.request_id;
   if (event.repo_id !== undefined) ce.repoid = event.repo_id;
+  if (event.traceparent !== undefined) ce.traceparent = event.traceparent;
+  if (event.tracestate !== undefined) ce.tracestate = event.tracestate;
   ce.data = event.payload;
   return ce as unknown as CloudEvent<K>;
 }
@@ -122,7 +129,8 @@ export function toCloudEvent<K extends EventType>(
  * Validates a CloudEvents 1.0 event in structured JSON mode (as parsed from an
  * `application/cloudevents+json` body) and returns the RepoPulse envelope it carries: `subject`
  * becomes `task_id`, `correlationid` `request_id`, `repoid` `repo_id`, `time` `ts`, `data` the
- * payload. Other extension attributes and `source` are not kept.
+ * payload; the distributed-tracing extension's `traceparent` and `tracestate` keep their names.
+ * Other extension attributes and `source` are not kept.
  *
  * Throws {@link EventValidationError} naming the CloudEvents attribute at fault: `invalid_envelope`
  * (not an object), `invalid_field` (`specversion` not `1.0`; a missing or empty `id`, `source`,
@@ -171,6 +179,8 @@ export function fromCloudEvent(input: unknown, options: ValidationOptions = {}):
   if (ce.subject !== undefined) envelope.task_id = ce.subject;
   if (ce.correlationid !== undefined) envelope.request_id = ce.correlationid;
   if (ce.repoid !== undefined) envelope.repo_id = ce.repoid;
+  if (ce.traceparent !== undefined) envelope.traceparent = ce.traceparent;
+  if (ce.tracestate !== undefined) envelope.tracestate = ce.tracestate;
   try {
     return parseEnvelope(envelope, options);
   } catch (error) {

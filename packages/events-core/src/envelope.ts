@@ -6,6 +6,7 @@ import { copyJsonData, NOT_PLAIN } from './json-copy';
 import { isKnownEventType, registeredType } from './registry';
 import { sealEnvelope } from './sealed-envelope';
 import { checkControlChars } from './text';
+import { activeTraceContext, copyTraceContext } from './trace-context';
 
 /**
  * One event as it travels on the wire (snake_case JSON). `K` fixes the `type`, and with it the
@@ -24,6 +25,10 @@ export interface Envelope<K extends EventType = EventType> {
   task_id?: string;
   /** Correlates the events of one user action. */
   request_id?: string;
+  /** W3C `traceparent` of the publisher's span at creation, when OpenTelemetry was active. */
+  traceparent?: string;
+  /** W3C `tracestate` that went with {@link Envelope.traceparent}, when there was one. */
+  tracestate?: string;
   /** The type's payload. */
   payload: EventMap[K];
 }
@@ -46,6 +51,14 @@ export interface EventMeta {
   id?: string;
   /** Override the creation time (ms since epoch). @default Date.now() */
   ts?: number;
+  /**
+   * W3C `traceparent` to carry (e.g. to re-publish an event with its original trace context).
+   * @default the active OpenTelemetry span's, once `registerOpenTelemetry` of
+   * `@repopulse/events-core/otel` ran; otherwise none
+   */
+  traceparent?: string;
+  /** W3C `tracestate` to carry with {@link EventMeta.traceparent}. @default the active span's */
+  tracestate?: string;
 }
 
 /** Limits applied when validating an envelope. */
@@ -89,7 +102,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * Validates any input as an envelope and returns a normalized deep copy (unknown top-level
  * fields dropped; the payload copied, so later changes by the caller cannot alter it).
  * Throws {@link EventValidationError}: `invalid_envelope` (not an object), `unknown_type`,
- * `invalid_field` (bad id/type/ts, CR/LF/NUL in type or ids), `invalid_payload` (not an object,
+ * `invalid_field` (bad id/type/ts, CR/LF/NUL in type or ids, a `traceparent` or `tracestate` that is
+ * not W3C Trace Context, a `tracestate` without `traceparent`), `invalid_payload` (not an object,
  * missing or mistyped field, unknown status), `too_large`.
  *
  * @example
@@ -126,6 +140,7 @@ export function parseEnvelopeJson(
   if (input.repo_id !== undefined) out.repo_id = idField(input.repo_id, 'repo_id');
   if (input.task_id !== undefined) out.task_id = idField(input.task_id, 'task_id');
   if (input.request_id !== undefined) out.request_id = idField(input.request_id, 'request_id');
+  copyTraceContext(input, out);
   if (typeof ts !== 'number' || !Number.isFinite(ts) || ts < 0)
     fail('invalid_field', 'ts', 'must be a non-negative finite number');
   out.ts = ts === 0 ? 0 : ts; // -0 becomes 0, as its JSON text says
@@ -181,6 +196,9 @@ export function createEvent<K extends EventType>(
   if (meta.repo_id !== undefined) envelope.repo_id = String(meta.repo_id);
   if (meta.task_id !== undefined) envelope.task_id = String(meta.task_id);
   if (meta.request_id !== undefined) envelope.request_id = meta.request_id;
+  const trace = meta.traceparent === undefined ? activeTraceContext() : meta;
+  if (trace?.traceparent !== undefined) envelope.traceparent = trace.traceparent;
+  if (trace?.tracestate !== undefined) envelope.tracestate = trace.tracestate;
   envelope.payload = payload;
   const made = parseEnvelopeJson(envelope, options);
   sealEnvelope(made.envelope, made.json);

@@ -101,5 +101,6 @@ export {
   type RepositoryStatusTracker,
   type RepositoryStatusTrackerOptions,
 } from './status-tracker';
+export { isTraceparent, isTracestate, type TraceContext, traceIdOf } from './trace-context';
 export type { StreamPosition } from './wire/position';
 export type { ResetDelivery, ResetReason } from './wire/reset';

@@ -115,12 +115,14 @@ describe('fromCloudEvent', () => {
       time: '2026-12-01T10:30:00.5+01:00',
       datacontenttype: 'application/json; charset=utf-8',
       traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      partitionkey: 'p-1',
       data: { level: 'warn', message: 'slow', extra: true },
     });
     expect(event).toEqual({
       id: 'ext-1',
       type: 'log.append',
       ts: Date.UTC(2026, 11, 1, 9, 30, 0, 500),
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
       payload: { level: 'warn', message: 'slow', extra: true },
     });
     expect(fromCloudEvent({ ...toCloudEvent(bare), datacontenttype: undefined }).payload).toEqual(

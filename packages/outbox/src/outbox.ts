@@ -13,6 +13,7 @@ import {
   guardErrorHandler,
   requireOption,
 } from '@repopulse/events-core/bus-kit';
+import { outboxTelemetry } from './metrics';
 import { OutboxError } from './outbox-error';
 import { Relay } from './relay';
 import type { OutboxStore } from './store';
@@ -282,6 +283,7 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
       retrying: relay.retrying,
     };
   };
+  const telemetry = outboxTelemetry(stats);
 
   return {
     enqueue<K extends EventType>(tx: Tx, topic: Topic, event: Envelope<K>) {
@@ -318,6 +320,7 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
     },
     async close() {
       closed = true;
+      telemetry?.dispose();
       await relay.close();
     },
   };

@@ -1,4 +1,4 @@
-import type { AnyEnvelope } from '@repopulse/events-core';
+import { type AnyEnvelope, traceIdOf } from '@repopulse/events-core';
 
 /** One row of the Activity panel: an event with its stream position, or a reset notice. */
 export type ActivityItem =
@@ -16,6 +16,8 @@ export type ActivityItem =
 export interface ActivityGroup {
   /** The request id; `''` for events that carry none (startup cleanup, …). */
   requestId: string;
+  /** The trace id of the action (from its events' `traceparent`), when the server traces. */
+  traceId?: string;
   /** What the action was (from its `action.started` event), when known. */
   action: string | undefined;
   /** Who asked (from its `action.started` event), when known. */
@@ -91,6 +93,7 @@ export function createActivityLog() {
         }
         group.events.push(item);
         group.last = Math.max(group.last, event.ts);
+        group.traceId ??= traceIdOf(event.traceparent);
         if (event.type === 'action.started') {
           group.action = String(event.payload.action);
           group.user = String(event.payload.user);

@@ -104,12 +104,14 @@ const GroupView = memo(function GroupView(props: {
     `${group.events.length} event${group.events.length === 1 ? '' : 's'}${filter ? ` (${matching} shown)` : ''}`,
     duration(group.first, group.last),
     groupOutcome(group),
+    group.traceId && `trace ${group.traceId.slice(0, 8)}`,
   ].filter(Boolean);
   return (
     <li
       className="activity-group"
       data-testid="activity-group-item"
       data-request-id={group.requestId}
+      data-trace-id={group.traceId ?? ''}
       data-action={group.action ?? ''}
     >
       <button
@@ -118,7 +120,11 @@ const GroupView = memo(function GroupView(props: {
         data-testid="activity-group"
         aria-expanded={open}
         onClick={() => setOpen((o) => !o)}
-        title={group.requestId ? `request_id ${group.requestId}` : 'events without a request id'}
+        title={
+          group.requestId
+            ? `request_id ${group.requestId}${group.traceId ? ` · trace_id ${group.traceId}` : ''}`
+            : 'events without a request id'
+        }
       >
         {open ? '▾' : '▸'} {parts.join(' · ')}
       </button>

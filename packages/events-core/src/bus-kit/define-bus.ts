@@ -6,6 +6,7 @@ import { sealedEnvelopeJson } from '../sealed-envelope';
 import type { StreamPosition } from '../wire/position';
 import type { ResolvedBusOptions } from './bus-options';
 import { isolateHandler } from './handler-isolation';
+import { type BusInstruments, busInstruments } from './instrumentation';
 import { ReplayMerge, type ReplayMergeHost } from './replay-merge';
 import type { BusTransport, TransportSink } from './transport';
 
@@ -35,6 +36,7 @@ export function defineBus(
   const topics = new Map<Topic, Set<ReplayMerge>>();
   const releases = new Set<() => Promise<void>>();
   let closed = false;
+  let instruments: BusInstruments | undefined;
 
   const each = (only: Iterable<Topic> | undefined, action: (merge: ReplayMerge) => void) => {
     const names = only ?? topics.keys();
@@ -52,10 +54,14 @@ export function defineBus(
     },
     wants: (topic) => topics.has(topic),
     interrupted: (only) => each(only && [...only], (merge) => merge.pause()),
-    recovered: (only) => each(only && [...only], (merge) => merge.catchUp()),
+    recovered: (only) => {
+      instruments?.reconnected();
+      each(only && [...only], (merge) => merge.catchUp());
+    },
     report,
   };
   const transport = makeTransport(sink);
+  instruments = busInstruments(transport.system ?? 'repopulse');
 
   const retryDelay = async (attempt: number) => {
     if (closed) return;
@@ -170,7 +176,7 @@ export function defineBus(
       await transport.close();
     },
   } satisfies EventBus;
-  return bus;
+  return instruments ? instruments.wrap(bus) : bus;
 }
 
 function messageOf(error: unknown): string {

@@ -61,6 +61,12 @@ export interface BusTransport {
   whenReachable?(): Promise<void>;
   /** Releases every connection and resource. */
   close(): Promise<void>;
+  /**
+   * The store's name as OpenTelemetry's `messaging.system` on the bus's spans and metrics
+   * (`memory`, `redis`, `postgresql`).
+   * @default 'repopulse'
+   */
+  readonly system?: string;
 }
 
 /** How a transport tells its bus what happened; handed to the transport factory of {@link defineBus}. */

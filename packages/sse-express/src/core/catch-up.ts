@@ -1,4 +1,4 @@
-import type { BusDelivery, Subscription } from '@repopulse/events-core';
+import type { BusDelivery, ResetReason, Subscription } from '@repopulse/events-core';
 import { comparePositions } from '@repopulse/events-core/wire';
 import { indexOfPosition, type SerializedEvent, serializeEvent, type WindowLimits } from './frame-window';
 import { type HubReader, resetItem } from './hub-reader';
@@ -11,6 +11,8 @@ export interface CatchUpHost {
   requeue(reader: HubReader): void;
   /** Something arrived: check at the end of the tick whether the read met the window. */
   caughtUpMaybe(): void;
+  /** A reset frame went to `readers` members (for metrics). */
+  resetSent?(reason: ResetReason, readers: number): void;
 }
 
 /**
@@ -37,6 +39,8 @@ export class CatchUp {
   /** {@link read} holds every event after this position up to the cursor. */
   readFrom: string;
   private readBytes = 0;
+  /** Ends the read's span, when OpenTelemetry is registered. */
+  ended: ((error?: unknown) => void) | undefined;
 
   constructor(
     /** The point the read starts after (the oldest member's). */
@@ -65,11 +69,14 @@ export class CatchUp {
       this.readBytes = 0;
       this.readFrom = delivery.position;
       const item = resetItem(delivery);
+      let readers = 0;
       this.keep((member) => {
         if (!member.matched) return false;
         member.sendReset(item);
+        readers++;
         return true;
       });
+      this.host.resetSent?.(delivery.reason, readers);
       this.cursor = delivery.position;
     } else {
       const entry = serializeEvent(delivery);

@@ -8,6 +8,7 @@ import { FlushQueue } from './flush-queue';
 import { HeartbeatTimer } from './heartbeat';
 import { sendJsonError, toHttpError } from './json-response';
 import { LongPoll, type LongPollEnd, type LongPollHost } from './long-poll';
+import { eventStreamTelemetry } from './metrics';
 import type { NodeResponse } from './node-response';
 import { type EventStreamOptions, resolveOptions } from './options';
 import {
@@ -91,8 +92,10 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
   const preamble = Buffer.from(encodeSseRetry(options.retryMs) + encodeSseComment('ok'), 'utf8');
   const retryAfter = String(Math.max(1, Math.ceil(options.retryMs / 1000)));
   const flushQueue = new FlushQueue();
+  const telemetry = eventStreamTelemetry(() => core.stats());
   const registry = new TopicRegistry({
     bus,
+    telemetry: telemetry?.hub,
     limits: { events: options.windowEvents, bytes: options.windowBytes },
     schedule: (item) => flushQueue.add(item),
     release: (subscription) => release(subscription),
@@ -382,7 +385,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     step();
   }
 
-  return {
+  const core: EventStreamCore<Req> = {
     handle,
     close(closeOptions: CloseOptions = {}) {
       if (closed) return closed;
@@ -399,6 +402,7 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
         return Promise.reject(error);
       }
       closing = true;
+      telemetry?.dispose();
       closed = new Promise<void>((resolve) => {
         resolveClosed = resolve;
       });
@@ -423,4 +427,5 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
       };
     },
   };
+  return core;
 }

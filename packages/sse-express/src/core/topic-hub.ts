@@ -1,9 +1,10 @@
-import type { BusDelivery, EventBus, Subscription } from '@repopulse/events-core';
+import type { BusDelivery, EventBus, ResetReason, Subscription } from '@repopulse/events-core';
 import { comparePositions, isPosition } from '@repopulse/events-core/wire';
 import { CatchUp, type CatchUpHost } from './catch-up';
 import type { Flushable } from './flush-queue';
 import { FrameWindow, serializeEvent, type WindowLimits } from './frame-window';
 import { type HubReader, resetItem, type TickItem } from './hub-reader';
+import type { HubTelemetry } from './metrics';
 import type { SseConnection } from './sse-connection';
 
 /** What a hub needs from the handler that owns it. */
@@ -16,6 +17,8 @@ export interface HubHost {
   release(subscription: Subscription): void;
   /** A bus catch-up read was started (for stats). */
   catchUpStarted(): void;
+  /** OpenTelemetry hooks, when it is registered. */
+  readonly telemetry?: HubTelemetry;
   /** The hub could not subscribe: forget it, so the next request tries again. */
   hubFailed(hub: TopicHub): void;
 }
@@ -151,9 +154,11 @@ export class TopicHub implements Flushable, CatchUpHost {
     if (this.closed || !window) return;
     if (delivery.reset) {
       window.restart(delivery.position);
+      this.host.telemetry?.reset(delivery.reason, this.live.size);
       this.pending.push(resetItem(delivery));
     } else {
       const entry = serializeEvent(delivery);
+      this.host.telemetry?.received(this.topic, delivery.event.ts, Date.now());
       window.push(entry);
       this.pending.push(entry);
     }
@@ -172,6 +177,7 @@ export class TopicHub implements Flushable, CatchUpHost {
             ? (pending[0] as TickItem).frame
             : Buffer.concat(pending.map((item) => item.frame));
         for (const reader of this.live) reader.sendLive(joined, pending, now);
+        this.host.telemetry?.delivered(pending.length, joined.length, this.live.size);
       }
     }
     if (this.catchUps.size > 0) this.mergeCatchUps();
@@ -184,6 +190,11 @@ export class TopicHub implements Flushable, CatchUpHost {
     reader.matched = false;
     this.joining.push(reader);
     this.host.schedule(this);
+  }
+
+  /** @internal {@link CatchUpHost} */
+  resetSent(reason: ResetReason, readers: number): void {
+    this.host.telemetry?.reset(reason, readers);
   }
 
   /** @internal {@link CatchUpHost} */
@@ -263,6 +274,7 @@ export class TopicHub implements Flushable, CatchUpHost {
     const catchUp = new CatchUp(from, readers, this);
     this.catchUps.add(catchUp);
     this.host.catchUpStarted();
+    catchUp.ended = this.host.telemetry?.catchUpStarted(this.topic, from, readers.length);
     this.host.bus.subscribe(this.topic, catchUp.deliver, { after: from }).then(
       (subscription) => {
         catchUp.subscription = subscription;
@@ -274,6 +286,7 @@ export class TopicHub implements Flushable, CatchUpHost {
       },
       (error: unknown) => {
         if (catchUp.done) return;
+        catchUp.ended?.(error ?? new Error('subscribe failed'));
         this.catchUps.delete(catchUp);
         catchUp.done = true;
         for (const member of catchUp.members) member.placed?.(error ?? new Error('subscribe failed'));
@@ -283,6 +296,7 @@ export class TopicHub implements Flushable, CatchUpHost {
 
   private finish(catchUp: CatchUp): void {
     catchUp.done = true;
+    catchUp.ended?.();
     if (catchUp.subscription) this.host.release(catchUp.subscription);
   }
 }

@@ -1,0 +1,21 @@
+import * as api from '@opentelemetry/api';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import { registerOpenTelemetry } from '@repopulse/events-core/otel';
+
+/**
+ * Starts the OpenTelemetry SDK, configured by the `OTEL_*` environment variables, with a
+ * Prometheus reader for `GET /metrics`, then connects RepoPulse to it. Call before creating the
+ * bus, the outbox and the event routes.
+ */
+export function startOpenTelemetrySdk(): { sdk: NodeSDK; prometheus: PrometheusExporter } {
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const sdk = new NodeSDK({
+    serviceName: process.env.OTEL_SERVICE_NAME ?? 'repo-wiki',
+    metricReader: prometheus,
+    instrumentations: [],
+  });
+  sdk.start();
+  registerOpenTelemetry(api);
+  return { sdk, prometheus };
+}
