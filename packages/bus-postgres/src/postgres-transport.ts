@@ -172,7 +172,10 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
         state.cursor = delivery.position;
         sink.live(topic, delivery);
       }
-      if (page.entries.length < LIVE_PAGE_SIZE) return;
+      // A row that could not be decoded was reported and skipped: move past it too, so the next
+      // wake-up does not read and report it again.
+      if (page.through !== undefined) state.cursor = page.through;
+      if (page.rowCount < LIVE_PAGE_SIZE) return;
     }
   };
 
@@ -291,7 +294,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     },
 
     async read(topic, cursor, limit): Promise<ReadResult> {
-      const { dropped: _dropped, ...page } = await readPage(topic, cursor, limit, 'replay');
+      const { dropped: _dropped, through: _through, rowCount: _rowCount, ...page } = await readPage(topic, cursor, limit, 'replay');
       return page;
     },
 
