@@ -27,37 +27,41 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON "repopulse".events (topic, 
 
 -- Appends a batch of events to one topic, in order, idempotent by event id: one row per event in
 -- order, its position (stored_envelope NULL), or the position and envelope of the retained event
--- with the same id (nothing stored). Locks the head row, then stores the batch, moves the head and
--- notifies p_channel (at commit, once) in one set-based statement; trims the topic by age, and by
--- count once it holds an eighth (at most 128) more events than p_history_limit.
+-- with the same id (nothing stored). Trims the topic by age and count (keeping at least
+-- p_history_limit events) and notifies p_channel (at commit) once.
 CREATE OR REPLACE FUNCTION "repopulse".append(
   p_topic text, p_channel text, p_event_ids text[], p_envelopes text[],
   p_history_limit integer, p_history_ttl_ms bigint, p_lock_timeout_ms integer
 ) RETURNS TABLE (position_ms bigint, position_seq bigint, stored_envelope text)
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
+  head record;
   now_ms bigint := floor(extract(epoch FROM clock_timestamp()) * 1000);
   head_ms bigint;
   head_seq bigint;
-  kept integer;
   gone_count integer;
   gone_ms bigint;
   gone_seq bigint;
   new_floor_ms bigint;
   new_floor_seq bigint;
+  kept integer;
   stored integer := 0;
+  i integer;
 BEGIN
   IF p_lock_timeout_ms IS NOT NULL THEN
     PERFORM set_config('lock_timeout', p_lock_timeout_ms || 'ms', true);
   END IF;
-  SELECT t.last_ms, t.last_seq, t.retained INTO head_ms, head_seq, kept
+  SELECT t.last_ms, t.last_seq, t.retained INTO head
     FROM "repopulse".topics t WHERE t.topic = p_topic FOR UPDATE;
   IF NOT FOUND THEN
     INSERT INTO "repopulse".topics (topic, last_ms, last_seq) VALUES (p_topic, 0, 0)
       ON CONFLICT (topic) DO NOTHING;
-    SELECT t.last_ms, t.last_seq, t.retained INTO head_ms, head_seq, kept
+    SELECT t.last_ms, t.last_seq, t.retained INTO head
       FROM "repopulse".topics t WHERE t.topic = p_topic FOR UPDATE;
   END IF;
+  kept := head.retained;
+  head_ms := head.last_ms;
+  head_seq := head.last_seq;
 
   -- The age limit first: an expired event's id is forgotten with it.
   IF p_history_ttl_ms > 0 THEN
@@ -74,46 +78,21 @@ BEGIN
     END IF;
   END IF;
 
-  -- This statement starts after the head row is locked, so it sees every event committed before.
-  -- New ids (the first of repeats within the batch) take the next positions in batch order; the
-  -- head row moves and the channel is notified in the same statement.
-  FOR position_ms, position_seq, stored_envelope IN
-    WITH input AS (
-      SELECT u.id, u.envelope, u.i
-        FROM unnest(p_event_ids, p_envelopes) WITH ORDINALITY AS u(id, envelope, i)
-    ), known AS (
-      SELECT e.event_id, e.ms, e.seq, e.envelope FROM "repopulse".events e
-        WHERE e.topic = p_topic AND e.event_id = ANY (p_event_ids)
-    ), placed AS (
-      SELECT f.id, f.envelope, f.i,
-          CASE WHEN now_ms > head_ms THEN now_ms ELSE head_ms END AS ms,
-          CASE WHEN now_ms > head_ms THEN 0 ELSE head_seq + 1 END
-            + row_number() OVER (ORDER BY f.i) - 1 AS seq
-        FROM (
-          SELECT DISTINCT ON (n.id) n.id, n.envelope, n.i FROM input n
-            WHERE NOT EXISTS (SELECT 1 FROM known k WHERE k.event_id = n.id)
-            ORDER BY n.id, n.i
-        ) f
-    ), stored_rows AS (
+  FOR i IN 1 .. coalesce(array_length(p_event_ids, 1), 0) LOOP
+    SELECT e.ms, e.seq, e.envelope INTO position_ms, position_seq, stored_envelope
+      FROM "repopulse".events e WHERE e.topic = p_topic AND e.event_id = p_event_ids[i];
+    IF NOT FOUND THEN
+      IF now_ms > head_ms THEN
+        head_ms := now_ms;
+        head_seq := 0;
+      ELSE
+        head_seq := head_seq + 1;
+      END IF;
       INSERT INTO "repopulse".events (topic, ms, seq, event_id, envelope)
-        SELECT p_topic, p.ms, p.seq, p.id, p.envelope FROM placed p
-    ), moved AS (
-      UPDATE "repopulse".topics t SET last_ms = n.ms, last_seq = n.seq, retained = kept + n.count,
-          floor_ms = coalesce(new_floor_ms, t.floor_ms), floor_seq = coalesce(new_floor_seq, t.floor_seq)
-        FROM (SELECT max(p.ms) AS ms, max(p.seq) AS seq, count(*)::integer AS count FROM placed p) n
-        WHERE t.topic = p_topic AND n.count > 0
-    ), woken AS (
-      SELECT count(pg_notify(p_channel, '')) AS notified FROM (SELECT 1 FROM placed LIMIT 1) one
-    )
-    SELECT coalesce(k.ms, p.ms), coalesce(k.seq, p.seq),
-        CASE WHEN p.i = n.i THEN NULL ELSE coalesce(k.envelope, p.envelope) END
-      FROM input n
-      LEFT JOIN known k ON k.event_id = n.id
-      LEFT JOIN placed p ON p.id = n.id
-      CROSS JOIN woken
-      ORDER BY n.i
-  LOOP
-    IF stored_envelope IS NULL THEN
+        VALUES (p_topic, head_ms, head_seq, p_event_ids[i], p_envelopes[i]);
+      position_ms := head_ms;
+      position_seq := head_seq;
+      stored_envelope := NULL;
       stored := stored + 1;
     END IF;
     RETURN NEXT;
@@ -132,18 +111,25 @@ BEGIN
     )
     SELECT count(*) OVER (), g.ms, g.seq INTO gone_count, gone_ms, gone_seq
       FROM gone g ORDER BY g.ms DESC, g.seq DESC LIMIT 1;
+    IF gone_count > 0 THEN
+      new_floor_ms := gone_ms;
+      new_floor_seq := gone_seq;
+    END IF;
     IF coalesce(gone_count, 0) < kept - p_history_limit THEN
       -- The count was off (rows deleted behind the bus's back): count again.
       SELECT count(*) INTO kept FROM "repopulse".events e WHERE e.topic = p_topic;
     ELSE
       kept := kept - gone_count;
     END IF;
-    UPDATE "repopulse".topics t SET retained = kept,
-        floor_ms = coalesce(gone_ms, t.floor_ms), floor_seq = coalesce(gone_seq, t.floor_seq)
+  END IF;
+
+  IF stored > 0 OR new_floor_ms IS NOT NULL THEN
+    UPDATE "repopulse".topics t SET last_ms = head_ms, last_seq = head_seq, retained = kept,
+        floor_ms = coalesce(new_floor_ms, t.floor_ms), floor_seq = coalesce(new_floor_seq, t.floor_seq)
       WHERE t.topic = p_topic;
-  ELSIF stored = 0 AND new_floor_ms IS NOT NULL THEN
-    UPDATE "repopulse".topics t SET retained = kept, floor_ms = new_floor_ms, floor_seq = new_floor_seq
-      WHERE t.topic = p_topic;
+  END IF;
+  IF stored > 0 THEN
+    PERFORM pg_notify(p_channel, '');
   END IF;
 END
 $fn$;
