@@ -59,6 +59,11 @@ interface AppendRow {
   position_ms: string;
   position_seq: string;
   stored_envelope: string | null;
+  /** The topic's head before the batch. */
+  previous_ms: string;
+  previous_seq: string;
+  /** The server process that notifies at commit. */
+  notifier: number;
 }
 
 /**
@@ -74,7 +79,7 @@ interface AppendRow {
 export function postgresTransport(settings: PostgresTransportSettings, sink: TransportSink): BusTransport {
   const { pool, schema, historyLimit, historyTtlMs, timeoutMs } = settings;
   const s = quoteIdentifier(schema);
-  const appendSql = `SELECT position_ms, position_seq, stored_envelope FROM ${s}.append($1, $2, $3, $4, $5, $6, $7)`;
+  const appendSql = `SELECT * FROM ${s}.append_events($1, $2, $3, $4, $5, $6, $7)`;
   const dropSql = `SELECT position_ms, position_seq FROM ${s}.drop_topic($1, $2, $3)`;
   const headSql = `SELECT last_ms, last_seq FROM ${s}.topics WHERE topic = $1`;
   const readSql = topicReadSql(schema);
@@ -88,6 +93,11 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   let closed = false;
   let schemaReady: Promise<void> | undefined;
   let liveReadReported = false;
+  /**
+   * Notifications to skip, by `<channel> <server process>`: batches this transport appended and
+   * handed to its subscribers itself (see {@link deliverOwn}), whose notification is still to come.
+   */
+  const ownNotifications = new Map<string, number>();
 
   const isClosed = () => closed;
   const ready = (): Promise<void> => {
@@ -210,12 +220,51 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     })();
   };
 
+  /**
+   * A batch this transport appended through the pool and saw commit: when the topic is listened to
+   * and its cursor is the head the batch followed (no read under way), nothing can come between, so
+   * the new events go to the subscribers now, without reading them back; the batch's notification
+   * (one per transaction, from the server process that ran it, arriving in commit order after every
+   * earlier one of that process) is then skipped. Anything else wakes the topic as usual.
+   */
+  const deliverOwn = (topic: Topic, items: QueuedAppend[], rows: AppendRow[]) => {
+    const state = topics.get(topic);
+    const first = rows[0];
+    if (!state || state.reading || state.cursor === undefined || !first) return;
+    if (state.cursor !== `${first.previous_ms}-${first.previous_seq}`) return;
+    const fresh = rows.flatMap((row, i) =>
+      row.stored_envelope === null
+        ? [{ position: `${row.position_ms}-${row.position_seq}` as StreamPosition, item: items[i] }]
+        : [],
+    );
+    if (fresh.length === 0) return;
+    const key = `${state.channel} ${first.notifier}`;
+    ownNotifications.set(key, (ownNotifications.get(key) ?? 0) + 1);
+    for (const { position, item } of fresh) {
+      if (!item) continue;
+      state.cursor = position;
+      // As a reader gets it: the stored JSON, not the caller's object.
+      sink.live(topic, { position, event: JSON.parse(item.json) as AnyEnvelope });
+    }
+  };
+
   const listener = new ListenConnection(settings.makeListenClient, {
-    notified(channel) {
+    notified(channel, sender) {
+      const key = `${channel} ${sender}`;
+      const own = ownNotifications.get(key);
+      if (own !== undefined) {
+        if (own > 1) ownNotifications.set(key, own - 1);
+        else ownNotifications.delete(key);
+        return;
+      }
       for (const topic of channelTopics.get(channel) ?? []) wake(topic);
     },
-    down: () => sink.interrupted(),
+    down() {
+      ownNotifications.clear();
+      sink.interrupted();
+    },
     up() {
+      ownNotifications.clear();
       for (const topic of topics.keys()) wake(topic);
       sink.recovered();
     },
@@ -247,12 +296,15 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   };
   const batches = new TopicBatches<AppendRow>(
     {
-      append: (topic, items) =>
-        bounded(
+      append: async (topic, items) => {
+        const rows = await bounded(
           `could not publish to ${topic}`,
           (remaining) => appendOn(pool, topic, items, lockTimeoutFor(remaining)),
           Math.min(...items.map((item) => item.startedAt)),
-        ),
+        );
+        deliverOwn(topic, items, rows);
+        return rows;
+      },
       drop: async (topic, startedAt) => {
         await bounded(
           `could not drop ${topic}`,
@@ -337,7 +389,12 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       topics.delete(topic);
       const named = channelTopics.get(state.channel);
       named?.delete(topic);
-      if (named?.size === 0) channelTopics.delete(state.channel);
+      if (named?.size === 0) {
+        channelTopics.delete(state.channel);
+        for (const key of ownNotifications.keys()) {
+          if (key.startsWith(`${state.channel} `)) ownNotifications.delete(key);
+        }
+      }
     },
 
     isLive: () => listener.isUp,
@@ -349,6 +406,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       closed = true;
       topics.clear();
       channelTopics.clear();
+      ownNotifications.clear();
       await listener.close();
       if (settings.ownsPool) await pool.end().catch(() => {});
     },

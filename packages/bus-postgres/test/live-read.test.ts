@@ -22,7 +22,7 @@ describeWithPostgres('bus-postgres: live reads', () => {
     const { pool, name } = db.schema();
     const channel = channelOf(name, t);
     // A row whose envelope is not JSON, stored the way a publish stores one (and notified).
-    await pool.query(`SELECT * FROM ${quoteIdentifier(name)}.append($1, $2, $3, $4, 1000, 0, NULL)`, [
+    await pool.query(`SELECT * FROM ${quoteIdentifier(name)}.append_events($1, $2, $3, $4, 1000, 0, NULL)`, [
       t,
       channel,
       ['not-json'],
