@@ -98,6 +98,14 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
    * handed to its subscribers itself (see {@link deliverOwn}), whose notification is still to come.
    */
   const ownNotifications = new Map<string, number>();
+  /**
+   * Appends under way through the pool, by `<channel> <server process>`: a notification from that
+   * process on that channel is this append's own (a connection runs one statement at a time); it is
+   * held back until the append's result says whether the batch went to the subscribers directly.
+   */
+  const appending = new Map<string, { notified: boolean }>();
+  /** Counts the listening connection's losses: a batch appended across one is read back as usual. */
+  let listenGeneration = 0;
 
   const isClosed = () => closed;
   const ready = (): Promise<void> => {
@@ -227,43 +235,90 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
    * (one per transaction, from the server process that ran it, arriving in commit order after every
    * earlier one of that process) is then skipped. Anything else wakes the topic as usual.
    */
-  const deliverOwn = (topic: Topic, items: QueuedAppend[], rows: AppendRow[]) => {
+  const deliverOwn = (topic: Topic, items: QueuedAppend[], rows: AppendRow[], notified: boolean) => {
     const state = topics.get(topic);
     const first = rows[0];
-    if (!state || state.reading || state.cursor === undefined || !first) return;
-    if (state.cursor !== `${first.previous_ms}-${first.previous_seq}`) return;
+    if (!state || state.reading || state.cursor === undefined || !first) return false;
+    if (state.cursor !== `${first.previous_ms}-${first.previous_seq}`) return false;
     const fresh = rows.flatMap((row, i) =>
       row.stored_envelope === null
         ? [{ position: `${row.position_ms}-${row.position_seq}` as StreamPosition, item: items[i] }]
         : [],
     );
-    if (fresh.length === 0) return;
-    const key = `${state.channel} ${first.notifier}`;
-    ownNotifications.set(key, (ownNotifications.get(key) ?? 0) + 1);
+    if (fresh.length === 0) return false;
+    if (!notified) {
+      const key = `${state.channel} ${first.notifier}`;
+      ownNotifications.set(key, (ownNotifications.get(key) ?? 0) + 1);
+    }
     for (const { position, item } of fresh) {
       if (!item) continue;
       state.cursor = position;
       // As a reader gets it: the stored JSON, not the caller's object.
       sink.live(topic, { position, event: JSON.parse(item.json) as AnyEnvelope });
     }
+    return true;
+  };
+  const wakeChannel = (channel: string) => {
+    for (const topic of channelTopics.get(channel) ?? []) wake(topic);
+  };
+
+  /** An append through the pool, on a connection of its own so its notifications are recognised. */
+  const appendThroughPool = async (topic: Topic, items: QueuedAppend[], lockTimeoutMs: number) => {
+    const client = await pool.connect();
+    const processId = (client as pg.PoolClient & { processID?: number }).processID;
+    const channel = channelOf(schema, topic);
+    const key = `${channel} ${processId}`;
+    const generation = listenGeneration;
+    const watch = { notified: false };
+    const watched = topics.has(topic) && !appending.has(key);
+    if (watched) appending.set(key, watch);
+    let rows: AppendRow[] | undefined;
+    try {
+      rows = await appendOn(client, topic, items, lockTimeoutMs);
+      client.release();
+      return rows;
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    } finally {
+      if (watched) {
+        appending.delete(key);
+        const first = rows?.[0];
+        const delivered =
+          rows !== undefined &&
+          first?.notifier === processId &&
+          generation === listenGeneration &&
+          listener.isUp &&
+          deliverOwn(topic, items, rows, watch.notified);
+        // A notification held back while the batch was not handed over directly: wake now.
+        if (watch.notified && !delivered) wakeChannel(channel);
+      }
+    }
   };
 
   const listener = new ListenConnection(settings.makeListenClient, {
     notified(channel, sender) {
       const key = `${channel} ${sender}`;
+      const under = appending.get(key);
+      if (under) {
+        under.notified = true;
+        return;
+      }
       const own = ownNotifications.get(key);
       if (own !== undefined) {
         if (own > 1) ownNotifications.set(key, own - 1);
         else ownNotifications.delete(key);
         return;
       }
-      for (const topic of channelTopics.get(channel) ?? []) wake(topic);
+      wakeChannel(channel);
     },
     down() {
+      listenGeneration++;
       ownNotifications.clear();
       sink.interrupted();
     },
     up() {
+      listenGeneration++;
       ownNotifications.clear();
       for (const topic of topics.keys()) wake(topic);
       sink.recovered();
@@ -296,15 +351,12 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   };
   const batches = new TopicBatches<AppendRow>(
     {
-      append: async (topic, items) => {
-        const rows = await bounded(
+      append: (topic, items) =>
+        bounded(
           `could not publish to ${topic}`,
-          (remaining) => appendOn(pool, topic, items, lockTimeoutFor(remaining)),
+          (remaining) => appendThroughPool(topic, items, lockTimeoutFor(remaining)),
           Math.min(...items.map((item) => item.startedAt)),
-        );
-        deliverOwn(topic, items, rows);
-        return rows;
-      },
+        ),
       drop: async (topic, startedAt) => {
         await bounded(
           `could not drop ${topic}`,
@@ -346,7 +398,12 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     },
 
     async read(topic, cursor, limit): Promise<ReadResult> {
-      const { dropped: _dropped, through: _through, rowCount: _rowCount, ...page } = await readPage(topic, cursor, limit, 'replay');
+      const {
+        dropped: _dropped,
+        through: _through,
+        rowCount: _rowCount,
+        ...page
+      } = await readPage(topic, cursor, limit, 'replay');
       return page;
     },
 
