@@ -87,6 +87,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   const statementPrefix = `repopulse_${channelOf(schema, '').slice(3, 15)}`;
   const readName = `${statementPrefix}_read`;
   const headName = `${statementPrefix}_head`;
+  const appendName = `${statementPrefix}_append`;
   const ttlArg = historyTtlMs === undefined ? 0 : Math.ceil(historyTtlMs);
   const topics = new Map<Topic, ListenedTopic>();
   const channelTopics = new Map<string, Set<Topic>>();
@@ -274,7 +275,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     if (watched) appending.set(key, watch);
     let rows: AppendRow[] | undefined;
     try {
-      rows = await appendOn(client, topic, items, lockTimeoutMs);
+      rows = await appendOn(client, topic, items, lockTimeoutMs, true);
       client.release();
       return rows;
     } catch (error) {
@@ -332,8 +333,9 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     topic: Topic,
     items: QueuedAppend[],
     lockTimeoutMs: number | null,
+    prepared: boolean,
   ) => {
-    const { rows } = await client.query<AppendRow>(appendSql, [
+    const values = [
       topic,
       channelOf(schema, topic),
       items.map((item) => item.id),
@@ -341,7 +343,12 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       historyLimit,
       ttlArg,
       lockTimeoutMs,
-    ]);
+    ];
+    // Named (prepared once per pooled connection) on the bus's own path; unnamed on the caller's
+    // connection, which the bus should not leave prepared statements on.
+    const { rows } = await client.query<AppendRow>(
+      prepared ? { name: appendName, text: appendSql, values } : { text: appendSql, values },
+    );
     if (rows.length !== items.length) {
       throw new BusUnavailableError(
         `the append function returned ${rows.length} rows for ${items.length} events`,
@@ -378,7 +385,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       const row = caller
         ? (
             await onCaller(`could not publish to ${topic}`, () =>
-              appendOn(caller, topic, [{ id: event.id, json, startedAt: Date.now() }], null),
+              appendOn(caller, topic, [{ id: event.id, json, startedAt: Date.now() }], null, false),
             )
           )[0]
         : await batches.append(topic, { id: event.id, json, startedAt: Date.now() });
