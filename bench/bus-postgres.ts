@@ -111,7 +111,7 @@ export async function busPostgres({ quick, redisUrl, log }: BenchContext): Promi
       ]),
       '',
       `- bus-postgres ÷ pgbench, one topic: ${ratios(oneVsBench)}; a topic each: ${ratios(ownVsBench)} (goal ≥ 0.5×).`,
-      `- On one topic the publishes that queue while a statement runs go out together in the next (one transaction, one notification per batch); pgbench commits one transaction per event.`,
+      `- On one topic the publishes that queue while a statement runs go out together in the next (one transaction, one notification per batch); pgbench commits one transaction per event. The subscribers are on the publishing bus, which hands its own batches to them without reading them back when nothing came between (another process's events are read by SQL on their notification).`,
       '',
       `### Latency: publish → delivery at ${latencyRate} events/s for ${latencySeconds} s, one subscriber`,
       '',

@@ -5,8 +5,8 @@ import { quoteIdentifier } from './schema-sql';
 
 /** What a {@link ListenConnection} tells its transport. */
 export interface ListenEvents {
-  /** A notification arrived on `channel` (a wake-up: the payload is not used). */
-  notified(channel: string): void;
+  /** A notification arrived on `channel` from server process `sender` (a wake-up: the payload is not used). */
+  notified(channel: string, sender: number | undefined): void;
   /** The connection dropped: notifications may be missing from now on. */
   down(): void;
   /** Connected again after {@link ListenEvents.down}, every channel listened to again. */
@@ -151,7 +151,7 @@ export class ListenConnection {
       client.on('error', lost);
       client.on('end', () => lost());
       client.on('notification', (message) => {
-        if (!this.closed) this.events.notified(message.channel);
+        if (!this.closed) this.events.notified(message.channel, message.processId);
       });
       try {
         await client.connect();

@@ -37,7 +37,7 @@ export interface PostgresBusOptions extends BusOptions {
    */
   listenConnectionString?: string;
   /**
-   * The schema holding the bus's tables (`topics`, `events`) and functions (`append`, `drop_topic`).
+   * The schema holding the bus's tables (`topics`, `events`) and functions (`append_events`, `drop_topic`).
    * @default 'repopulse'
    */
   schema?: string;

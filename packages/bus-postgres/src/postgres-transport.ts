@@ -58,6 +58,11 @@ interface AppendRow {
   position_ms: string;
   position_seq: string;
   stored_envelope: string | null;
+  /** The topic's head before the batch. */
+  previous_ms: string;
+  previous_seq: string;
+  /** The server process that notifies at commit. */
+  notifier: number;
 }
 
 /**
@@ -73,7 +78,7 @@ interface AppendRow {
 export function postgresTransport(settings: PostgresTransportSettings, sink: TransportSink): BusTransport {
   const { pool, schema, historyLimit, historyTtlMs, timeoutMs } = settings;
   const s = quoteIdentifier(schema);
-  const appendSql = `SELECT position_ms, position_seq, stored_envelope FROM ${s}.append($1, $2, $3, $4, $5, $6, $7)`;
+  const appendSql = `SELECT * FROM ${s}.append_events($1, $2, $3, $4, $5, $6, $7)`;
   const dropSql = `SELECT position_ms, position_seq FROM ${s}.drop_topic($1, $2, $3)`;
   const headSql = `SELECT last_ms, last_seq FROM ${s}.topics WHERE topic = $1`;
   const readSql = topicReadSql(schema);
@@ -81,12 +86,26 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   const statementPrefix = `repopulse_${channelOf(schema, '').slice(3, 15)}`;
   const readName = `${statementPrefix}_read`;
   const headName = `${statementPrefix}_head`;
+  const appendName = `${statementPrefix}_append`;
   const ttlArg = historyTtlMs === undefined ? 0 : Math.ceil(historyTtlMs);
   const topics = new Map<Topic, ListenedTopic>();
   const channelTopics = new Map<string, Set<Topic>>();
   let closed = false;
   let schemaReady: Promise<void> | undefined;
   let liveReadReported = false;
+  /**
+   * Notifications to skip, by `<channel> <server process>`: batches this transport appended and
+   * handed to its subscribers itself (see {@link deliverOwn}), whose notification is still to come.
+   */
+  const ownNotifications = new Map<string, number>();
+  /**
+   * Appends under way through the pool, by `<channel> <server process>`: a notification from that
+   * process on that channel is this append's own (a connection runs one statement at a time); it is
+   * held back until the append's result says whether the batch went to the subscribers directly.
+   */
+  const appending = new Map<string, { notified: boolean }>();
+  /** Counts the listening connection's losses: a batch appended across one is read back as usual. */
+  let listenGeneration = 0;
 
   const isClosed = () => closed;
   const ready = (): Promise<void> => {
@@ -171,7 +190,10 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
         state.cursor = delivery.position;
         sink.live(topic, delivery);
       }
-      if (page.entries.length < LIVE_PAGE_SIZE) return;
+      // A row that could not be decoded was reported and skipped: move past it too, so the next
+      // wake-up does not read and report it again.
+      if (page.through !== undefined) state.cursor = page.through;
+      if (page.rowCount < LIVE_PAGE_SIZE) return;
     }
   };
 
@@ -206,12 +228,98 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     })();
   };
 
+  /**
+   * A batch this transport appended through the pool and saw commit: when the topic is listened to
+   * and its cursor is the head the batch followed (no read under way), nothing can come between, so
+   * the new events go to the subscribers now, without reading them back; the batch's notification
+   * (one per transaction, from the server process that ran it, arriving in commit order after every
+   * earlier one of that process) is then skipped. Anything else wakes the topic as usual.
+   */
+  const deliverOwn = (topic: Topic, items: QueuedAppend[], rows: AppendRow[], notified: boolean) => {
+    const state = topics.get(topic);
+    const first = rows[0];
+    if (!state || state.reading || state.cursor === undefined || !first) return false;
+    if (state.cursor !== `${first.previous_ms}-${first.previous_seq}`) return false;
+    const fresh = rows.flatMap((row, i) =>
+      row.stored_envelope === null
+        ? [{ position: `${row.position_ms}-${row.position_seq}` as StreamPosition, item: items[i] }]
+        : [],
+    );
+    if (fresh.length === 0) return false;
+    if (!notified) {
+      const key = `${state.channel} ${first.notifier}`;
+      ownNotifications.set(key, (ownNotifications.get(key) ?? 0) + 1);
+    }
+    for (const { position, item } of fresh) {
+      if (!item) continue;
+      state.cursor = position;
+      // As a reader gets it: the stored JSON, not the caller's object.
+      sink.live(topic, { position, event: JSON.parse(item.json) as AnyEnvelope });
+    }
+    return true;
+  };
+  const wakeChannel = (channel: string) => {
+    for (const topic of channelTopics.get(channel) ?? []) wake(topic);
+  };
+
+  /** An append through the pool, on a connection of its own so its notifications are recognised. */
+  const appendThroughPool = async (topic: Topic, items: QueuedAppend[], lockTimeoutMs: number) => {
+    const client = await pool.connect();
+    const processId = (client as pg.PoolClient & { processID?: number }).processID;
+    const channel = channelOf(schema, topic);
+    const key = `${channel} ${processId}`;
+    const generation = listenGeneration;
+    const watch = { notified: false };
+    const watched = topics.has(topic) && !appending.has(key);
+    if (watched) appending.set(key, watch);
+    let rows: AppendRow[] | undefined;
+    try {
+      rows = await appendOn(client, topic, items, lockTimeoutMs, true);
+      client.release();
+      return rows;
+    } catch (error) {
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    } finally {
+      if (watched) {
+        appending.delete(key);
+        const first = rows?.[0];
+        const delivered =
+          rows !== undefined &&
+          first?.notifier === processId &&
+          generation === listenGeneration &&
+          listener.isUp &&
+          deliverOwn(topic, items, rows, watch.notified);
+        // A notification held back while the batch was not handed over directly: wake now.
+        if (watch.notified && !delivered) wakeChannel(channel);
+      }
+    }
+  };
+
   const listener = new ListenConnection(settings.makeListenClient, {
-    notified(channel) {
-      for (const topic of channelTopics.get(channel) ?? []) wake(topic);
+    notified(channel, sender) {
+      const key = `${channel} ${sender}`;
+      const under = appending.get(key);
+      if (under) {
+        under.notified = true;
+        return;
+      }
+      const own = ownNotifications.get(key);
+      if (own !== undefined) {
+        if (own > 1) ownNotifications.set(key, own - 1);
+        else ownNotifications.delete(key);
+        return;
+      }
+      wakeChannel(channel);
     },
-    down: () => sink.interrupted(),
+    down() {
+      listenGeneration++;
+      ownNotifications.clear();
+      sink.interrupted();
+    },
     up() {
+      listenGeneration++;
+      ownNotifications.clear();
       for (const topic of topics.keys()) wake(topic);
       sink.recovered();
     },
@@ -224,8 +332,9 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     topic: Topic,
     items: QueuedAppend[],
     lockTimeoutMs: number | null,
+    prepared: boolean,
   ) => {
-    const { rows } = await client.query<AppendRow>(appendSql, [
+    const values = [
       topic,
       channelOf(schema, topic),
       items.map((item) => item.id),
@@ -233,7 +342,12 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       historyLimit,
       ttlArg,
       lockTimeoutMs,
-    ]);
+    ];
+    // Named (prepared once per pooled connection) on the bus's own path; unnamed on the caller's
+    // connection, which the bus should not leave prepared statements on.
+    const { rows } = await client.query<AppendRow>(
+      prepared ? { name: appendName, text: appendSql, values } : { text: appendSql, values },
+    );
     if (rows.length !== items.length) {
       throw new BusUnavailableError(
         `the append function returned ${rows.length} rows for ${items.length} events`,
@@ -246,7 +360,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       append: (topic, items) =>
         bounded(
           `could not publish to ${topic}`,
-          (remaining) => appendOn(pool, topic, items, lockTimeoutFor(remaining)),
+          (remaining) => appendThroughPool(topic, items, lockTimeoutFor(remaining)),
           Math.min(...items.map((item) => item.startedAt)),
         ),
       drop: async (topic, startedAt) => {
@@ -271,7 +385,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       const row = caller
         ? (
             await onCaller(`could not publish to ${topic}`, () =>
-              appendOn(caller, topic, [{ id: event.id, json, startedAt: Date.now() }], null),
+              appendOn(caller, topic, [{ id: event.id, json, startedAt: Date.now() }], null, false),
             )
           )[0]
         : await batches.append(topic, { id: event.id, json, startedAt: Date.now() });
@@ -291,7 +405,12 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     },
 
     async read(topic, cursor, limit): Promise<ReadResult> {
-      const { dropped: _dropped, ...page } = await readPage(topic, cursor, limit, 'replay');
+      const {
+        dropped: _dropped,
+        through: _through,
+        rowCount: _rowCount,
+        ...page
+      } = await readPage(topic, cursor, limit, 'replay');
       return page;
     },
 
@@ -334,7 +453,12 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       topics.delete(topic);
       const named = channelTopics.get(state.channel);
       named?.delete(topic);
-      if (named?.size === 0) channelTopics.delete(state.channel);
+      if (named?.size === 0) {
+        channelTopics.delete(state.channel);
+        for (const key of ownNotifications.keys()) {
+          if (key.startsWith(`${state.channel} `)) ownNotifications.delete(key);
+        }
+      }
     },
 
     isLive: () => listener.isUp,
@@ -346,6 +470,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       closed = true;
       topics.clear();
       channelTopics.clear();
+      ownNotifications.clear();
       await listener.close();
       if (settings.ownsPool) await pool.end().catch(() => {});
     },

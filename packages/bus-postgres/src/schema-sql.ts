@@ -17,7 +17,7 @@ export function quoteIdentifier(name: string): string {
  *   append locks it until its transaction ends, so a topic's positions are issued in commit order.
  * - `events`: the retained events, keyed by `(topic, ms, seq)`, with a unique `(topic, event_id)`
  *   (an id is remembered as long as its event is retained).
- * - `append(…)` and `drop_topic(…)`: one call per publish / drop, so a publish is one round trip
+ * - `append_events(…)` and `drop_topic(…)`: one call per publish / drop, so a publish is one round trip
  *   and runs inside whatever transaction the calling connection has open.
  *
  * @example
@@ -57,12 +57,15 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON ${s}.events (topic, event_i
 
 -- Appends a batch of events to one topic, in order, idempotent by event id: one row per event in
 -- order, its position (stored_envelope NULL), or the position and envelope of the retained event
--- with the same id (nothing stored). Trims the topic by age and count (keeping at least
--- p_history_limit events) and notifies p_channel (at commit) once.
-CREATE OR REPLACE FUNCTION ${s}.append(
+-- with the same id (nothing stored). Every row also carries the topic's head before the batch and
+-- the server process that notifies: a bus that has read up to that head can hand the new events to
+-- its subscribers at once, and skip the wake-up the notification brings. Trims the topic by age
+-- and count (keeping at least p_history_limit events) and notifies p_channel (at commit) once.
+CREATE OR REPLACE FUNCTION ${s}.append_events(
   p_topic text, p_channel text, p_event_ids text[], p_envelopes text[],
   p_history_limit integer, p_history_ttl_ms bigint, p_lock_timeout_ms integer
-) RETURNS TABLE (position_ms bigint, position_seq bigint, stored_envelope text)
+) RETURNS TABLE (position_ms bigint, position_seq bigint, stored_envelope text,
+  previous_ms bigint, previous_seq bigint, notifier integer)
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
   head record;
@@ -92,6 +95,9 @@ BEGIN
   kept := head.retained;
   head_ms := head.last_ms;
   head_seq := head.last_seq;
+  previous_ms := head_ms;
+  previous_seq := head_seq;
+  notifier := pg_backend_pid();
 
   -- The age limit first: an expired event's id is forgotten with it.
   IF p_history_ttl_ms > 0 THEN
@@ -204,7 +210,7 @@ $fn$;
 export function schemaObjects(schema: string): string[] {
   const s = quoteIdentifier(schema);
   return [
-    `${s}.append(text,text,text[],text[],integer,bigint,integer)`,
+    `${s}.append_events(text,text,text[],text[],integer,bigint,integer)`,
     `${s}.drop_topic(text,text,integer)`,
   ];
 }

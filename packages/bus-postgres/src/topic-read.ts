@@ -7,6 +7,10 @@ import { quoteIdentifier } from './schema-sql';
 export interface TopicPage extends ReadResult {
   /** The position of the topic's latest drop, if it was ever dropped. */
   dropped: StreamPosition | undefined;
+  /** The position of the page's last row, decoded or not (undefined: no rows after the cursor). */
+  through: StreamPosition | undefined;
+  /** Rows the page held, counting those `decode` skipped. */
+  rowCount: number;
 }
 
 interface PageRow {
@@ -82,9 +86,13 @@ export function parseTopicPage(
   const floor =
     position(first?.expired_ms, first?.expired_seq) ?? position(first?.floor_ms, first?.floor_seq);
   const entries: EventDelivery[] = [];
+  let through: StreamPosition | undefined;
+  let rowCount = 0;
   for (const row of rows) {
     const at = position(row.ms, row.seq);
     if (at === undefined || row.envelope === null) continue;
+    through = at;
+    rowCount++;
     const event = decode(row.envelope);
     if (event !== undefined) entries.push({ position: at, event });
   }
@@ -95,6 +103,8 @@ export function parseTopicPage(
     floor,
     holdsCursor: first?.holds === true,
     dropped: position(first?.dropped_ms, first?.dropped_seq),
+    through,
+    rowCount,
     entries,
   };
 }
