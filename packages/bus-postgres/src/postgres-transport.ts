@@ -265,6 +265,9 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   /** An append through the pool, on a connection of its own so its notifications are recognised. */
   const appendThroughPool = async (topic: Topic, items: QueuedAppend[], lockTimeoutMs: number) => {
     const client = await pool.connect();
+    // A checked-out client has no error listener: a connection lost mid-query rejects the query,
+    // and must not also crash the process with an unhandled 'error' event.
+    client.on('error', ignoreConnectionError);
     const processId = (client as pg.PoolClient & { processID?: number }).processID;
     const channel = channelOf(schema, topic);
     const key = `${channel} ${processId}`;
@@ -275,9 +278,11 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     let rows: AppendRow[] | undefined;
     try {
       rows = await appendOn(client, topic, items, lockTimeoutMs, true);
+      client.off('error', ignoreConnectionError);
       client.release();
       return rows;
     } catch (error) {
+      client.off('error', ignoreConnectionError);
       client.release(error instanceof Error ? error : true);
       throw error;
     } finally {
@@ -477,3 +482,6 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   } satisfies BusTransport;
   return transport;
 }
+
+/** Swallows a checked-out client's 'error' event: the failed query already rejects with it. */
+function ignoreConnectionError(): void {}

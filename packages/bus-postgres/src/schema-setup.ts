@@ -16,6 +16,8 @@ export async function ensureSchema(pool: pg.Pool, schema: string, create: boolea
     );
   }
   const client = await pool.connect();
+  const ignoreConnectionError = () => {}; // a lost connection rejects the query below instead
+  client.on('error', ignoreConnectionError);
   let failed: unknown;
   try {
     await client.query('BEGIN');
@@ -27,6 +29,7 @@ export async function ensureSchema(pool: pg.Pool, schema: string, create: boolea
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
+    client.off('error', ignoreConnectionError);
     client.release(failed instanceof Error ? failed : undefined);
   }
 }
