@@ -1,7 +1,7 @@
 import type { EventBus, PublishResult, Topic } from '../bus';
 import type { EventType } from '../catalog';
 import type { Envelope } from '../envelope';
-import type { OtelAttributes, OtelHistogram, OtelTracer } from '../otel/api';
+import type { OpenTelemetryApi, OtelAttributes, OtelHistogram, OtelSpan, OtelTracer } from '../otel/api';
 import { destinationTemplate, registeredOpenTelemetry, spanContextOf } from '../otel/registration';
 
 /** The instrumentation scope name of the buses' spans and metrics. */
@@ -54,88 +54,117 @@ export function busInstruments(system: string): BusInstruments | undefined {
     unit: '{reconnect}',
   });
   return {
-    wrap: (bus) =>
-      wrapPublish(
-        bus,
-        system,
-        tracer,
-        duration,
-        sent,
-        () => api.trace.getSpanContext(api.context.active())?.spanId,
-      ),
+    wrap: (bus) => wrapPublish(bus, system, api, tracer, duration, sent),
     reconnected: () => reconnects.add(1, { 'messaging.system': system }),
   };
 }
 
-/** Metric attributes of one destination template, and of its failures by `error.type`. */
-interface TemplateAttributes {
+/** What every publish to one destination template shares, made once per template. */
+interface Template {
+  /** The span name, `send <template>`. */
+  spanName: string;
+  /** Span and metric attributes of a publish to it. */
   ok: OtelAttributes;
+  /** The same with `error.type`, per error type. */
   failed: Map<string, OtelAttributes>;
 }
 
+/**
+ * Wraps `bus.publish`. Per publish it starts one span (the attributes shared by a template are one
+ * object, made once), adds the per-event attributes only when the span records, records the duration
+ * and counts the message; no closure runs in a context of its own and no propagator is involved.
+ */
 function wrapPublish(
   bus: EventBus,
   system: string,
+  api: OpenTelemetryApi,
   tracer: OtelTracer,
   duration: OtelHistogram,
   sent: Map<OtelAttributes, number>,
-  activeSpanId: () => string | undefined,
 ): EventBus {
   const publish = bus.publish.bind(bus);
-  // One attribute object per template (bounded like the templates), reused by every publish.
-  const byTemplate = new Map<string, TemplateAttributes>();
-  const attributesOf = (template: string): TemplateAttributes => {
-    let known = byTemplate.get(template);
+  // One entry per template (bounded like the templates), reused by every publish.
+  const templates = new Map<string, Template>();
+  const templateOf = (name: string): Template => {
+    let known = templates.get(name);
     if (!known) {
       known = {
+        spanName: `send ${name}`,
         ok: {
           'messaging.system': system,
           'messaging.operation.name': 'send',
           'messaging.operation.type': 'send',
-          'messaging.destination.template': template,
+          'messaging.destination.template': name,
         },
         failed: new Map(),
       };
-      byTemplate.set(template, known);
+      templates.set(name, known);
     }
     return known;
   };
-  bus.publish = async function tracedPublish<K extends EventType>(topic: Topic, event: Envelope<K>) {
-    const template = typeof topic === 'string' ? destinationTemplate(topic) : 'invalid';
-    const known = attributesOf(template);
-    let attributes = known.ok;
-    const span = tracer.startSpan(`send ${template}`, {
-      kind: SPAN_KIND_PRODUCER,
-      attributes: {
-        ...known.ok,
-        'messaging.destination.name': String(topic),
-        ...(typeof event?.id === 'string' ? { 'messaging.message.id': event.id } : {}),
-      },
-      links: creationLink(event, activeSpanId()),
-    });
-    const started = performance.now();
-    try {
-      const result: PublishResult<Envelope<K>> = await publish(topic, event);
-      if (result.duplicate) span.setAttribute('repopulse.duplicate', true);
-      span.setAttribute('repopulse.position', result.position);
-      return result;
-    } catch (error) {
-      const type = errorType(error);
-      let failed = known.failed.get(type);
-      if (!failed) {
-        failed = { ...known.ok, 'error.type': type };
-        known.failed.set(type, failed);
-      }
-      attributes = failed;
-      span.setAttribute('error.type', type);
-      span.setStatus({ code: STATUS_ERROR, message: error instanceof Error ? error.message : String(error) });
-      if (error instanceof Error) span.recordException(error);
-      throw error;
-    } finally {
-      duration.record((performance.now() - started) / 1000, attributes);
-      sent.set(attributes, (sent.get(attributes) ?? 0) + 1);
-      span.end();
+  // Publishes come in runs on one topic: its template is looked up once per run.
+  let lastTopic: unknown;
+  let lastTemplate: Template | undefined;
+  const finish = (span: OtelSpan, started: number, attributes: OtelAttributes) => {
+    duration.record((performance.now() - started) / 1000, attributes);
+    sent.set(attributes, (sent.get(attributes) ?? 0) + 1);
+    span.end();
+  };
+
+  bus.publish = function tracedPublish<K extends EventType>(
+    topic: Topic,
+    event: Envelope<K>,
+  ): Promise<PublishResult<Envelope<K>>> {
+    let template = lastTemplate;
+    if (topic !== lastTopic || !template) {
+      template = templateOf(typeof topic === 'string' ? destinationTemplate(topic) : 'invalid');
+      lastTopic = topic;
+      lastTemplate = template;
     }
+    const context = api.context.active();
+    const span = tracer.startSpan(
+      template.spanName,
+      {
+        kind: SPAN_KIND_PRODUCER,
+        attributes: template.ok,
+        links: creationLink(event, api.trace.getSpanContext(context)?.spanId),
+      },
+      context,
+    );
+    const recording = span.isRecording();
+    if (recording) {
+      span.setAttribute('messaging.destination.name', String(topic));
+      const id = (event as { id?: unknown } | null)?.id;
+      if (typeof id === 'string') span.setAttribute('messaging.message.id', id);
+    }
+    const started = performance.now();
+    const known = template;
+    return publish(topic, event).then(
+      (result) => {
+        if (recording) {
+          if (result.duplicate) span.setAttribute('repopulse.duplicate', true);
+          span.setAttribute('repopulse.position', result.position);
+        }
+        finish(span, started, known.ok);
+        return result;
+      },
+      (error: unknown) => {
+        const type = errorType(error);
+        let failed = known.failed.get(type);
+        if (!failed) {
+          failed = { ...known.ok, 'error.type': type };
+          known.failed.set(type, failed);
+        }
+        span.setAttribute('error.type', type);
+        span.setStatus({
+          code: STATUS_ERROR,
+          message: error instanceof Error ? error.message : String(error),
+        });
+        if (error instanceof Error) span.recordException(error);
+        finish(span, started, failed);
+        throw error;
+      },
+    );
   };
   return bus;
 }
@@ -146,7 +175,8 @@ function wrapPublish(
  */
 function creationLink(event: unknown, parentSpanId: string | undefined) {
   const traceparent = (event as { traceparent?: unknown } | null)?.traceparent;
-  if (typeof traceparent !== 'string' || traceparent.slice(36, 52) === parentSpanId) return undefined;
+  if (typeof traceparent !== 'string') return undefined;
+  if (parentSpanId !== undefined && traceparent.startsWith(parentSpanId, 36)) return undefined;
   const context = spanContextOf(traceparent);
   return context ? [{ context }] : undefined;
 }
