@@ -137,13 +137,15 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
         await waitFor(start + ops);
       },
     })),
-    { ops: publishOps, rounds },
+    { ops: publishOps, rounds, clock: 'cpu' },
   );
 
   // Fan-out: per mode, a bus and an SSE handler made while the mode is in force, with N clients.
   const clients = quick ? 20 : 100;
   const servers: { close(): Promise<void> }[] = [];
-  const fanOut = new Map<Mode, { bus: EventBus; frames: () => number }>();
+  /** A mode's bus, and `until(n)`: resolves once its clients received `n` more frames. */
+  type FanOut = { bus: EventBus; until(count: number): Promise<void> };
+  const fanOut = new Map<Mode, FanOut>();
   for (const mode of modes) {
     enter(mode);
     const bus = createMemoryBus({ historyLimit: 10_000 });
@@ -154,6 +156,14 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     let frames = 0;
+    // Woken by the clients' data handlers, not polled: a poll would spend CPU time while waiting.
+    let waiting: { target: number; resolve: () => void } | undefined;
+    const counted = () => {
+      if (waiting && frames >= waiting.target) {
+        waiting.resolve();
+        waiting = undefined;
+      }
+    };
     const sockets: { destroy(): void }[] = [];
     await Promise.all(
       Array.from(
@@ -173,6 +183,7 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
                   for (let at = text.indexOf('\nid: '); at !== -1; at = text.indexOf('\nid: ', at + 1))
                     frames++;
                   carry = text.slice(-4);
+                  counted();
                 });
                 resolve();
               },
@@ -183,7 +194,23 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
       ),
     );
     while (handler.stats().streams < clients) await new Promise((resolve) => setTimeout(resolve, 10));
-    fanOut.set(mode, { bus, frames: () => frames });
+    fanOut.set(mode, {
+      bus,
+      until: (count) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`fan-out ${mode}: frames missing after 60 s`)),
+            60_000,
+          );
+          waiting = {
+            target: frames + count,
+            resolve: () => {
+              clearTimeout(timer);
+              resolve();
+            },
+          };
+        }),
+    });
     servers.push({
       async close() {
         for (const socket of sockets) socket.destroy();
@@ -199,18 +226,13 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
       name: labels[mode],
       run: async (ops: number) => {
         enter(mode);
-        const { bus, frames } = fanOut.get(mode) as { bus: EventBus; frames: () => number };
-        const target = frames() + ops;
+        const { bus, until } = fanOut.get(mode) as FanOut;
+        const received = until(ops);
         for (let i = 0; i < ops / clients; i++) await inRequest(mode, () => bus.publish('repo:1', event()));
-        const deadline = Date.now() + 60_000;
-        while (frames() < target) {
-          if (Date.now() > deadline)
-            throw new Error(`fan-out ${mode}: ${target - frames()} frames missing after 60 s`);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
+        await received;
       },
     })),
-    { ops: events * clients, rounds },
+    { ops: events * clients, rounds, clock: 'cpu' },
   );
 
   enter('off');
@@ -233,8 +255,11 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
       `handlers (${perRequest} publishes one after the other per request, ${inFlight} requests in flight), a fresh`,
       '`createEvent` per publish. Fan-out: ' +
         `${num(events)} events per round, one per request, to ${num(clients)} SSE clients on real sockets`,
-      `(deliveries/s). ${rounds} interleaved round(s), one process. With the SDK on, each request runs in`,
-      'its own SERVER span (so events carry its `traceparent`); "on" is the SDK with a no-op span',
+      `(deliveries). ${rounds} interleaved round(s), one process; a round is timed by the CPU time the`,
+      'process used (user + system, every thread, the garbage collector included: clients, server and',
+      'SDK all run in it), so "ops/s" is operations per CPU second, which holds on a loaded machine.',
+      'With the SDK on, each request runs in its own SERVER span (so events carry its `traceparent`);',
+      '"on" is the SDK with a no-op span',
       'exporter and an unscraped metric reader (every trace recorded, the SDK default), plus',
       '`registerOpenTelemetry`; "1 trace in 10" is the same with `parentbased_traceidratio` 0.1.',
       '',
