@@ -1,8 +1,7 @@
-import type { EventBus, PublishResult, Topic } from '../bus';
-import type { EventType } from '../catalog';
-import type { Envelope } from '../envelope';
+import type { Topic } from '../bus';
 import type { OpenTelemetryApi, OtelAttributes, OtelHistogram, OtelSpan, OtelTracer } from '../otel/api';
 import { destinationTemplate, registeredOpenTelemetry, spanContextOf } from '../otel/registration';
+import type { StreamPosition } from '../wire/position';
 
 /** The instrumentation scope name of the buses' spans and metrics. */
 export const BUS_INSTRUMENTATION_SCOPE = '@repopulse/bus';
@@ -13,26 +12,37 @@ const STATUS_ERROR = 2;
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /**
+ * One publish under way: its `send` span and the start of its duration. The bus reports the outcome
+ * from the promise it already has (no promise or async frame of its own per publish).
+ * @internal
+ */
+export interface PublishTrace {
+  /** The store took the event (`duplicate`: it already held it). */
+  succeeded(position: StreamPosition, duplicate: boolean): void;
+  /** The publish failed with `error`. */
+  failed(error: unknown): void;
+}
+
+/**
  * What a bus records through OpenTelemetry, made once per bus when `registerOpenTelemetry` of
  * `@repopulse/events-core/otel` ran before it was created.
  * @internal
  */
 export interface BusInstruments {
-  /** Wraps `bus.publish` in a `send` span and its duration, sent and failure metrics. */
-  wrap(bus: EventBus): EventBus;
+  /** Starts a publish's `send` span; its outcome records the duration, sent and failure metrics. */
+  publishing(topic: Topic, event: unknown): PublishTrace;
   /** One reconnection of the bus's store (its live notifications flow again). */
   reconnected(): void;
 }
 
 /**
  * The instruments of a bus of `system` (`messaging.system`: `memory`, `redis`, …), or `undefined`
- * without a registered OpenTelemetry API.
+ * without a registered OpenTelemetry API. Tracer, meter and instruments are made here, once per bus.
  * @internal
  */
 export function busInstruments(system: string): BusInstruments | undefined {
   const api = registeredOpenTelemetry();
   if (!api) return undefined;
-  const tracer = api.trace.getTracer(BUS_INSTRUMENTATION_SCOPE);
   const meter = api.metrics.getMeter(BUS_INSTRUMENTATION_SCOPE);
   const duration = meter.createHistogram('messaging.client.operation.duration', {
     description: 'Duration of a bus publish, from the call until the store answered.',
@@ -53,9 +63,17 @@ export function busInstruments(system: string): BusInstruments | undefined {
     description: 'Reconnections of a bus to its store after live notifications were interrupted.',
     unit: '{reconnect}',
   });
+  const publishes = new Publishes(
+    system,
+    api,
+    api.trace.getTracer(BUS_INSTRUMENTATION_SCOPE),
+    duration,
+    sent,
+  );
+  const reconnectAttributes = { 'messaging.system': system };
   return {
-    wrap: (bus) => wrapPublish(bus, system, api, tracer, duration, sent),
-    reconnected: () => reconnects.add(1, { 'messaging.system': system }),
+    publishing: (topic, event) => publishes.start(topic, event),
+    reconnected: () => reconnects.add(1, reconnectAttributes),
   };
 }
 
@@ -70,64 +88,39 @@ interface Template {
 }
 
 /**
- * Wraps `bus.publish`. Per publish it starts one span (the attributes shared by a template are one
- * object, made once), adds the per-event attributes only when the span records, records the duration
- * and counts the message; no closure runs in a context of its own and no propagator is involved.
+ * A bus's publishes. Per publish: one span (the attributes a template shares are one object, made
+ * once; the per-event ones are set only when the span records), the duration and the count; no
+ * closure, no context switch, no propagator.
  */
-function wrapPublish(
-  bus: EventBus,
-  system: string,
-  api: OpenTelemetryApi,
-  tracer: OtelTracer,
-  duration: OtelHistogram,
-  sent: Map<OtelAttributes, number>,
-): EventBus {
-  const publish = bus.publish.bind(bus);
+class Publishes {
   // One entry per template (bounded like the templates), reused by every publish.
-  const templates = new Map<string, Template>();
-  const templateOf = (name: string): Template => {
-    let known = templates.get(name);
-    if (!known) {
-      known = {
-        spanName: `send ${name}`,
-        ok: {
-          'messaging.system': system,
-          'messaging.operation.name': 'send',
-          'messaging.operation.type': 'send',
-          'messaging.destination.template': name,
-        },
-        failed: new Map(),
-      };
-      templates.set(name, known);
-    }
-    return known;
-  };
+  private readonly templates = new Map<string, Template>();
   // Publishes come in runs on one topic: its template is looked up once per run.
-  let lastTopic: unknown;
-  let lastTemplate: Template | undefined;
-  const finish = (span: OtelSpan, started: number, attributes: OtelAttributes) => {
-    duration.record((performance.now() - started) / 1000, attributes);
-    sent.set(attributes, (sent.get(attributes) ?? 0) + 1);
-    span.end();
-  };
+  private lastTopic: unknown;
+  private lastTemplate: Template | undefined;
 
-  bus.publish = function tracedPublish<K extends EventType>(
-    topic: Topic,
-    event: Envelope<K>,
-  ): Promise<PublishResult<Envelope<K>>> {
-    let template = lastTemplate;
-    if (topic !== lastTopic || !template) {
-      template = templateOf(typeof topic === 'string' ? destinationTemplate(topic) : 'invalid');
-      lastTopic = topic;
-      lastTemplate = template;
+  constructor(
+    private readonly system: string,
+    private readonly api: OpenTelemetryApi,
+    private readonly tracer: OtelTracer,
+    readonly duration: OtelHistogram,
+    readonly sent: Map<OtelAttributes, number>,
+  ) {}
+
+  start(topic: Topic, event: unknown): PublishTrace {
+    let template = this.lastTemplate;
+    if (topic !== this.lastTopic || !template) {
+      template = this.templateOf(typeof topic === 'string' ? destinationTemplate(topic) : 'invalid');
+      this.lastTopic = topic;
+      this.lastTemplate = template;
     }
-    const context = api.context.active();
-    const span = tracer.startSpan(
+    const context = this.api.context.active();
+    const span = this.tracer.startSpan(
       template.spanName,
       {
         kind: SPAN_KIND_PRODUCER,
         attributes: template.ok,
-        links: creationLink(event, api.trace.getSpanContext(context)?.spanId),
+        links: creationLink(event, this.api.trace.getSpanContext(context)?.spanId),
       },
       context,
     );
@@ -137,36 +130,69 @@ function wrapPublish(
       const id = (event as { id?: unknown } | null)?.id;
       if (typeof id === 'string') span.setAttribute('messaging.message.id', id);
     }
-    const started = performance.now();
-    const known = template;
-    return publish(topic, event).then(
-      (result) => {
-        if (recording) {
-          if (result.duplicate) span.setAttribute('repopulse.duplicate', true);
-          span.setAttribute('repopulse.position', result.position);
-        }
-        finish(span, started, known.ok);
-        return result;
-      },
-      (error: unknown) => {
-        const type = errorType(error);
-        let failed = known.failed.get(type);
-        if (!failed) {
-          failed = { ...known.ok, 'error.type': type };
-          known.failed.set(type, failed);
-        }
-        span.setAttribute('error.type', type);
-        span.setStatus({
-          code: STATUS_ERROR,
-          message: error instanceof Error ? error.message : String(error),
-        });
-        if (error instanceof Error) span.recordException(error);
-        finish(span, started, failed);
-        throw error;
-      },
-    );
-  };
-  return bus;
+    return new Publish(this, template, span, recording);
+  }
+
+  private templateOf(name: string): Template {
+    let known = this.templates.get(name);
+    if (!known) {
+      known = {
+        spanName: `send ${name}`,
+        ok: {
+          'messaging.system': this.system,
+          'messaging.operation.name': 'send',
+          'messaging.operation.type': 'send',
+          'messaging.destination.template': name,
+        },
+        failed: new Map(),
+      };
+      this.templates.set(name, known);
+    }
+    return known;
+  }
+}
+
+/** One publish under way. */
+class Publish implements PublishTrace {
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly publishes: Publishes,
+    private readonly template: Template,
+    private readonly span: OtelSpan,
+    private readonly recording: boolean,
+  ) {}
+
+  succeeded(position: StreamPosition, duplicate: boolean): void {
+    if (this.recording) {
+      if (duplicate) this.span.setAttribute('repopulse.duplicate', true);
+      this.span.setAttribute('repopulse.position', position);
+    }
+    this.end(this.template.ok);
+  }
+
+  failed(error: unknown): void {
+    const type = errorType(error);
+    let failed = this.template.failed.get(type);
+    if (!failed) {
+      failed = { ...this.template.ok, 'error.type': type };
+      this.template.failed.set(type, failed);
+    }
+    this.span.setAttribute('error.type', type);
+    this.span.setStatus({
+      code: STATUS_ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+    if (error instanceof Error) this.span.recordException(error);
+    this.end(failed);
+  }
+
+  private end(attributes: OtelAttributes): void {
+    const { duration, sent } = this.publishes;
+    duration.record((performance.now() - this.started) / 1000, attributes);
+    sent.set(attributes, (sent.get(attributes) ?? 0) + 1);
+    this.span.end();
+  }
 }
 
 /**
