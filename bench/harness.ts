@@ -20,6 +20,13 @@ export interface CompareOptions {
   ops: number;
   /** Unmeasured rounds first. @default 1 */
   warmupRounds?: number;
+  /**
+   * What a round's duration is: elapsed time, or the CPU time the process used (user + system, all
+   * its threads, the garbage collector's included) — for variants that differ only in CPU work done
+   * in this process, it holds steady on a loaded machine, where elapsed time does not.
+   * @default 'elapsed'
+   */
+  clock?: 'elapsed' | 'cpu';
 }
 
 /** One variant's result. */
@@ -47,9 +54,12 @@ export async function compare(variants: Variant[], options: CompareOptions): Pro
   const samples = new Map<string, number[]>(variants.map((v) => [v.name, []]));
   for (let round = 0; round < (options.warmupRounds ?? 1) + rounds; round++) {
     for (const variant of variants) {
+      const cpu = options.clock === 'cpu';
       const start = process.hrtime.bigint();
+      const startCpu = cpu ? process.cpuUsage() : undefined;
       await variant.run(options.ops);
-      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const used = startCpu && process.cpuUsage(startCpu);
+      const seconds = used ? (used.user + used.system) / 1e6 : Number(process.hrtime.bigint() - start) / 1e9;
       if (round >= (options.warmupRounds ?? 1)) samples.get(variant.name)!.push(options.ops / seconds);
     }
   }

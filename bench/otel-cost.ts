@@ -2,7 +2,13 @@ import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as api from '@opentelemetry/api';
 import { AggregationTemporality, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  type ReadableSpan,
+  type SpanExporter,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent, type EventBus } from '@repopulse/events-core';
@@ -30,50 +36,67 @@ class IdleReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
-type Mode = 'off' | 'on' | 'api-only';
+type Mode = 'off' | 'on' | 'sampled' | 'sdk-only' | 'api-only';
 
 /**
- * What OpenTelemetry costs: publish (memory bus, one subscriber) and fan-out (sse-express, SSE
- * clients on real sockets) with the SDK on (no-op span exporter, an unscraped metric reader,
- * every publish inside an active span so events carry `traceparent`), with only the API registered
- * (no SDK: no-op tracer and meter), and off (never registered: what an app without
- * `@opentelemetry/api` runs, since no RepoPulse package imports it). Interleaved rounds, one process.
+ * What OpenTelemetry costs, on the memory bus (the reference app's default bus, and the cheapest
+ * publish, so the largest relative cost): publish (one subscriber) and fan-out (sse-express, SSE
+ * clients on real sockets). The workload is a server's: each request handler runs inside its own
+ * SERVER span (as the reference app's middleware starts one), makes a fresh `createEvent` per event
+ * and publishes it. Variants: the SDK on (no-op span exporter, an unscraped metric reader,
+ * `registerOpenTelemetry`); the same with one trace in ten sampled; the SDK on without
+ * `registerOpenTelemetry` (the app's own request spans only: what is left is RepoPulse's share); only the API registered (no SDK: no-op tracer and
+ * meter); off (never registered: what an app without `@opentelemetry/api` runs, since no RepoPulse
+ * package imports it and `createEvent` then only finds an empty slot). Interleaved rounds, one
+ * process.
  */
 export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
   const tracing = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new NoopExporter())] });
+  // What a busy production service configures: one trace in ten recorded (OTEL_TRACES_SAMPLER=
+  // parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1).
+  const sampledTracing = new NodeTracerProvider({
+    sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(0.1) }),
+    spanProcessors: [new BatchSpanProcessor(new NoopExporter())],
+  });
   const metering = new MeterProvider({ readers: [new IdleReader()] });
-  const tracer = tracing.getTracer('bench');
-  // Only `on` has an SDK; the global API is switched per variant.
+  const tracers = { on: tracing.getTracer('bench'), sampled: sampledTracing.getTracer('bench') };
+  // The global API is switched per variant; `off` and `api-only` have no SDK.
   const enter = (mode: Mode) => {
     api.trace.disable();
     api.metrics.disable();
     api.context.disable();
     unregisterOpenTelemetry();
     if (mode === 'off') return;
-    if (mode === 'on') {
-      tracing.register();
+    if (mode !== 'api-only') {
+      (mode === 'sampled' ? sampledTracing : tracing).register();
       api.metrics.setGlobalMeterProvider(metering);
     }
-    registerOpenTelemetry(api);
+    if (mode !== 'sdk-only') registerOpenTelemetry(api);
   };
-  /** Runs `fn` as a request handler would: inside an active span when the SDK is on. */
+  /** Runs `fn` as a request handler would: inside its request's SERVER span when the SDK is on. */
   const inRequest = <T>(mode: Mode, fn: () => Promise<T>): Promise<T> =>
-    mode === 'on'
-      ? tracer.startActiveSpan('request', async (span) => {
-          try {
-            return await fn();
-          } finally {
-            span.end();
-          }
-        })
+    mode !== 'off' && mode !== 'api-only'
+      ? tracers[mode === 'sampled' ? 'sampled' : 'on'].startActiveSpan(
+          'POST /api/action',
+          { kind: api.SpanKind.SERVER },
+          async (span) => {
+            try {
+              return await fn();
+            } finally {
+              span.end();
+            }
+          },
+        )
       : fn();
 
   const event = () =>
     createEvent('task.progress', { phase: 'llm', percent: 40, message: 'x'.repeat(200) }, { repo_id: 1 });
-  const modes: Mode[] = ['off', 'on', 'api-only'];
+  const modes: Mode[] = ['off', 'on', 'sampled', 'sdk-only', 'api-only'];
   const labels: Record<Mode, string> = {
     off: 'off (never registered = API absent)',
     on: 'on: SDK, no-op exporter',
+    sampled: 'on, 1 trace in 10 sampled',
+    'sdk-only': 'SDK on, RepoPulse not registered',
     'api-only': 'API registered, no SDK',
   };
 
@@ -93,6 +116,10 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
     });
   const publishOps = quick ? 1000 : 10_000;
   const rounds = quick ? 1 : 5;
+  // A request announces a few changes (the app's create: one event on three topics, a status
+  // change), one publish after the other; 20 requests are in flight at a time.
+  const perRequest = 5;
+  const inFlight = 20;
   const publish = await compare(
     modes.map((mode) => ({
       name: labels[mode],
@@ -100,21 +127,25 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
         enter(mode);
         const bus = buses.get(mode) as EventBus;
         const start = received;
-        await inRequest(mode, async () => {
-          for (let i = 0; i < ops; i += 100) {
-            await Promise.all(Array.from({ length: 100 }, () => bus.publish('repo:1', event())));
-          }
-        });
+        const handle = () =>
+          inRequest(mode, async () => {
+            for (let i = 0; i < perRequest; i++) await bus.publish('repo:1', event());
+          });
+        for (let done = 0; done < ops; done += perRequest * inFlight) {
+          await Promise.all(Array.from({ length: inFlight }, handle));
+        }
         await waitFor(start + ops);
       },
     })),
-    { ops: publishOps, rounds },
+    { ops: publishOps, rounds, clock: 'cpu' },
   );
 
   // Fan-out: per mode, a bus and an SSE handler made while the mode is in force, with N clients.
   const clients = quick ? 20 : 100;
   const servers: { close(): Promise<void> }[] = [];
-  const fanOut = new Map<Mode, { bus: EventBus; frames: () => number }>();
+  /** A mode's bus, and `until(n)`: resolves once its clients received `n` more frames. */
+  type FanOut = { bus: EventBus; until(count: number): Promise<void> };
+  const fanOut = new Map<Mode, FanOut>();
   for (const mode of modes) {
     enter(mode);
     const bus = createMemoryBus({ historyLimit: 10_000 });
@@ -125,6 +156,14 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
     await new Promise((resolve) => server.once('listening', resolve));
     const { port } = server.address() as AddressInfo;
     let frames = 0;
+    // Woken by the clients' data handlers, not polled: a poll would spend CPU time while waiting.
+    let waiting: { target: number; resolve: () => void } | undefined;
+    const counted = () => {
+      if (waiting && frames >= waiting.target) {
+        waiting.resolve();
+        waiting = undefined;
+      }
+    };
     const sockets: { destroy(): void }[] = [];
     await Promise.all(
       Array.from(
@@ -144,6 +183,7 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
                   for (let at = text.indexOf('\nid: '); at !== -1; at = text.indexOf('\nid: ', at + 1))
                     frames++;
                   carry = text.slice(-4);
+                  counted();
                 });
                 resolve();
               },
@@ -154,7 +194,23 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
       ),
     );
     while (handler.stats().streams < clients) await new Promise((resolve) => setTimeout(resolve, 10));
-    fanOut.set(mode, { bus, frames: () => frames });
+    fanOut.set(mode, {
+      bus,
+      until: (count) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () => reject(new Error(`fan-out ${mode}: frames missing after 60 s`)),
+            60_000,
+          );
+          waiting = {
+            target: frames + count,
+            resolve: () => {
+              clearTimeout(timer);
+              resolve();
+            },
+          };
+        }),
+    });
     servers.push({
       async close() {
         for (const socket of sockets) socket.destroy();
@@ -170,39 +226,42 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
       name: labels[mode],
       run: async (ops: number) => {
         enter(mode);
-        const { bus, frames } = fanOut.get(mode) as { bus: EventBus; frames: () => number };
-        const target = frames() + ops;
-        await inRequest(mode, async () => {
-          for (let i = 0; i < ops / clients; i++) await bus.publish('repo:1', event());
-        });
-        const deadline = Date.now() + 60_000;
-        while (frames() < target) {
-          if (Date.now() > deadline)
-            throw new Error(`fan-out ${mode}: ${target - frames()} frames missing after 60 s`);
-          await new Promise((resolve) => setImmediate(resolve));
-        }
+        const { bus, until } = fanOut.get(mode) as FanOut;
+        const received = until(ops);
+        for (let i = 0; i < ops / clients; i++) await inRequest(mode, () => bus.publish('repo:1', event()));
+        await received;
       },
     })),
-    { ops: events * clients, rounds },
+    { ops: events * clients, rounds, clock: 'cpu' },
   );
 
   enter('off');
   await Promise.all([...servers.map((s) => s.close()), ...[...buses.values()].map((b) => b.close())]);
   await tracing.shutdown();
+  await sampledTracing.shutdown();
   await metering.shutdown();
   api.trace.disable();
   api.metrics.disable();
   api.context.disable();
-  const on = (results: typeof publish) => results.find((r) => r.name === labels.on)?.ratio ?? Number.NaN;
+  const ratioOf = (mode: Mode) => (results: typeof publish) =>
+    results.find((r) => r.name === labels[mode])?.ratio ?? Number.NaN;
+  const on = ratioOf('on');
+  const sampled = ratioOf('sampled');
   return {
     markdown: [
       '## OpenTelemetry cost',
       '',
-      `Publish: ${num(publishOps)} publishes per round (a fresh \`createEvent\` each, 100 at a time) on the`,
-      'memory bus with one subscriber. Fan-out: ' +
-        `${num(events)} events per round to ${num(clients)} SSE clients on real sockets (deliveries/s).`,
-      `${rounds} interleaved round(s), one process. "On" is the SDK with a no-op span exporter and an`,
-      'unscraped metric reader, every publish inside an active span (so events carry `traceparent`).',
+      `Publish: ${num(publishOps)} publishes per round on the memory bus with one subscriber, from request`,
+      `handlers (${perRequest} publishes one after the other per request, ${inFlight} requests in flight), a fresh`,
+      '`createEvent` per publish. Fan-out: ' +
+        `${num(events)} events per round, one per request, to ${num(clients)} SSE clients on real sockets`,
+      `(deliveries). ${rounds} interleaved round(s), one process; a round is timed by the CPU time the`,
+      'process used (user + system, every thread, the garbage collector included: clients, server and',
+      'SDK all run in it), so "ops/s" is operations per CPU second, which holds on a loaded machine.',
+      'With the SDK on, each request runs in its own SERVER span (so events carry its `traceparent`);',
+      '"on" is the SDK with a no-op span',
+      'exporter and an unscraped metric reader (every trace recorded, the SDK default), plus',
+      '`registerOpenTelemetry`; "1 trace in 10" is the same with `parentbased_traceidratio` 0.1.',
       '',
       '### Publish',
       '',
@@ -215,6 +274,7 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
     bars: [
       { label: 'otel on: publish', value: on(publish), target: 0.9, better: 'higher' },
       { label: 'otel on: fan-out', value: on(fan), target: 0.9, better: 'higher' },
+      { label: 'otel 1 in 10 sampled: publish', value: sampled(publish), target: 0.9, better: 'higher' },
     ],
   };
 }

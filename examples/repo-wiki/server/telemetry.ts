@@ -1,4 +1,5 @@
 import * as api from '@opentelemetry/api';
+import type { tracing } from '@opentelemetry/sdk-node';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { startOpenTelemetrySdk } from './opentelemetry-sdk';
 
@@ -22,11 +23,12 @@ let started: Telemetry | undefined;
  * (`OTEL_SERVICE_NAME`, `OTEL_TRACES_EXPORTER` — `otlp` by default, `console` or `none` —,
  * `OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_TRACES_SAMPLER`, `OTEL_RESOURCE_ATTRIBUTES`, …), with a
  * Prometheus reader for `/metrics`, then connects RepoPulse to it (`registerOpenTelemetry`).
- * Call before creating the bus and the event routes.
+ * Call before creating the bus and the event routes. `spanProcessors` replace the exporter the
+ * variables name (the tests record spans in memory).
  */
-export function startTelemetry(): Telemetry {
+export function startTelemetry(spanProcessors?: tracing.SpanProcessor[]): Telemetry {
   if (started) return started;
-  const { sdk, prometheus } = startOpenTelemetrySdk();
+  const { sdk, prometheus } = startOpenTelemetrySdk(spanProcessors);
   const tracer = api.trace.getTracer('repo-wiki');
   started = {
     metrics: (req, res) => prometheus.getMetricsRequestHandler(req, res),

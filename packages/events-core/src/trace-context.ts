@@ -49,6 +49,17 @@ const TRACESTATE_MEMBER =
 const MAX_TRACESTATE_LENGTH = 512;
 const MAX_TRACESTATE_MEMBERS = 32;
 
+// Values found valid lately (the spans of the requests in flight), so the events of one span are
+// checked once; bounded, emptied when full.
+const validTraceparents = new Set<string>();
+const validTracestates = new Set<string>();
+const REMEMBERED = 256;
+
+function remember(valid: Set<string>, value: string): void {
+  if (valid.size >= REMEMBERED) valid.clear();
+  valid.add(value);
+}
+
 function invalid(field: string, problem: string): never {
   throw new EventValidationError('invalid_field', `${field} ${problem}`, field);
 }
@@ -64,11 +75,15 @@ function invalid(field: string, problem: string): never {
  */
 export function isTraceparent(value: unknown): value is string {
   if (typeof value !== 'string') return false;
+  // The events of one span carry one traceparent: checked once, not per event.
+  if (validTraceparents.has(value)) return true;
   const match = TRACEPARENT.exec(value);
   if (!match) return false;
   const [, version, traceId, spanId, rest] = match;
   if (version === 'ff' || (version === '00' && rest !== undefined)) return false;
-  return traceId !== ZERO_TRACE_ID && spanId !== ZERO_SPAN_ID;
+  if (traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) return false;
+  remember(validTraceparents, value);
+  return true;
 }
 
 /**
@@ -82,6 +97,7 @@ export function isTraceparent(value: unknown): value is string {
  */
 export function isTracestate(value: unknown): value is string {
   if (typeof value !== 'string' || value.length > MAX_TRACESTATE_LENGTH) return false;
+  if (validTracestates.has(value)) return true;
   const members = value.split(',');
   let count = 0;
   for (const member of members) {
@@ -89,6 +105,7 @@ export function isTracestate(value: unknown): value is string {
     if (trimmed === '') continue;
     if (++count > MAX_TRACESTATE_MEMBERS || !TRACESTATE_MEMBER.test(trimmed)) return false;
   }
+  remember(validTracestates, value);
   return true;
 }
 

@@ -3,6 +3,7 @@ import { findChromium, launchChromium, requirement } from '@repopulse/test-suppo
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import type { RunningServer } from '../../server/app';
+import type { Telemetry } from '../../server/telemetry';
 import { buildUi } from './build-ui';
 import { client, login, recordTopic, repoStatusIs, startTestServer, tempDataDir } from './test-server';
 
@@ -35,15 +36,18 @@ export function browserSuite() {
     get browser() {
       return suite.browser;
     },
-    /** Starts the app in-process on the built UI with a temp `DATA_DIR`. */
-    async server(env: Record<string, string> = {}) {
+    /** Starts the app in-process on the built UI with a temp `DATA_DIR` (and `telemetry`, when given). */
+    async server(env: Record<string, string> = {}, telemetry?: Telemetry) {
       const data = tempDataDir();
-      const s = await startTestServer({
-        DATA_DIR: data.dir,
-        STATIC_DIR: suite.staticDir,
-        SIM_SPEED: '10',
-        ...env,
-      });
+      const s = await startTestServer(
+        {
+          DATA_DIR: data.dir,
+          STATIC_DIR: suite.staticDir,
+          SIM_SPEED: '10',
+          ...env,
+        },
+        telemetry,
+      );
       cleanups.push(async () => {
         await s.close(0);
         data.remove();

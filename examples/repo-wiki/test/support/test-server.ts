@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { AnyEnvelope, BusDelivery } from '@repopulse/events-core';
 import { type RunningServer, startServer } from '../../server/app';
 import { readConfig } from '../../server/config';
+import type { Telemetry } from '../../server/telemetry';
 
 /** A temp data directory, removed by the returned function. */
 export function tempDataDir(): { dir: string; remove(): void } {
@@ -11,8 +12,14 @@ export function tempDataDir(): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Starts the real app in-process on a free port (silent logs, fast simulation). */
-export async function startTestServer(env: Record<string, string> = {}): Promise<RunningServer> {
+/**
+ * Starts the real app in-process on a free port (silent logs, fast simulation), with `telemetry`
+ * (the app's OpenTelemetry set-up) when given.
+ */
+export async function startTestServer(
+  env: Record<string, string> = {},
+  telemetry?: Telemetry,
+): Promise<RunningServer> {
   const config = readConfig({
     PORT: '0',
     SIM_SPEED: '100',
@@ -22,7 +29,7 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     SHUTDOWN_GRACE_MS: '0',
     ...env,
   });
-  return startServer(config);
+  return startServer(config, undefined, telemetry);
 }
 
 /** Logs in and returns the session token. */

@@ -1,4 +1,11 @@
-import { assertTopic, type BusStats, type EventBus, type Subscription, type Topic } from '../bus';
+import {
+  assertTopic,
+  type BusStats,
+  type EventBus,
+  type PublishResult,
+  type Subscription,
+  type Topic,
+} from '../bus';
 import { type AnyEnvelope, DEFAULT_MAX_EVENT_BYTES, parseEnvelopeJson } from '../envelope';
 import { envelopeSize } from '../envelope-size';
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '../errors';
@@ -72,7 +79,9 @@ export function defineBus(
   const bus = {
     publish(topic, event) {
       // Not `async`: a suspended async function keeps its whole frame, which costs a hot path
-      // allocation per publish; the result is mapped with one `then` instead.
+      // allocation per publish; the result is mapped with one `then` instead, which also ends the
+      // publish's span when OpenTelemetry is on.
+      const trace = instruments?.publishing(topic, event);
       let stored = event as unknown as AnyEnvelope;
       let json: string | undefined;
       try {
@@ -86,15 +95,28 @@ export function defineBus(
           ({ envelope: stored, json } = parseEnvelopeJson(event, { maxBytes }));
         }
       } catch (error) {
+        trace?.failed(error);
         return Promise.reject(error);
       }
-      return transport
-        .append(topic, stored, json)
-        .then((result) =>
-          typeof result === 'string'
-            ? { position: result, event: stored as unknown as typeof event }
-            : { position: result.position, event: result.event as unknown as typeof event, duplicate: true },
-        );
+      return transport.append(topic, stored, json).then(
+        (result) => {
+          const published: PublishResult<typeof event> =
+            typeof result === 'string'
+              ? { position: result, event: stored as unknown as typeof event }
+              : {
+                  position: result.position,
+                  event: result.event as unknown as typeof event,
+                  duplicate: true,
+                };
+          trace?.succeeded(published.position, published.duplicate === true);
+          return published;
+        },
+        trace &&
+          ((error: unknown) => {
+            trace.failed(error);
+            throw error;
+          }),
+      );
     },
 
     async dropTopic(topic) {
@@ -176,7 +198,7 @@ export function defineBus(
       await transport.close();
     },
   } satisfies EventBus;
-  return instruments ? instruments.wrap(bus) : bus;
+  return bus;
 }
 
 function messageOf(error: unknown): string {

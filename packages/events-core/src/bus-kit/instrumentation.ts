@@ -1,8 +1,7 @@
-import type { EventBus, PublishResult, Topic } from '../bus';
-import type { EventType } from '../catalog';
-import type { Envelope } from '../envelope';
-import type { OtelAttributes, OtelHistogram, OtelTracer } from '../otel/api';
+import type { Topic } from '../bus';
+import type { OpenTelemetryApi, OtelAttributes, OtelHistogram, OtelSpan, OtelTracer } from '../otel/api';
 import { destinationTemplate, registeredOpenTelemetry, spanContextOf } from '../otel/registration';
+import type { StreamPosition } from '../wire/position';
 
 /** The instrumentation scope name of the buses' spans and metrics. */
 export const BUS_INSTRUMENTATION_SCOPE = '@repopulse/bus';
@@ -13,26 +12,37 @@ const STATUS_ERROR = 2;
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
 
 /**
+ * One publish under way: its `send` span and the start of its duration. The bus reports the outcome
+ * from the promise it already has (no promise or async frame of its own per publish).
+ * @internal
+ */
+export interface PublishTrace {
+  /** The store took the event (`duplicate`: it already held it). */
+  succeeded(position: StreamPosition, duplicate: boolean): void;
+  /** The publish failed with `error`. */
+  failed(error: unknown): void;
+}
+
+/**
  * What a bus records through OpenTelemetry, made once per bus when `registerOpenTelemetry` of
  * `@repopulse/events-core/otel` ran before it was created.
  * @internal
  */
 export interface BusInstruments {
-  /** Wraps `bus.publish` in a `send` span and its duration, sent and failure metrics. */
-  wrap(bus: EventBus): EventBus;
+  /** Starts a publish's `send` span; its outcome records the duration, sent and failure metrics. */
+  publishing(topic: Topic, event: unknown): PublishTrace;
   /** One reconnection of the bus's store (its live notifications flow again). */
   reconnected(): void;
 }
 
 /**
  * The instruments of a bus of `system` (`messaging.system`: `memory`, `redis`, …), or `undefined`
- * without a registered OpenTelemetry API.
+ * without a registered OpenTelemetry API. Tracer, meter and instruments are made here, once per bus.
  * @internal
  */
 export function busInstruments(system: string): BusInstruments | undefined {
   const api = registeredOpenTelemetry();
   if (!api) return undefined;
-  const tracer = api.trace.getTracer(BUS_INSTRUMENTATION_SCOPE);
   const meter = api.metrics.getMeter(BUS_INSTRUMENTATION_SCOPE);
   const duration = meter.createHistogram('messaging.client.operation.duration', {
     description: 'Duration of a bus publish, from the call until the store answered.',
@@ -53,91 +63,136 @@ export function busInstruments(system: string): BusInstruments | undefined {
     description: 'Reconnections of a bus to its store after live notifications were interrupted.',
     unit: '{reconnect}',
   });
+  const publishes = new Publishes(
+    system,
+    api,
+    api.trace.getTracer(BUS_INSTRUMENTATION_SCOPE),
+    duration,
+    sent,
+  );
+  const reconnectAttributes = { 'messaging.system': system };
   return {
-    wrap: (bus) =>
-      wrapPublish(
-        bus,
-        system,
-        tracer,
-        duration,
-        sent,
-        () => api.trace.getSpanContext(api.context.active())?.spanId,
-      ),
-    reconnected: () => reconnects.add(1, { 'messaging.system': system }),
+    publishing: (topic, event) => publishes.start(topic, event),
+    reconnected: () => reconnects.add(1, reconnectAttributes),
   };
 }
 
-/** Metric attributes of one destination template, and of its failures by `error.type`. */
-interface TemplateAttributes {
+/** What every publish to one destination template shares, made once per template. */
+interface Template {
+  /** The span name, `send <template>`. */
+  spanName: string;
+  /** Span and metric attributes of a publish to it. */
   ok: OtelAttributes;
+  /** The same with `error.type`, per error type. */
   failed: Map<string, OtelAttributes>;
 }
 
-function wrapPublish(
-  bus: EventBus,
-  system: string,
-  tracer: OtelTracer,
-  duration: OtelHistogram,
-  sent: Map<OtelAttributes, number>,
-  activeSpanId: () => string | undefined,
-): EventBus {
-  const publish = bus.publish.bind(bus);
-  // One attribute object per template (bounded like the templates), reused by every publish.
-  const byTemplate = new Map<string, TemplateAttributes>();
-  const attributesOf = (template: string): TemplateAttributes => {
-    let known = byTemplate.get(template);
+/**
+ * A bus's publishes. Per publish: one span (the attributes a template shares are one object, made
+ * once; the per-event ones are set only when the span records), the duration and the count; no
+ * closure, no context switch, no propagator.
+ */
+class Publishes {
+  // One entry per template (bounded like the templates), reused by every publish.
+  private readonly templates = new Map<string, Template>();
+  // Publishes come in runs on one topic: its template is looked up once per run.
+  private lastTopic: unknown;
+  private lastTemplate: Template | undefined;
+
+  constructor(
+    private readonly system: string,
+    private readonly api: OpenTelemetryApi,
+    private readonly tracer: OtelTracer,
+    readonly duration: OtelHistogram,
+    readonly sent: Map<OtelAttributes, number>,
+  ) {}
+
+  start(topic: Topic, event: unknown): PublishTrace {
+    let template = this.lastTemplate;
+    if (topic !== this.lastTopic || !template) {
+      template = this.templateOf(typeof topic === 'string' ? destinationTemplate(topic) : 'invalid');
+      this.lastTopic = topic;
+      this.lastTemplate = template;
+    }
+    const context = this.api.context.active();
+    const span = this.tracer.startSpan(
+      template.spanName,
+      {
+        kind: SPAN_KIND_PRODUCER,
+        attributes: template.ok,
+        links: creationLink(event, this.api.trace.getSpanContext(context)?.spanId),
+      },
+      context,
+    );
+    const recording = span.isRecording();
+    if (recording) {
+      span.setAttribute('messaging.destination.name', String(topic));
+      const id = (event as { id?: unknown } | null)?.id;
+      if (typeof id === 'string') span.setAttribute('messaging.message.id', id);
+    }
+    return new Publish(this, template, span, recording);
+  }
+
+  private templateOf(name: string): Template {
+    let known = this.templates.get(name);
     if (!known) {
       known = {
+        spanName: `send ${name}`,
         ok: {
-          'messaging.system': system,
+          'messaging.system': this.system,
           'messaging.operation.name': 'send',
           'messaging.operation.type': 'send',
-          'messaging.destination.template': template,
+          'messaging.destination.template': name,
         },
         failed: new Map(),
       };
-      byTemplate.set(template, known);
+      this.templates.set(name, known);
     }
     return known;
-  };
-  bus.publish = async function tracedPublish<K extends EventType>(topic: Topic, event: Envelope<K>) {
-    const template = typeof topic === 'string' ? destinationTemplate(topic) : 'invalid';
-    const known = attributesOf(template);
-    let attributes = known.ok;
-    const span = tracer.startSpan(`send ${template}`, {
-      kind: SPAN_KIND_PRODUCER,
-      attributes: {
-        ...known.ok,
-        'messaging.destination.name': String(topic),
-        ...(typeof event?.id === 'string' ? { 'messaging.message.id': event.id } : {}),
-      },
-      links: creationLink(event, activeSpanId()),
-    });
-    const started = performance.now();
-    try {
-      const result: PublishResult<Envelope<K>> = await publish(topic, event);
-      if (result.duplicate) span.setAttribute('repopulse.duplicate', true);
-      span.setAttribute('repopulse.position', result.position);
-      return result;
-    } catch (error) {
-      const type = errorType(error);
-      let failed = known.failed.get(type);
-      if (!failed) {
-        failed = { ...known.ok, 'error.type': type };
-        known.failed.set(type, failed);
-      }
-      attributes = failed;
-      span.setAttribute('error.type', type);
-      span.setStatus({ code: STATUS_ERROR, message: error instanceof Error ? error.message : String(error) });
-      if (error instanceof Error) span.recordException(error);
-      throw error;
-    } finally {
-      duration.record((performance.now() - started) / 1000, attributes);
-      sent.set(attributes, (sent.get(attributes) ?? 0) + 1);
-      span.end();
+  }
+}
+
+/** One publish under way. */
+class Publish implements PublishTrace {
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly publishes: Publishes,
+    private readonly template: Template,
+    private readonly span: OtelSpan,
+    private readonly recording: boolean,
+  ) {}
+
+  succeeded(position: StreamPosition, duplicate: boolean): void {
+    if (this.recording) {
+      if (duplicate) this.span.setAttribute('repopulse.duplicate', true);
+      this.span.setAttribute('repopulse.position', position);
     }
-  };
-  return bus;
+    this.end(this.template.ok);
+  }
+
+  failed(error: unknown): void {
+    const type = errorType(error);
+    let failed = this.template.failed.get(type);
+    if (!failed) {
+      failed = { ...this.template.ok, 'error.type': type };
+      this.template.failed.set(type, failed);
+    }
+    this.span.setAttribute('error.type', type);
+    this.span.setStatus({
+      code: STATUS_ERROR,
+      message: error instanceof Error ? error.message : String(error),
+    });
+    if (error instanceof Error) this.span.recordException(error);
+    this.end(failed);
+  }
+
+  private end(attributes: OtelAttributes): void {
+    const { duration, sent } = this.publishes;
+    duration.record((performance.now() - this.started) / 1000, attributes);
+    sent.set(attributes, (sent.get(attributes) ?? 0) + 1);
+    this.span.end();
+  }
 }
 
 /**
@@ -146,7 +201,8 @@ function wrapPublish(
  */
 function creationLink(event: unknown, parentSpanId: string | undefined) {
   const traceparent = (event as { traceparent?: unknown } | null)?.traceparent;
-  if (typeof traceparent !== 'string' || traceparent.slice(36, 52) === parentSpanId) return undefined;
+  if (typeof traceparent !== 'string') return undefined;
+  if (parentSpanId !== undefined && traceparent.startsWith(parentSpanId, 36)) return undefined;
   const context = spanContextOf(traceparent);
   return context ? [{ context }] : undefined;
 }

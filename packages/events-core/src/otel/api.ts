@@ -24,6 +24,8 @@ export interface OtelSpanContext {
 export interface OtelSpan {
   /** The span's own context. */
   spanContext(): OtelSpanContext;
+  /** Whether the span records anything (false when it was not sampled, or without an SDK). */
+  isRecording(): boolean;
   /** Sets one attribute. */
   setAttribute(key: string, value: string | number | boolean): unknown;
   /** Sets the status: code 2 is `ERROR`. */

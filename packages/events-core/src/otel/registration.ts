@@ -24,7 +24,19 @@ type Slots = { [API_SLOT]?: OpenTelemetryApi; [TRACE_SOURCE]?: () => TraceContex
 export function registerOpenTelemetry(api: OpenTelemetryApi): void {
   const slots = globalThis as Slots;
   slots[API_SLOT] = api;
-  slots[TRACE_SOURCE] = () => traceContextOf(api.trace.getSpanContext(api.context.active()));
+  // A span's context is one object for its whole life: its text is made once, not per event
+  // (requests in flight interleave, so one per span context, not just the last one).
+  const known = new WeakMap<OtelSpanContext, TraceContext | null>();
+  slots[TRACE_SOURCE] = () => {
+    const span = api.trace.getSpanContext(api.context.active());
+    if (!span) return undefined;
+    let context = known.get(span);
+    if (context === undefined) {
+      context = traceContextOf(span) ?? null;
+      known.set(span, context);
+    }
+    return context ?? undefined;
+  };
 }
 
 /**
