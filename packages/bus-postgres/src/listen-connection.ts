@@ -1,7 +1,11 @@
 import { BusClosedError, BusUnavailableError } from '@repopulse/events-core';
+import { computeBackoff } from '@repopulse/events-core/bus-kit';
 import type pg from 'pg';
 import { describeError } from './connection-errors';
 import { quoteIdentifier } from './schema-sql';
+
+/** Between two attempts to reach Postgres again (LISTEN, a live read): 50 ms doubling to 2 s, equal jitter. */
+export const RECONNECT_BACKOFF = { initialMs: 50, maxMs: 2000, jitter: 0.5 };
 
 /** What a {@link ListenConnection} tells its transport. */
 export interface ListenEvents {
@@ -185,7 +189,7 @@ export class ListenConnection {
         client.on('error', () => {});
         await client.end().catch(() => {});
         this.report(error);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2000)));
+        await new Promise((resolve) => setTimeout(resolve, computeBackoff(attempt, RECONNECT_BACKOFF)));
       }
     }
   }

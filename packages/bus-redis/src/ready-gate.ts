@@ -66,20 +66,3 @@ export class ReadyGate {
     return waiter;
   }
 }
-
-/** Rejects with `makeError()` when `promise` has not settled within `timeoutMs`. */
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, makeError: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(makeError()), timeoutMs);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
