@@ -1,3 +1,5 @@
+import { RepoPulseError } from '@repopulse/events-core';
+
 /**
  * Why an {@link EventStreamError} was raised.
  *
@@ -13,9 +15,9 @@
  * `no_content` (204: the server asks the client to stop), `bad_response` (a 200 that is not
  * `text/event-stream` while `fallback` is `false`), `retries_exhausted` (`maxRetries` reached).
  *
- * Thrown by `createEventStream` itself: `invalid_argument` (a URL that does not parse, an
- * unknown option name, or a negative or non-numeric option; the message names it, and for an
- * unknown name lists the valid ones).
+ * A bad argument of `createEventStream` itself (a URL that does not parse, an unknown option name,
+ * a negative or non-numeric option) is not an `EventStreamError`: it throws the `OptionsError` of
+ * `@repopulse/events-core`, as every RepoPulse factory does.
  */
 export type EventStreamErrorCode =
   | 'network'
@@ -30,11 +32,10 @@ export type EventStreamErrorCode =
   | 'not_found'
   | 'bad_request'
   | 'no_content'
-  | 'retries_exhausted'
-  | 'invalid_argument';
+  | 'retries_exhausted';
 
 /**
- * The one error class of `@repopulse/client`, passed to `onError` and thrown by the async
+ * The error class of the stream's failures, passed to `onError` and thrown by the async
  * iterator when the stream closes on a fatal error. Messages start with `[repopulse]`.
  *
  * @example
@@ -46,10 +47,8 @@ export type EventStreamErrorCode =
  * });
  * ```
  */
-export class EventStreamError extends Error {
+export class EventStreamError extends RepoPulseError<EventStreamErrorCode> {
   // `declare`: assigned in the constructor, no class-field boilerplate in the bundle.
-  /** Machine-readable reason; stable across versions. */
-  declare readonly code: EventStreamErrorCode;
   /** True when the stream closed because of this error (no more reconnects). */
   declare readonly fatal: boolean;
   /** The HTTP status that caused the error, when there was one. */
@@ -78,11 +77,11 @@ export class EventStreamError extends Error {
   ) {
     const url = options?.url;
     super(
-      `[repopulse] ${url ? `GET ${url}:` : 'event stream'} ${code}${status ? ` (HTTP ${status})` : ''}${detail ? `: ${detail}` : ''}`,
-      options, // Error reads its `cause` only when present
+      code,
+      `${url ? `GET ${url}:` : 'event stream'} ${code}${status ? ` (HTTP ${status})` : ''}${detail ? `: ${detail}` : ''}`,
+      options,
     );
-    this.name = 'EventStreamError';
-    this.code = code;
+    this.name = 'EventStreamError'; // kept when a bundler renames the class
     this.fatal = fatal;
     this.status = status || undefined;
     this.url = url;
