@@ -27,4 +27,5 @@ export { isolateHandler } from './handler-isolation';
 export { REPLAY_PAGE_SIZE, type ReadResult, ReplayMerge, type ReplayMergeHost } from './replay-merge';
 export { type CursorOrigin, decideReplay, neverWrittenRange, type RetainedRange } from './reset-decision';
 export type { AppendResult, BusTransport, TransportSink } from './transport';
+export { Waiters } from './waiters';
 export { withTimeout } from './with-timeout';

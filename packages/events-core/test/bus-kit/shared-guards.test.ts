@@ -2,7 +2,7 @@
 // and the checked, guarded `onError`.
 import { describe, expect, it } from 'vitest';
 import { OptionsError } from '../../src';
-import { resolveErrorHandler, withTimeout } from '../../src/bus-kit';
+import { resolveErrorHandler, Waiters, withTimeout } from '../../src/bus-kit';
 
 describe('withTimeout', () => {
   it('settles as the promise does when it is in time', async () => {
@@ -42,5 +42,24 @@ describe('resolveErrorHandler', () => {
       new Error('b'),
     );
     expect(seen).toEqual(['given a', 'fallback b']);
+  });
+});
+
+describe('Waiters', () => {
+  it('resolves every waiter on resolveAll, rejects every one on rejectAll, and each alone after its bound', async () => {
+    const waiters = new Waiters();
+    const first = waiters.wait(1000, () => new Error('late'));
+    const second = waiters.wait(1000, () => new Error('late'));
+    waiters.resolveAll();
+    await expect(Promise.all([first, second])).resolves.toEqual([undefined, undefined]);
+
+    const closed = new Error('closed');
+    const third = waiters.wait(1000, () => new Error('late'));
+    waiters.rejectAll(closed);
+    await expect(third).rejects.toBe(closed);
+
+    const bounded = waiters.wait(10, () => new Error('unreachable for 10 ms'));
+    await expect(bounded).rejects.toThrow('unreachable for 10 ms');
+    waiters.resolveAll(); // the timed-out waiter is gone: nothing left to settle
   });
 });
