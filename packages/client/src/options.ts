@@ -40,6 +40,7 @@ export function resolveSettings(input: string | URL, options: EventStreamOptions
     endpoint = new URL(input, globalThis.location?.href);
   } catch {}
   requireOption(SCOPE, 'url', !!endpoint, 'an absolute URL, or a path in a page', input);
+  const { heartbeatTimeoutMs = 37_500, maxRetries = 1 / 0, fallback } = options; // 1 / 0: Infinity
   checkOptions(SCOPE, options, {
     optional: [
       'lastEventId',
@@ -56,7 +57,6 @@ export function resolveSettings(input: string | URL, options: EventStreamOptions
       'onError',
     ],
   });
-  const { heartbeatTimeoutMs = 37_500, maxRetries = 1 / 0, fallback } = options; // 1 / 0: Infinity
   checkNumber('heartbeatTimeoutMs', heartbeatTimeoutMs);
   checkNumber('maxRetries', maxRetries);
   return [
