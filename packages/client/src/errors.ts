@@ -55,7 +55,7 @@ export class EventStreamError extends RepoPulseError<EventStreamErrorCode> {
   declare readonly status: number | undefined;
   /**
    * The stream URL the error happened on, without its query (it may hold an access token);
-   * undefined for an error made without one.
+   * undefined for errors thrown by `createEventStream` itself.
    */
   declare readonly url: string | undefined;
 
