@@ -6,13 +6,8 @@ import { build } from 'esbuild';
 /** True for a bundled module path that belongs to @repopulse/events-core (its sources or dist). */
 export const isEventsCoreModule = (path) => /(^|\/)(events-core|@repopulse\/events-core)\//.test(path);
 
-/**
- * True for a module of events-core a browser client may carry: its wire entry
- * (`@repopulse/events-core/wire`), and the dependency-free modules every RepoPulse package shares:
- * the error base classes, the options checker (with how it shows a rejected value) and the backoff.
- */
-export const isBrowserModule = (path) =>
-  isEventsCoreModule(path) && /\/(wire\/|(errors|options-check|describe-value|backoff)\.ts$)/.test(path);
+/** True for a module of events-core's wire module (`@repopulse/events-core/wire`). */
+export const isWireModule = (path) => isEventsCoreModule(path) && /\/wire\//.test(path);
 
 /** Entry points by name: the client, tab sharing, the React hooks. */
 export const ENTRIES = { index: 'src/index.ts', share: 'src/share.ts', react: 'src/react.tsx' };

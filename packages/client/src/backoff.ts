@@ -1,10 +1,4 @@
-export { computeBackoff } from '@repopulse/events-core/bus-kit';
-
-/**
- * The stream's reconnect backoff: exponential with full jitter, `computeBackoff` of
- * `@repopulse/events-core/bus-kit` (a uniformly random delay in `[0, min(max(maxMs, base), base ×
- * factor^n))`, where `base` is the server's `retry:` value when it sent one).
- */
+/** Exponential backoff with full jitter. */
 export interface BackoffOptions {
   /**
    * Base delay in milliseconds. A server `retry:` field replaces it.
@@ -21,6 +15,26 @@ export interface BackoffOptions {
    * @default 2
    */
   factor?: number;
+}
+
+/**
+ * The delay before reconnect attempt number `attempt` (0 for the first after a healthy
+ * connection): full jitter, a uniformly random value in `[0, min(cap, base × factor^attempt))`
+ * where `base` is the server's `retry:` value when it sent one and `cap` is
+ * `max(maxMs, base)`. Pure: pass `random` to make it deterministic.
+ *
+ * @example
+ * ```ts
+ * computeBackoff(3, { initialMs: 1000, maxMs: 30000, factor: 2 }, () => 0.5); // 4000
+ * ```
+ */
+export function computeBackoff(
+  attempt: number,
+  options: Required<BackoffOptions>,
+  random: () => number = Math.random,
+): number {
+  const cap = Math.max(options.maxMs, options.initialMs);
+  return Math.floor(random() * Math.min(cap, options.initialMs * options.factor ** attempt));
 }
 
 /**

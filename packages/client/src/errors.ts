@@ -1,5 +1,3 @@
-import { RepoPulseError } from '@repopulse/events-core';
-
 /**
  * Why an {@link EventStreamError} was raised.
  *
@@ -15,9 +13,9 @@ import { RepoPulseError } from '@repopulse/events-core';
  * `no_content` (204: the server asks the client to stop), `bad_response` (a 200 that is not
  * `text/event-stream` while `fallback` is `false`), `retries_exhausted` (`maxRetries` reached).
  *
- * A bad argument of `createEventStream` itself (a URL that does not parse, an unknown option name,
- * a negative or non-numeric option) is not an `EventStreamError`: it throws the `OptionsError` of
- * `@repopulse/events-core`, as every RepoPulse factory does.
+ * Thrown by `createEventStream` itself: `invalid_argument` (a URL that does not parse, an
+ * unknown option name, or a negative or non-numeric option; the message names it, and for an
+ * unknown name lists the valid ones).
  */
 export type EventStreamErrorCode =
   | 'network'
@@ -32,10 +30,11 @@ export type EventStreamErrorCode =
   | 'not_found'
   | 'bad_request'
   | 'no_content'
-  | 'retries_exhausted';
+  | 'retries_exhausted'
+  | 'invalid_argument';
 
 /**
- * The error class of the stream's failures, passed to `onError` and thrown by the async
+ * The one error class of `@repopulse/client`, passed to `onError` and thrown by the async
  * iterator when the stream closes on a fatal error. Messages start with `[repopulse]`.
  *
  * @example
@@ -47,8 +46,10 @@ export type EventStreamErrorCode =
  * });
  * ```
  */
-export class EventStreamError extends RepoPulseError<EventStreamErrorCode> {
+export class EventStreamError extends Error {
   // `declare`: assigned in the constructor, no class-field boilerplate in the bundle.
+  /** Machine-readable reason; stable across versions. */
+  declare readonly code: EventStreamErrorCode;
   /** True when the stream closed because of this error (no more reconnects). */
   declare readonly fatal: boolean;
   /** The HTTP status that caused the error, when there was one. */
@@ -77,11 +78,11 @@ export class EventStreamError extends RepoPulseError<EventStreamErrorCode> {
   ) {
     const url = options?.url;
     super(
-      code,
-      `${url ? `GET ${url}:` : 'event stream'} ${code}${status ? ` (HTTP ${status})` : ''}${detail ? `: ${detail}` : ''}`,
-      options,
+      `[repopulse] ${url ? `GET ${url}:` : 'event stream'} ${code}${status ? ` (HTTP ${status})` : ''}${detail ? `: ${detail}` : ''}`,
+      options, // Error reads its `cause` only when present
     );
-    this.name = 'EventStreamError'; // kept when a bundler renames the class
+    this.name = 'EventStreamError';
+    this.code = code;
     this.fatal = fatal;
     this.status = status || undefined;
     this.url = url;

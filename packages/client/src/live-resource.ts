@@ -1,6 +1,6 @@
 import type { AnyEnvelope } from '@repopulse/events-core';
-import { requireOption } from '@repopulse/events-core/bus-kit';
 import { isAfter } from '@repopulse/events-core/wire';
+import { EventStreamError } from './errors';
 import { createEventStream } from './stream';
 import type { EventStream, EventStreamOptions, EventStreamState, StreamOpener } from './types';
 
@@ -66,8 +66,8 @@ export interface LiveResource<S> {
  * it loads the snapshot again while holding the events that arrive meanwhile, then applies those
  * after the new snapshot's position on top, so nothing is lost and nothing applied twice.
  *
- * Throws `OptionsError` (of `@repopulse/events-core`) at once for a URL that does not parse, a bad
- * stream option (like `createEventStream`) or a `share` that is not `tabSharing()`. A failed load stops the resource (`current.error`; the
+ * Throws `EventStreamError('invalid_argument')` at once for a URL that does not parse or a bad
+ * stream option, like `createEventStream`. A failed load stops the resource (`current.error`; the
  * stream is closed): call `reload()` to try again. `close()` at any time, mid-load included, leaves nothing running.
  *
  * @example
@@ -85,14 +85,14 @@ export interface LiveResource<S> {
  */
 export function createLiveResource<S>(options: LiveResourceOptions<S>): LiveResource<S> {
   const { url, load, apply, share, ...streamOptions } = options;
-  requireOption(
-    'createLiveResource',
-    'share',
-    share === undefined || typeof share === 'function',
-    'tabSharing() of @repopulse/client/share',
-    share,
-  );
-  // Checks the URL and the options now (an OptionsError), without connecting.
+  if (share !== undefined && typeof share !== 'function')
+    throw new EventStreamError(
+      'invalid_argument',
+      true,
+      0,
+      'share: pass tabSharing() of @repopulse/client/share',
+    );
+  // Checks the URL and the options now (a typed invalid_argument), without connecting.
   createEventStream(url, { ...streamOptions, signal: AbortSignal.abort() });
   const listeners = new Set<() => void>();
   let value: LiveResourceValue<S> = {
@@ -181,7 +181,7 @@ export function createLiveResource<S>(options: LiveResourceOptions<S>): LiveReso
     set({ state: current.state });
   };
 
-  const begin = () => void start().catch(stop); // e.g. bad share options (an OptionsError): the resource stops
+  const begin = () => void start().catch(stop); // e.g. invalid share options: the resource stops
   begin();
 
   return {

@@ -1,5 +1,5 @@
-import { computeBackoff } from '@repopulse/events-core/bus-kit';
 import type { Attempt, Outcome } from './attempt';
+import { computeBackoff } from './backoff';
 import { EventStreamError } from './errors';
 import type { Settings } from './options';
 import { pollOnce } from './poll-transport';
@@ -86,7 +86,7 @@ export function createMachine(
     status?: number,
     detail?: string,
     cause?: unknown,
-  ) => new EventStreamError(code, fatal, status, detail, { cause, url }); // an undefined cause is left out
+  ) => new EventStreamError(code, fatal, status, detail, cause ? { cause, url } : { url });
 
   // One attempt: SSE, or a poll when `polling`.
   const attemptOnce = (polling: boolean): Promise<Outcome> => {

@@ -1,5 +1,5 @@
-import { checkOptions, requireOption } from '@repopulse/events-core/bus-kit';
 import type { BackoffOptions } from './backoff';
+import { EventStreamError } from './errors';
 import type { EventStreamOptions, FallbackOptions, FetchLike } from './types';
 
 /** The options of one stream with their defaults applied (see {@link resolveSettings}). */
@@ -12,69 +12,53 @@ export interface Settings {
   fallback: Required<FallbackOptions> | undefined;
 }
 
-const SCOPE = 'createEventStream';
-const NUMBER = 'a number ≥ 0';
+const OPTIONS =
+  'lastEventId headers credentials fetch signal backoff maxRetries heartbeatTimeoutMs fallback pauseWhenHidden onReset onError';
+const BACKOFF = 'initialMs maxMs factor';
+const FALLBACK = 'afterFailures probeTimeoutMs upgradeIntervalMs waitSeconds';
 
-/** Requires `value`, option `name`, to be a number ≥ 0 (or absent: its default applies). */
-const checkNumber = (name: string, value: unknown) =>
-  value === undefined || requireOption(SCOPE, name, typeof value === 'number' && value >= 0, NUMBER, value);
-
-/**
- * Checks the nested options object `given` (`prefix`: `backoff.` or `fallback.`) against its
- * defaults, every one a number ≥ 0, and returns it with the defaults applied.
- */
-function withDefaults<T extends object>(prefix: string, given: Partial<T> | undefined, defaults: T): T {
-  checkOptions(SCOPE, given, { optional: Object.keys(defaults) }, prefix);
-  for (const name in given) checkNumber(prefix + name, given[name]);
-  return { ...defaults, ...given };
+/** Throws `invalid_argument` for a key of `given` that is not one of `names` (plain JS has no type check). */
+function checkNames(scope: string, given: object | false | undefined, names: string) {
+  const valid = names.split(' ');
+  for (const key of Object.keys(given || {}))
+    if (!valid.includes(key))
+      throw new EventStreamError(
+        'invalid_argument',
+        true,
+        0,
+        `unknown option ${scope}${key}; valid: ${valid.join(', ')}`,
+      );
 }
 
 /**
- * Resolves the stream URL (against the page's, in a browser) and applies the option defaults.
- * Throws `OptionsError` (of `@repopulse/events-core`) for a URL that does not parse, an unknown
- * option name (listing the valid ones) and a number that is negative or not a number (naming it).
+ * Applies the defaults. Throws `invalid_argument` for an unknown option name (listing the valid
+ * ones) and for a negative or non-numeric number (naming the option).
  */
-export function resolveSettings(input: string | URL, options: EventStreamOptions): [URL, Settings] {
-  let endpoint: URL | undefined;
-  try {
-    endpoint = new URL(input, globalThis.location?.href);
-  } catch {}
-  requireOption(SCOPE, 'url', !!endpoint, 'an absolute URL, or a path in a page', input);
-  const { heartbeatTimeoutMs = 37_500, maxRetries = 1 / 0, fallback } = options; // 1 / 0: Infinity
-  checkOptions(SCOPE, options, {
-    optional: [
-      'lastEventId',
-      'headers',
-      'credentials',
-      'fetch',
-      'signal',
-      'backoff',
-      'maxRetries',
-      'heartbeatTimeoutMs',
-      'fallback',
-      'pauseWhenHidden',
-      'onReset',
-      'onError',
-    ],
-  });
-  checkNumber('heartbeatTimeoutMs', heartbeatTimeoutMs);
-  checkNumber('maxRetries', maxRetries);
-  return [
-    endpoint!,
-    {
-      fetch: options.fetch ?? ((input, init) => fetch(input, init)),
-      heartbeatTimeoutMs,
-      maxRetries,
-      backoff: withDefaults('backoff.', options.backoff, { initialMs: 1000, maxMs: 30_000, factor: 2 }),
-      fallback:
-        fallback === false
-          ? undefined
-          : withDefaults('fallback.', fallback, {
-              afterFailures: 3,
-              probeTimeoutMs: 5000,
-              upgradeIntervalMs: 60_000,
-              waitSeconds: 25,
-            }),
-    },
-  ];
+export function resolveSettings(options: EventStreamOptions): Settings {
+  checkNames('', options, OPTIONS);
+  checkNames('backoff.', options.backoff, BACKOFF);
+  checkNames('fallback.', options.fallback, FALLBACK);
+  const heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 37_500;
+  const maxRetries = options.maxRetries ?? 1 / 0; // Infinity
+  const backoff = { initialMs: 1000, maxMs: 30_000, factor: 2, ...options.backoff };
+  const fallback =
+    options.fallback === false
+      ? undefined
+      : {
+          afterFailures: 3,
+          probeTimeoutMs: 5000,
+          upgradeIntervalMs: 60_000,
+          waitSeconds: 25,
+          ...options.fallback,
+        };
+  for (const [name, value] of Object.entries({ heartbeatTimeoutMs, maxRetries, ...backoff, ...fallback })) {
+    if (!(value >= 0)) throw new EventStreamError('invalid_argument', true, 0, name);
+  }
+  return {
+    fetch: options.fetch ?? ((input, init) => fetch(input, init)),
+    heartbeatTimeoutMs,
+    maxRetries,
+    backoff,
+    fallback,
+  };
 }

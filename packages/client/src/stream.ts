@@ -20,13 +20,15 @@ import type { EventHandler, EventStream, EventStreamOptions, EventStreamState, S
  * // later
  * stream.close();
  * ```
- *
- * Throws `OptionsError` (of `@repopulse/events-core`) at once, before any request, for a URL that
- * does not parse (a path needs a page to resolve against), an unknown option name (listing the
- * valid ones), or a number option that is negative or not a number.
  */
 export function createEventStream(input: string | URL, options: EventStreamOptions = {}): EventStream {
-  const [endpoint, settings] = resolveSettings(input, options);
+  let endpoint: URL;
+  try {
+    endpoint = new URL(input, globalThis.location?.href);
+  } catch {
+    throw new EventStreamError('invalid_argument', true, 0, `url ${input}`);
+  }
+  const settings = resolveSettings(options);
   const doc = globalThis.document as Document | undefined; // undefined in Node
   let failure: EventStreamError | undefined;
   let offline = globalThis.navigator?.onLine === false;

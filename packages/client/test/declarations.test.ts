@@ -44,7 +44,6 @@ function consume(sources: Record<string, string>): string {
         '@repopulse/client': [join(dir, 'decl/index.d.ts')],
         '@repopulse/client/react': [join(dir, 'decl/react.d.ts')],
         '@repopulse/events-core': [join(clientDir, '../events-core/src/index.ts')],
-        '@repopulse/events-core/bus-kit': [join(clientDir, '../events-core/src/bus-kit/index.ts')],
         react: [join(clientDir, '../../node_modules/@types/react/index.d.ts')],
       },
     },

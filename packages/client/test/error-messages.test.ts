@@ -1,9 +1,8 @@
 // Errors a user can act on: HTTP failures name the URL they happened on (without the query, which
 // may hold a token), and option names that do not exist are refused, listing the valid ones.
-import { OptionsError } from '@repopulse/events-core';
 import { StreamHttpError } from '@repopulse/sse-express';
 import { describe, expect, it } from 'vitest';
-import { createEventStream, type EventStreamOptions } from '../src/index';
+import { createEventStream, EventStreamError, type EventStreamOptions } from '../src/index';
 import { cleanupAfterEach } from './helpers/cleanups';
 import { waitForState } from './helpers/events';
 import { serverStarter, streamOpener } from './helpers/harness';
@@ -39,50 +38,33 @@ describe('error messages', () => {
 });
 
 describe('unknown options (plain JS)', () => {
-  function thrown(options: Record<string, unknown>): OptionsError {
+  function thrown(options: Record<string, unknown>): EventStreamError {
     try {
       createEventStream('http://127.0.0.1:1/events', options as EventStreamOptions);
     } catch (error) {
-      return error as OptionsError;
+      return error as EventStreamError;
     }
     throw new Error('createEventStream accepted the options');
   }
 
   it('refuses a misspelled option, naming it and listing the valid ones, before any request', () => {
     const error = thrown({ lastEventID: '1-0' });
-    expect(error).toBeInstanceOf(OptionsError);
-    expect(error).toMatchObject({ code: 'unknown_option', option: 'lastEventID' });
+    expect(error).toBeInstanceOf(EventStreamError);
+    expect(error).toMatchObject({ code: 'invalid_argument', fatal: true, url: undefined });
     expect(error.message).toBe(
-      '[repopulse] createEventStream: unknown option "lastEventID" (did you mean "lastEventId"?); valid options: ' +
-        'lastEventId, headers, credentials, fetch, signal, backoff, maxRetries, heartbeatTimeoutMs, fallback, ' +
-        'pauseWhenHidden, onReset, onError',
+      '[repopulse] event stream invalid_argument: unknown option lastEventID; valid: lastEventId, headers, ' +
+        'credentials, fetch, signal, backoff, maxRetries, heartbeatTimeoutMs, fallback, pauseWhenHidden, onReset, onError',
     );
   });
 
   it.each([
-    [
-      { backoff: { initialMS: 5 } },
-      'backoff.initialMS',
-      '"backoff.initialMS" (did you mean "backoff.initialMs"?); valid options: backoff.initialMs, backoff.maxMs, backoff.factor',
-    ],
+    [{ backoff: { initialMS: 5 } }, 'backoff.initialMS; valid: initialMs, maxMs, factor'],
     [
       { fallback: { waitSecond: 1 } },
-      'fallback.waitSecond',
-      '"fallback.waitSecond"; valid options: fallback.afterFailures, fallback.probeTimeoutMs, ' +
-        'fallback.upgradeIntervalMs, fallback.waitSeconds',
+      'fallback.waitSecond; valid: afterFailures, probeTimeoutMs, upgradeIntervalMs, waitSeconds',
     ],
-  ])('refuses unknown nested options %j', (options, option, expected) => {
-    const error = thrown(options);
-    expect(error).toMatchObject({ code: 'unknown_option', option });
-    expect(error.message).toBe(`[repopulse] createEventStream: unknown option ${expected}`);
-  });
-
-  it('refuses a nested options object that is not an object', () => {
-    expect(thrown({ backoff: 1000 })).toMatchObject({
-      code: 'invalid_option',
-      option: 'backoff',
-      message: '[repopulse] createEventStream: backoff must be an object; got 1000',
-    });
+  ])('refuses unknown nested options %j', (options, expected) => {
+    expect(thrown(options).message).toContain(`unknown option ${expected}`);
   });
 
   it('accepts every documented option (fallback: false included)', () => {

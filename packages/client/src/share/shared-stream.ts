@@ -1,5 +1,4 @@
 import type { AnyEnvelope } from '@repopulse/events-core';
-import { checkOptions, requireOption } from '@repopulse/events-core/bus-kit';
 import {
   encodeSseFrame,
   encodeSseReset,
@@ -12,8 +11,6 @@ import { createEventStream } from '../stream';
 import type { EventHandler, EventStream, EventStreamState } from '../types';
 import { channelName } from './channel-name';
 import type { SharedEventStreamOptions } from './types';
-
-const SCOPE = 'createSharedEventStream';
 
 /** One SSE frame (an event, or a reset when `reset` is set) with its position. */
 interface Entry {
@@ -93,10 +90,10 @@ export function createSharedEventStream(
   options: SharedEventStreamOptions = {},
 ): EventStream {
   const { share, signal, ...rest } = options;
-  const settings = share === true || !share ? {} : share;
-  checkOptions(SCOPE, settings, { optional: ['key', 'history'] }, 'share.');
-  const { history: limit = 500 } = settings;
-  requireOption(SCOPE, 'share.history', typeof limit === 'number' && limit >= 0, 'a number ≥ 0', limit);
+  const { history: limit = 500, ...settings } = share === true || !share ? {} : share;
+  const unknown = Object.keys(settings).find((name) => name !== 'key');
+  if (unknown || !(limit >= 0))
+    throw new EventStreamError('invalid_argument', true, 0, `share.${unknown ?? 'history'}`);
   const locks = globalThis.navigator?.locks;
   if (!locks || !globalThis.BroadcastChannel || !globalThis.crypto?.subtle)
     return createEventStream(url, { ...rest, signal });
@@ -104,7 +101,7 @@ export function createSharedEventStream(
   try {
     href = String(new URL(url, globalThis.location?.href));
   } catch {
-    return createEventStream(url, rest); // throws its OptionsError
+    return createEventStream(url, rest); // throws its typed invalid_argument
   }
 
   const tabId = Math.random().toString(36).slice(2);

@@ -5,7 +5,7 @@ import type { ShareOptions } from './types';
 /**
  * One connection for all tabs, for `createLiveResource`, `useLiveResource` and `useEventStream`:
  * pass the result as their `share` option. The stream is a {@link createSharedEventStream} with
- * these settings (checked when it opens: a bad one stops the resource with an `OptionsError`).
+ * these settings (checked when it opens: a bad one stops the resource with `invalid_argument`).
  * Importing it is what brings the tab-sharing code into an app's bundle.
  *
  * @example
