@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { requireOption } from '@repopulse/events-core/bus-kit';
 
 /** A login the demo app accepts. */
 export interface DemoUser {
@@ -69,17 +70,18 @@ const APP_DIR = resolve(import.meta.dirname, '..');
  */
 export const DEFAULT_HISTORY_LIMIT = 5000;
 
+/** Environment variable `name` as a number ≥ 0, `fallback` when unset; `OptionsError` otherwise. */
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`[repo-wiki] ${name} must be a number ≥ 0`);
+  requireOption('readConfig', name, Number.isFinite(value) && value >= 0, 'a number ≥ 0', raw);
   return value;
 }
 
+/** Environment variable `name` as an integer ≥ 1, `fallback` when unset; `OptionsError` otherwise. */
 function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
   const value = positiveNumber(name, raw, fallback);
-  if (!Number.isInteger(value) || value < 1)
-    throw new RangeError(`[repo-wiki] ${name} must be an integer ≥ 1`);
+  requireOption('readConfig', name, Number.isInteger(value) && value >= 1, 'an integer ≥ 1', raw);
   return value;
 }
 
@@ -88,6 +90,7 @@ function positiveInteger(name: string, raw: string | undefined, fallback: number
  * `REDIS_PREFIX`, `SIM_SPEED`, `DEMO_USER`, `DEMO_PASSWORD`, `FAIL_TASKS`, `INSTANCE_ID`,
  * `STATIC_DIR`, `SHUTDOWN_GRACE_MS`, `HISTORY_LIMIT`, `HISTORY_TTL_MS`, `MAX_CONNECTIONS`,
  * `MAX_CONNECTIONS_PER_USER`, `SESSION_TTL_MS`, `LOGIN_FAILURES_PER_MINUTE`, `TRUST_PROXY`, `LOG_LEVEL`.
+ * A number that does not parse throws `OptionsError` `invalid_option` naming the variable.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const port = positiveNumber('PORT', env.PORT, 3000);

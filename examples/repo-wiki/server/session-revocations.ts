@@ -8,6 +8,7 @@ import {
   registerEventType,
   type Subscription,
 } from '@repopulse/events-core';
+import { computeBackoff } from '@repopulse/events-core/bus-kit';
 import type { Logger } from './logger';
 import type { OpenStreams } from './open-streams';
 
@@ -63,7 +64,7 @@ export async function createSessionRevocations(options: {
   const stop = new AbortController();
   let subscription: Subscription | undefined;
   const listen = async () => {
-    for (let delay = 100; !stop.signal.aborted; delay = Math.min(2 * delay, RETRY_MAX_MS)) {
+    for (let attempt = 0; !stop.signal.aborted; attempt++) {
       try {
         subscription = await bus.subscribe(topic, (delivery) => {
           if (delivery.reset) return;
@@ -75,6 +76,7 @@ export async function createSessionRevocations(options: {
       } catch (error) {
         if (stop.signal.aborted) return;
         log.warn('cannot listen for revoked sessions yet (bus unavailable), retrying', { error });
+        const delay = computeBackoff(attempt, { initialMs: 100, maxMs: RETRY_MAX_MS, jitter: 0 });
         await sleep(delay, undefined, { signal: stop.signal }).catch(() => {});
       }
     }

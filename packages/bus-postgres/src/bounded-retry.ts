@@ -1,4 +1,5 @@
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '@repopulse/events-core';
+import { computeBackoff, withTimeout } from '@repopulse/events-core/bus-kit';
 import { describeError, isRetryable } from './connection-errors';
 
 /** SQLSTATE of a lock wait that ran into `lock_timeout` (the bus sets it on its own publishes). */
@@ -50,24 +51,12 @@ export async function boundedRetry<T>(
         const waited = isRetryable(error) ? ` (Postgres stayed unreachable for ${timeoutMs} ms)` : '';
         throw new BusUnavailableError(`${what}: ${describeError(error)}${waited}`, { cause: error });
       }
-      await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** tries, 500, left)));
+      await new Promise((resolve) =>
+        setTimeout(
+          resolve,
+          Math.min(computeBackoff(tries, { initialMs: 25, maxMs: 500, jitter: 0.5 }), left),
+        ),
+      );
     }
   }
-}
-
-/** Rejects with `makeError()` when `promise` has not settled within `timeoutMs`. */
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, makeError: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(makeError()), timeoutMs);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

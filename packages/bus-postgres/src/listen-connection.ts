@@ -1,7 +1,11 @@
 import { BusClosedError, BusUnavailableError } from '@repopulse/events-core';
+import { computeBackoff, Waiters } from '@repopulse/events-core/bus-kit';
 import type pg from 'pg';
 import { describeError } from './connection-errors';
 import { quoteIdentifier } from './schema-sql';
+
+/** Between two attempts to reach Postgres again (LISTEN, a live read): 50 ms doubling to 2 s, equal jitter. */
+export const RECONNECT_BACKOFF = { initialMs: 50, maxMs: 2000, jitter: 0.5 };
 
 /** What a {@link ListenConnection} tells its transport. */
 export interface ListenEvents {
@@ -13,12 +17,6 @@ export interface ListenEvents {
   up(): void;
   /** A connection failure, reported once per outage. */
   error(error: unknown): void;
-}
-
-interface Waiter {
-  resolve: () => void;
-  reject: (error: unknown) => void;
-  timer: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -40,7 +38,7 @@ export class ListenConnection {
   private listened = new Map<string, Promise<void>>();
   /** The statements sent to the current client, one after another (pg 9 will not queue them). */
   private statements: Promise<unknown> = Promise.resolve();
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters();
 
   constructor(
     private readonly makeClient: () => pg.Client,
@@ -105,26 +103,16 @@ export class ListenConnection {
     if (this.closed) return Promise.reject(new BusClosedError());
     if (this.client) return Promise.resolve();
     this.connect();
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(
-          () => {
-            this.waiters.delete(waiter);
-            reject(new BusUnavailableError(`Postgres stayed unreachable for ${timeoutMs} ms`));
-          },
-          Math.max(0, timeoutMs),
-        ),
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(
+      timeoutMs,
+      () => new BusUnavailableError(`Postgres stayed unreachable for ${timeoutMs} ms`),
+    );
   }
 
   /** Ends the connection; waiters reject with `BusClosedError`. */
   async close(): Promise<void> {
     this.closed = true;
-    for (const waiter of [...this.waiters]) this.settle(waiter).reject(new BusClosedError());
+    this.waiters.rejectAll(new BusClosedError());
     const client = this.client;
     this.client = undefined;
     await client?.end().catch(() => {});
@@ -173,7 +161,7 @@ export class ListenConnection {
           this.run(client, `UNLISTEN ${quoteIdentifier(channel)}`).catch(() => {});
         }
         this.reported = false;
-        for (const waiter of [...this.waiters]) this.settle(waiter).resolve();
+        this.waiters.resolveAll();
         if (this.wasDown) {
           this.wasDown = false;
           this.events.up();
@@ -185,7 +173,7 @@ export class ListenConnection {
         client.on('error', () => {});
         await client.end().catch(() => {});
         this.report(error);
-        await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 2000)));
+        await new Promise((resolve) => setTimeout(resolve, computeBackoff(attempt, RECONNECT_BACKOFF)));
       }
     }
   }
@@ -211,11 +199,5 @@ export class ListenConnection {
         cause: error,
       }),
     );
-  }
-
-  private settle(waiter: Waiter): Waiter {
-    clearTimeout(waiter.timer);
-    this.waiters.delete(waiter);
-    return waiter;
   }
 }

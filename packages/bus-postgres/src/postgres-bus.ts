@@ -227,26 +227,13 @@ function checkOwnOptions(
       'connectionString',
     );
   }
-  if (options.connectionString !== undefined) {
-    requireOption(
-      SCOPE,
-      'connectionString',
-      typeof options.connectionString === 'string' && options.connectionString.length > 0,
-      'a non-empty string',
-      options.connectionString,
-    );
+  for (const name of ['connectionString', 'listenConnectionString'] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined)
+      requireOption(SCOPE, name, typeof value === 'string' && value.length > 0, 'a non-empty string', value);
   }
   if (options.pool !== undefined) {
     requireOption(SCOPE, 'pool', isQueryable(options.pool), 'a pg.Pool', options.pool);
-  }
-  if (options.listenConnectionString !== undefined) {
-    requireOption(
-      SCOPE,
-      'listenConnectionString',
-      typeof options.listenConnectionString === 'string' && options.listenConnectionString.length > 0,
-      'a non-empty string',
-      options.listenConnectionString,
-    );
   }
   requireOption(
     SCOPE,

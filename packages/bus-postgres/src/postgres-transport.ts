@@ -8,6 +8,7 @@ import {
 import {
   type AppendResult,
   type BusTransport,
+  computeBackoff,
   decideReplay,
   type ReadResult,
   type TransportSink,
@@ -18,7 +19,7 @@ import { boundedRetry, lockTimeoutFor } from './bounded-retry';
 import { callerTransaction } from './caller-transaction';
 import { channelOf } from './channel-name';
 import { describeError } from './connection-errors';
-import { ListenConnection } from './listen-connection';
+import { ListenConnection, RECONNECT_BACKOFF } from './listen-connection';
 import { ensureSchema } from './schema-setup';
 import { quoteIdentifier } from './schema-sql';
 import { type QueuedAppend, TopicBatches } from './topic-batches';
@@ -220,7 +221,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
             sink.report(error, { topic, source: 'connection' });
           }
           failures++;
-          await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** failures, 2000)));
+          await new Promise((resolve) => setTimeout(resolve, computeBackoff(failures, RECONNECT_BACKOFF)));
           state.again = true;
         }
       } while (state.again && !closed && topics.get(topic) === state);

@@ -1,6 +1,10 @@
+import { computeBackoff } from '@repopulse/events-core/bus-kit';
 import type { Redis } from 'ioredis';
 import { type ChannelRef, ChannelRefs } from './channel-refs';
 import type { LiveHub, LiveHubEvents } from './live-hub';
+
+/** Between two rounds of resubscribing after Redis came back: 50 ms doubling to 2 s, equal jitter. */
+const RESUBSCRIBE_BACKOFF = { initialMs: 50, maxMs: 2000, jitter: 0.5 };
 
 interface Channel extends ChannelRef {
   /** True while the channel is subscribed on the current connection. */
@@ -128,7 +132,7 @@ export class ChannelHub implements LiveHub {
       (error: unknown) => {
         if (this.closed || epoch !== this.epoch) return;
         this.events.error(error);
-        setTimeout(() => this.resubscribe(epoch, attempt + 1), Math.min(50 * 2 ** attempt, 2000));
+        setTimeout(() => this.resubscribe(epoch, attempt + 1), computeBackoff(attempt, RESUBSCRIBE_BACKOFF));
       },
     );
   }

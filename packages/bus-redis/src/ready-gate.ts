@@ -1,22 +1,15 @@
 import { BusClosedError, BusUnavailableError } from '@repopulse/events-core';
+import { Waiters } from '@repopulse/events-core/bus-kit';
 import type { Cluster, Redis } from 'ioredis';
-
-interface Waiter {
-  resolve: () => void;
-  reject: (error: unknown) => void;
-  timer: ReturnType<typeof setTimeout>;
-}
 
 /**
  * Lets reads wait (bounded) for the command connection instead of piling up in ioredis's
  * offline queue while Redis is unreachable.
  */
 export class ReadyGate {
-  private readonly waiters = new Set<Waiter>();
+  private readonly waiters = new Waiters();
   private closed = false;
-  private readonly onReady = () => {
-    for (const waiter of [...this.waiters]) this.settle(waiter).resolve();
-  };
+  private readonly onReady = () => this.waiters.resolveAll();
 
   constructor(private readonly client: Redis | Cluster) {
     client.on('ready', this.onReady);
@@ -37,49 +30,19 @@ export class ReadyGate {
     if (this.closed) return Promise.reject(new BusClosedError());
     if (this.ready) return Promise.resolve();
     this.poke();
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.settle(waiter).reject(
-            new BusUnavailableError(
-              `Redis stayed unreachable for ${timeoutMs} ms (status: ${this.client.status})`,
-            ),
-          );
-        }, timeoutMs),
-      };
-      this.waiters.add(waiter);
-    });
+    return this.waiters.wait(
+      timeoutMs,
+      () =>
+        new BusUnavailableError(
+          `Redis stayed unreachable for ${timeoutMs} ms (status: ${this.client.status})`,
+        ),
+    );
   }
 
   /** Rejects every waiter with `BusClosedError` and stops listening. */
   close(): void {
     this.closed = true;
     this.client.off('ready', this.onReady);
-    for (const waiter of [...this.waiters]) this.settle(waiter).reject(new BusClosedError());
+    this.waiters.rejectAll(new BusClosedError());
   }
-
-  private settle(waiter: Waiter): Waiter {
-    clearTimeout(waiter.timer);
-    this.waiters.delete(waiter);
-    return waiter;
-  }
-}
-
-/** Rejects with `makeError()` when `promise` has not settled within `timeoutMs`. */
-export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, makeError: () => Error): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(makeError()), timeoutMs);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

@@ -5,7 +5,12 @@ import {
   type StreamPosition,
   type Topic,
 } from '@repopulse/events-core';
-import type { BusTransport, ReadResult, TransportSink } from '@repopulse/events-core/bus-kit';
+import {
+  type BusTransport,
+  type ReadResult,
+  type TransportSink,
+  withTimeout,
+} from '@repopulse/events-core/bus-kit';
 import type { Cluster, Redis } from 'ioredis';
 import { appendRunner } from './append-runner';
 import { ChannelHub } from './channel-hub';
@@ -19,7 +24,7 @@ import { LuaScript } from './lua-script';
 import { DROP_SCRIPT, DROPPED_MARK, READ_SCRIPT } from './lua-scripts';
 import { PublishBatcher } from './publish-batch';
 import { PublishQueue } from './publish-queue';
-import { ReadyGate, withTimeout } from './ready-gate';
+import { ReadyGate } from './ready-gate';
 import { runReplicated } from './replicated-publish';
 import { decodeEnvelope, parseSnapshot } from './stream-snapshot';
 

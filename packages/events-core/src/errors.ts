@@ -13,20 +13,6 @@ export interface RepoPulseErrorOptions {
 const ERROR_BRAND = Symbol.for('repopulse.error');
 
 /**
- * `value instanceof type`, or `value` is a RepoPulse error from another copy of the package whose
- * prototype chain holds a class of the same name as `type`.
- */
-function isInstanceAcrossCopies(type: abstract new (...args: never[]) => unknown, value: unknown): boolean {
-  if (Function.prototype[Symbol.hasInstance].call(type, value)) return true;
-  if (typeof value !== 'object' || value === null) return false;
-  if ((value as Record<symbol, unknown>)[ERROR_BRAND] !== true) return false;
-  for (let proto = Object.getPrototypeOf(value); proto !== null; proto = Object.getPrototypeOf(proto)) {
-    if (Object.hasOwn(proto, 'constructor') && proto.constructor?.name === type.name) return true;
-  }
-  return false;
-}
-
-/**
  * Base class of every error thrown by RepoPulse packages. Always has a machine-readable
  * `code`; messages start with `[repopulse]` so they are easy to spot in logs.
  *
@@ -43,22 +29,34 @@ function isInstanceAcrossCopies(type: abstract new (...args: never[]) => unknown
  * ```
  */
 export class RepoPulseError<Code extends string = RepoPulseErrorCode> extends Error {
+  // `declare`: assigned in the constructor, no class-field boilerplate in a browser bundle.
   /** Machine-readable reason; stable across versions. */
-  readonly code: Code;
+  declare readonly code: Code;
 
   constructor(code: Code, message: string, options: RepoPulseErrorOptions = {}) {
-    super(`[repopulse] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
+    // Error reads `cause` only when given: no `cause: undefined` on the error.
+    super(`[repopulse] ${message}`, options.cause === undefined ? undefined : options);
     this.name = new.target.name;
     this.code = code;
   }
 
   /**
-   * `instanceof`, extended to RepoPulse errors made by another copy of the package. `this` is the
-   * class on the right of `instanceof` (a subclass inherits this method).
+   * `instanceof`, extended to RepoPulse errors made by another copy of the package: `value`'s
+   * prototype chain holds this class's prototype, or `value` is branded as a RepoPulse error and its
+   * chain holds a class of the same name. `this` is the class on the right of `instanceof` (a
+   * subclass inherits this method).
    */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // biome-ignore lint/complexity/noThisInStatic: `this` is the class tested against, a subclass too.
-    return isInstanceAcrossCopies(this, value);
+    const branded = (value as Record<symbol, unknown> | null | undefined)?.[ERROR_BRAND];
+    let proto = value;
+    while (proto != null) {
+      proto = Object.getPrototypeOf(proto);
+      // An inherited `constructor` names a class further up the same chain: no own-property test.
+      // biome-ignore lint/complexity/noThisInStatic: `this` is the class tested against, a subclass too.
+      if (proto === this.prototype || (branded && (proto as object | null)?.constructor?.name === this.name))
+        return true;
+    }
+    return false;
   }
 }
 // Outside the class body: a self-reference inside it makes esbuild rename the class (`_RepoPulseError`).

@@ -1,3 +1,4 @@
+import { describeValue } from './describe-value';
 import { RepoPulseError } from './errors';
 
 /** Why a factory refused its options. */
@@ -16,8 +17,8 @@ export type OptionsErrorCode = 'unknown_option' | 'missing_option' | 'invalid_op
  * ```
  */
 export class OptionsError extends RepoPulseError<OptionsErrorCode> {
-  /** The option at fault, when one is to blame. */
-  readonly option: string | undefined;
+  /** The option at fault, when one is to blame (`backoff.initialMs` for a nested one). */
+  declare readonly option: string | undefined;
 
   constructor(code: OptionsErrorCode, message: string, option?: string) {
     super(code, message);
@@ -33,48 +34,50 @@ export interface OptionsShape {
   optional?: readonly string[];
 }
 
-const closest = (key: string, known: readonly string[]): string | undefined => {
-  const lower = key.toLowerCase();
-  return known.find((k) => k.toLowerCase() === lower);
-};
-
 /**
  * Checks a factory's options object in plain JavaScript too: throws {@link OptionsError}
  * `invalid_option` when it is not an object, `unknown_option` for a key outside `shape` (with a
  * "did you mean" for a case slip), `missing_option` for an absent required key. Checks keys only;
- * each factory validates the values itself.
+ * each factory validates the values with {@link requireOption}.
  *
  * @param scope - the factory's name, used in messages (e.g. `createMemoryBus`).
+ * @param prefix - for a nested options object, its path and a dot (e.g. `backoff.`): messages and
+ *   `OptionsError.option` then name `backoff.initialMs`.
  * @example
  * ```ts
  * checkOptions('createMemoryBus', options, { optional: ['historyLimit', 'historyTtlMs'] });
+ * checkOptions('createEventStream', options.backoff, { optional: ['initialMs', 'maxMs'] }, 'backoff.');
  * ```
  */
-export function checkOptions(scope: string, options: unknown, shape: OptionsShape): void {
-  const required = shape.required ?? [];
-  const known = [...required, ...(shape.optional ?? [])];
-  if (options === undefined && required.length === 0) return;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new OptionsError('invalid_option', `${scope}: options must be an object; got ${describe(options)}`);
-  }
-  for (const key of Object.keys(options)) {
+export function checkOptions(
+  scope: string,
+  options: unknown,
+  { required = [], optional = [] }: OptionsShape,
+  prefix = '',
+): void {
+  const known = [...required, ...optional];
+  if (options === undefined && !required.length) return;
+  requireOption(
+    scope,
+    prefix.slice(0, -1) || 'options',
+    typeof options === 'object' && options !== null && !Array.isArray(options),
+    'an object',
+    options,
+  );
+  const quoted = (key: string) => `"${prefix}${key}"`;
+  for (const key of Object.keys(options as object)) {
     if (known.includes(key)) continue;
-    const hint = closest(key, known);
+    const hint = known.find((name) => name.toLowerCase() === key.toLowerCase()); // a case slip
     throw new OptionsError(
       'unknown_option',
-      `${scope}: unknown option "${key}"${hint ? ` (did you mean "${hint}"?)` : ''}; valid options: ${known.join(', ')}`,
-      key,
+      `${scope}: unknown option ${quoted(key)}${hint ? ` (did you mean ${quoted(hint)}?)` : ''}; valid options: ${known.map((name) => prefix + name).join(', ')}`,
+      prefix + key,
     );
   }
-  for (const key of required) {
-    if ((options as Record<string, unknown>)[key] === undefined) {
-      throw new OptionsError('missing_option', `${scope}: option "${key}" is required`, key);
-    }
-  }
+  for (const key of required)
+    if ((options as Record<string, unknown>)[key] === undefined)
+      throw new OptionsError('missing_option', `${scope}: option ${quoted(key)} is required`, prefix + key);
 }
-
-const describe = (value: unknown): string =>
-  value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 
 /**
  * Throws {@link OptionsError} `invalid_option` for `option` of `scope` unless `valid`: the one check
@@ -99,11 +102,4 @@ export function requireOption(
     `${scope}: ${option} must be ${expected}; got ${describeValue(value)}`,
     option,
   );
-}
-
-function describeValue(value: unknown): string {
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BusClosedError, isRepoPulseError, OptionsError } from '../src';
-import { checkOptions, createErrorLog, errorLogKey } from '../src/bus-kit';
+import { checkOptions, createErrorLog, errorLogKey, requireOption } from '../src/bus-kit';
 
 describe('checkOptions', () => {
   const shape = { required: ['bus'], optional: ['heartbeatMs', 'retryMs'] };
@@ -34,6 +34,47 @@ describe('checkOptions', () => {
       expect.objectContaining({ code: 'invalid_option' }),
     );
     expect(() => checkOptions('f', [], shape)).toThrow(/options must be an object; got an array/);
+  });
+
+  it("names a nested object's keys with its prefix", () => {
+    const backoff = { optional: ['initialMs', 'maxMs'] };
+    expect(() => checkOptions('f', undefined, backoff, 'backoff.')).not.toThrow();
+    expect(() => checkOptions('f', { initialMS: 1 }, backoff, 'backoff.')).toThrow(
+      expect.objectContaining({
+        code: 'unknown_option',
+        option: 'backoff.initialMS',
+        message:
+          '[repopulse] f: unknown option "backoff.initialMS" (did you mean "backoff.initialMs"?); ' +
+          'valid options: backoff.initialMs, backoff.maxMs',
+      }),
+    );
+    expect(() => checkOptions('f', 5, backoff, 'backoff.')).toThrow(
+      expect.objectContaining({
+        code: 'invalid_option',
+        message: '[repopulse] f: backoff must be an object; got 5',
+      }),
+    );
+  });
+});
+
+describe('requireOption', () => {
+  it('names the option, what it must be and what it got', () => {
+    expect(() => requireOption('f', 'n', true, 'a number', 1)).not.toThrow();
+    for (const [value, shown] of [
+      ['15s', '"15s"'],
+      [-1, '-1'],
+      [undefined, 'undefined'],
+      [() => {}, 'a function'],
+      [{}, 'an object'],
+      ['x'.repeat(50), `"${'x'.repeat(40)}…"`],
+    ] as const)
+      expect(() => requireOption('f', 'heartbeatMs', false, 'a number ≥ 0', value)).toThrow(
+        expect.objectContaining({
+          code: 'invalid_option',
+          option: 'heartbeatMs',
+          message: `[repopulse] f: heartbeatMs must be a number ≥ 0; got ${shown}`,
+        }),
+      );
   });
 });
 

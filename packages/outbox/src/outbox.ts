@@ -10,8 +10,8 @@ import {
   checkOptions,
   createErrorLog,
   errorLogKey,
-  guardErrorHandler,
   requireOption,
+  resolveErrorHandler,
 } from '@repopulse/events-core/bus-kit';
 import { outboxTelemetry } from './metrics';
 import { OutboxError } from './outbox-error';
@@ -234,16 +234,7 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
     keepDeliveredMs,
   );
   if (maxEventBytes !== undefined) positiveInteger('maxEventBytes', maxEventBytes);
-  requireOption(
-    scope,
-    'onError',
-    onError === undefined || typeof onError === 'function',
-    'a function',
-    onError,
-  );
-  const report = guardErrorHandler((error) => (onError ?? logOutboxError)(error as OutboxError)) as (
-    error: OutboxError,
-  ) => void;
+  const report: (error: OutboxError) => void = resolveErrorHandler(scope, onError, logOutboxError);
 
   const relay = new Relay(store as OutboxStore<never>, bus, {
     batchSize,

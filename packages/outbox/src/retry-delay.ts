@@ -1,3 +1,5 @@
+import { computeBackoff } from '@repopulse/events-core/bus-kit';
+
 /**
  * Capped exponential backoff shared by every topic of one relay: the bus is one thing, so when it
  * fails every topic waits, and the first success resets the delay.
@@ -15,11 +17,9 @@ export class RetryDelay {
     return this.failures > 0;
   }
 
-  /** Records a failure; returns how long to wait before trying again (with up to 20 % jitter). */
+  /** Records a failure; returns how long to wait before trying again (`minMs` doubling to `maxMs`, the top 20 % random). */
   failed(): number {
-    this.failures++;
-    const base = Math.min(this.maxMs, this.minMs * 2 ** Math.min(this.failures - 1, 30));
-    return Math.round(base * (0.8 + Math.random() * 0.2));
+    return computeBackoff(this.failures++, { initialMs: this.minMs, maxMs: this.maxMs, jitter: 0.2 });
   }
 
   /** Records a success. */

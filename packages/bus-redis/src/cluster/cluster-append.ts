@@ -1,3 +1,4 @@
+import { computeBackoff } from '@repopulse/events-core/bus-kit';
 import type { Cluster } from 'ioredis';
 import type { LuaScript } from '../lua-script';
 import { runReplicated } from '../replicated-publish';
@@ -78,7 +79,7 @@ export async function appendOnCluster(
       });
       return results;
     } catch (error) {
-      const delay = Math.min(50 * 2 ** attempt, 500);
+      const delay = computeBackoff(attempt, { initialMs: 50, maxMs: 500, jitter: 0.5 });
       if (!isTransient(error) || Date.now() + delay >= options.deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, delay));
       await new Promise<void>((resolve) => cluster.refreshSlotsCache(() => resolve()));

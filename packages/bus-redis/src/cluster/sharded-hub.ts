@@ -1,4 +1,5 @@
 import { BusUnavailableError } from '@repopulse/events-core';
+import { computeBackoff } from '@repopulse/events-core/bus-kit';
 import type { Cluster, RedisOptions } from 'ioredis';
 import { type ChannelRef, ChannelRefs } from '../channel-refs';
 import type { LiveHub, LiveHubEvents } from '../live-hub';
@@ -131,7 +132,7 @@ export class ShardedHub implements LiveHub {
             if (owner !== undefined) this.reported.add(owner);
             this.events.error(this.unavailable(owner, error));
           }
-          await sleep(Math.min(25 * 2 ** attempt, MAX_RETRY_DELAY_MS));
+          await sleep(computeBackoff(attempt, { initialMs: 25, maxMs: MAX_RETRY_DELAY_MS, jitter: 0.5 }));
         }
         await this.refresh();
       }

@@ -64,6 +64,24 @@ export function resolveBusOptions(
     'a positive integer',
     maxEventBytes,
   );
+  const report = resolveErrorHandler(scope, onError, logBusError);
+  return { historyLimit, historyTtlMs, maxEventBytes, report };
+}
+
+/**
+ * A factory's `onError` option, checked and guarded: throws `OptionsError` unless it is a function
+ * or undefined, and returns it (`fallback` when undefined) wrapped by {@link guardErrorHandler}.
+ *
+ * @example
+ * ```ts
+ * const report = resolveErrorHandler('createMyRelay', options.onError, (error) => console.error(error));
+ * ```
+ */
+export function resolveErrorHandler<Handler extends (error: never, context: never) => void>(
+  scope: string,
+  onError: Handler | undefined,
+  fallback: Handler,
+): Handler {
   requireOption(
     scope,
     'onError',
@@ -71,7 +89,7 @@ export function resolveBusOptions(
     'a function',
     onError,
   );
-  return { historyLimit, historyTtlMs, maxEventBytes, report: guardErrorHandler(onError ?? logBusError) };
+  return guardErrorHandler((onError ?? fallback) as unknown as BusErrorHandler) as unknown as Handler;
 }
 
 /** Wraps `onError` so that an error it throws itself is swallowed: reporting never breaks delivery. */

@@ -1,3 +1,4 @@
+import { computeBackoff } from '../backoff';
 import {
   assertTopic,
   type BusStats,
@@ -16,6 +17,9 @@ import { isolateHandler } from './handler-isolation';
 import { type BusInstruments, busInstruments } from './instrumentation';
 import { ReplayMerge, type ReplayMergeHost } from './replay-merge';
 import type { BusTransport, TransportSink } from './transport';
+
+/** Between two tries of a failed history read: 25 ms doubling to 2 s, equal jitter. */
+const READ_RETRY_BACKOFF = { initialMs: 25, maxMs: 2000, jitter: 0.5 };
 
 /**
  * Builds an `EventBus` from a transport's primitives. The bus part is the same for every store:
@@ -73,7 +77,7 @@ export function defineBus(
   const retryDelay = async (attempt: number) => {
     if (closed) return;
     await transport.whenReachable?.().catch(() => {});
-    await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 2000)));
+    await new Promise((resolve) => setTimeout(resolve, computeBackoff(attempt, READ_RETRY_BACKOFF)));
   };
 
   const bus = {
