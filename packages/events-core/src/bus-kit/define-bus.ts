@@ -1,14 +1,13 @@
 import { assertTopic, type BusStats, type EventBus, type Subscription, type Topic } from '../bus';
-import { type AnyEnvelope, DEFAULT_MAX_EVENT_BYTES, parseEnvelopeJson } from '../envelope';
-import { envelopeSize } from '../envelope-size';
+import { type AnyEnvelope, DEFAULT_MAX_EVENT_BYTES } from '../envelope';
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '../errors';
-import { sealedEnvelopeJson } from '../sealed-envelope';
 import type { StreamPosition } from '../wire/position';
 import type { ResolvedBusOptions } from './bus-options';
 import { isolateHandler } from './handler-isolation';
 import { type BusInstruments, busInstruments } from './instrumentation';
 import { ReplayMerge, type ReplayMergeHost } from './replay-merge';
 import type { BusTransport, TransportSink } from './transport';
+import { validatedEnvelopeJson } from './validated-json';
 
 /**
  * Builds an `EventBus` from a transport's primitives. The bus part is the same for every store:
@@ -73,18 +72,13 @@ export function defineBus(
     publish(topic, event) {
       // Not `async`: a suspended async function keeps its whole frame, which costs a hot path
       // allocation per publish; the result is mapped with one `then` instead.
-      let stored = event as unknown as AnyEnvelope;
-      let json: string | undefined;
+      let stored: AnyEnvelope;
+      let json: string;
       try {
         if (closed) throw new BusClosedError();
         assertTopic(topic);
-        // A `createEvent` envelope is frozen and was validated when it was made: its JSON text is
-        // what that validation produced, and only this bus's size limit is left to check. Anything
-        // else (hand-made, a copy, over the limit) is validated and copied here.
-        json = sealedEnvelopeJson(event);
-        if (json === undefined || envelopeSize(json, maxBytes) > maxBytes) {
-          ({ envelope: stored, json } = parseEnvelopeJson(event, { maxBytes }));
-        }
+        // A `createEvent` envelope only has its size checked; anything else is validated and copied.
+        ({ envelope: stored, json } = validatedEnvelopeJson(event, maxBytes));
       } catch (error) {
         return Promise.reject(error);
       }
