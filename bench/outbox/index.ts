@@ -7,6 +7,7 @@ import { median, num, ratio, spread, table } from '../markdown';
 import type { BenchContext, BenchSection, ChartBar } from '../scenario';
 import { drainVsPublish } from './backlog-drain';
 import { commitLatency, latencyPercentiles } from './commit-latency';
+import { REPOSITORIES } from './reference-app-tasks';
 import { postgresTransactionCost, sqliteTransactionCost, type TransactionCost } from './transaction-cost';
 
 const perRound = (a: number[], b: number[]) => a.map((x, i) => x / (b[i] as number));
@@ -45,14 +46,20 @@ export async function outbox({ quick, redisUrl, log }: BenchContext): Promise<Be
   out.push(
     '### A task-update transaction, with `enqueue` and without any event',
     '',
-    `SQLite: ${num(txOps)} transactions per round (one \`UPDATE tasks\`, WAL; \`synchronous = NORMAL\` as the`,
-    `reference app runs it, and ${num(Math.round(txOps / 20))} with \`FULL\`, SQLite's default, which syncs each`,
-    'commit), one at a time. Postgres (the shared local server, `fsync` on): `BEGIN; UPDATE; COMMIT`,',
-    `${num(pgOps)} per round from ${pgWorkers} pooled clients at once, each on its own repository's topic. The`,
-    '`enqueue` variant also makes a fresh `createEvent` per transaction. The relay publishes to the memory',
-    'bus: on SQLite between the measured loops (they never yield), on Postgres during them (woken by each',
-    `commit). ${rounds} interleaved round(s) after a warm-up; the cost is the time per transaction with`,
-    '`enqueue` over the time without, per round.',
+    'The reference app’s task status change, as its task runner makes it: `TaskService.setStatus` reads the',
+    'task and its repository, updates the task row, recomputes the repository’s status from its tasks',
+    '(updating it when it changes) and, in the `enqueue` variant, enqueues `task.status_changed` (and',
+    '`repo.status_changed` on three topics when the repository changes), each a fresh `createEvent`, all in',
+    `one transaction. ${num(REPOSITORIES)} repositories of five tasks, each task cycling \`queued → running →`,
+    'completed → pending`. SQLite: the app’s own schema, code and pragmas (WAL, `BEGIN IMMEDIATE`),',
+    `${num(txOps)} transactions per round with \`synchronous = NORMAL\` as the app runs it and`,
+    `${num(Math.round(txOps / 20))} with \`FULL\`, SQLite's default, which syncs each commit; one at a time. Postgres`,
+    '(the shared local server, `fsync` on): the same statements on the same tables and indexes,',
+    `${num(pgOps)} per round from ${pgWorkers} pooled clients at once, each on its own repository (the list topics`,
+    'are shared, as in the app). The relay publishes to the memory bus: on SQLite between the measured',
+    'loops (they never yield), on Postgres during them (woken by each commit). Without `enqueue` the',
+    `transaction is the same, with no event at all. ${rounds} interleaved round(s) after a warm-up; the cost is`,
+    'the time per transaction with `enqueue` over the time without, per round.',
     '',
     table([
       ['database', 'plain tx/s', 'spread', 'with enqueue tx/s', 'spread', 'cost (median)', 'cost per round'],
@@ -67,9 +74,11 @@ export async function outbox({ quick, redisUrl, log }: BenchContext): Promise<Be
       postgres ? ` and ${ratio(median(perRound(postgres.plain, postgres.enqueue)))} on Postgres` : ''
     }.`,
     '',
-    'The event is a second row, with an index entry, written and logged in the same commit as a one-row',
-    'update: about as much work as the update itself. With `FULL`, where each commit waits for the disk,',
-    'the row costs less in proportion.',
+    'Each event is a row and an index entry in the same commit: in WAL mode a commit writes every page it',
+    'changed, and the outbox adds two (its table’s last page, its index’s) to the two or three the update',
+    'changes. With `FULL`, where each commit waits for the disk, they cost little in proportion. On',
+    'Postgres the cost is a round trip per `enqueue` and the per-topic lock, held to the commit, that',
+    'keeps a topic in commit order (the list topics are shared by every repository).',
     '',
   );
   bars.push({

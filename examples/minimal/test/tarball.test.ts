@@ -19,6 +19,7 @@ import {
   startExampleServer,
   type TarballProject,
 } from '@repopulse/test-support';
+import Database from 'better-sqlite3';
 import { EventSource } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -100,12 +101,16 @@ describe('examples/minimal from packed tarballs', () => {
   let server: ExampleServer;
 
   beforeAll(async () => {
+    // better-sqlite3 is the workspace's own install (same version, built for this Node) copied in
+    // before `npm install`, which keeps it: building it from source here would take minutes and
+    // test its build, not our packages (see `prebuilt` in test-support's tarball-project.ts).
     project = await createTarballProject(EXAMPLE, {
-      dependencies: ['express', 'ioredis'],
-      devDependencies: ['@types/express'],
+      dependencies: ['express', 'ioredis', 'better-sqlite3'],
+      devDependencies: ['@types/express', '@types/better-sqlite3'],
+      prebuilt: ['better-sqlite3'],
     });
     await compile(project);
-    server = await startExampleServer(project.dir);
+    server = await startExampleServer(project.dir, { DATABASE_FILE: join(project.dir, 'memory-bus.db') });
   }, 300_000);
 
   afterAll(async () => {
@@ -124,7 +129,7 @@ describe('examples/minimal from packed tarballs', () => {
       '@repopulse/outbox',
       '@repopulse/sse-express',
     ]);
-    for (const name of Object.keys(project.tarballs)) {
+    for (const name of [...Object.keys(project.tarballs), 'better-sqlite3']) {
       expect(
         realpathSync(join(project.dir, 'node_modules', name)).startsWith(realpathSync(project.dir)),
       ).toBe(true);
@@ -263,6 +268,38 @@ describe('examples/minimal from packed tarballs', () => {
         await Promise.all(servers.map((server) => server.stop()));
       }
     }, 30_000);
+
+    it('a task runs to its end while Redis is unresponsive; its events follow, in order, once it is back', async () => {
+      const app = await startExampleServer(project.dir, {
+        REDIS_URL: redisUrl,
+        DATABASE_FILE: join(project.dir, 'outage.db'),
+      });
+      const db = new Database(join(project.dir, 'outage.db'), { readonly: true });
+      try {
+        const { position } = (await (await fetch(`${app.url}/api/repositories/42`)).json()) as {
+          position: string;
+        };
+        redis.kill('SIGSTOP'); // every publish now waits, then fails after publishTimeoutMs
+        const task = (await (await startTask(app.url)).json()) as { id: string };
+        const statusOf = () =>
+          (db.prepare('SELECT status FROM tasks WHERE id = ?').get(task.id) as { status: string }).status;
+        for (let i = 0; i < 200 && statusOf() !== 'completed'; i++)
+          await new Promise((r) => setTimeout(r, 50));
+        expect(statusOf()).toBe('completed'); // committed with the bus down
+        const waiting = db.prepare('SELECT count(*) AS n FROM repopulse_outbox WHERE delivered_at IS NULL');
+        expect((waiting.get() as { n: number }).n).toBe(6); // its events, in the database
+        redis.kill('SIGCONT');
+        const events = await follow(
+          `${app.url}/api/repositories/42/events?last_event_id=${position}`,
+          (e) => completed(e) && e.data.task_id === task.id,
+        );
+        expect(summary(events.filter((e) => e.data.task_id === task.id))).toEqual(ONE_TASK);
+      } finally {
+        redis.kill('SIGCONT');
+        db.close();
+        await app.stop();
+      }
+    }, 60_000);
   });
 });
 

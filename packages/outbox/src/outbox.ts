@@ -1,8 +1,8 @@
 import {
+  DEFAULT_MAX_EVENT_BYTES,
   type Envelope,
   type EventBus,
   type EventType,
-  parseEnvelope,
   type Topic,
 } from '@repopulse/events-core';
 import {
@@ -12,6 +12,7 @@ import {
   errorLogKey,
   requireOption,
   resolveErrorHandler,
+  validatedEnvelopeJson,
 } from '@repopulse/events-core/bus-kit';
 import { outboxTelemetry } from './metrics';
 import { OutboxError } from './outbox-error';
@@ -235,6 +236,7 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
   );
   if (maxEventBytes !== undefined) positiveInteger('maxEventBytes', maxEventBytes);
   const report: (error: OutboxError) => void = resolveErrorHandler(scope, onError, logOutboxError);
+  const eventBytes = maxEventBytes ?? DEFAULT_MAX_EVENT_BYTES;
 
   const relay = new Relay(store as OutboxStore<never>, bus, {
     batchSize,
@@ -279,13 +281,12 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
   return {
     enqueue<K extends EventType>(tx: Tx, topic: Topic, event: Envelope<K>) {
       assertTopic(topic);
-      const envelope = parseEnvelope(event, { maxBytes: maxEventBytes }) as Envelope<K>;
-      const written = store.write(tx, {
-        topic,
-        eventId: envelope.id,
-        event: JSON.stringify(envelope),
-        createdAt: Date.now(),
-      });
+      // A `createEvent` envelope keeps the JSON text its validation made: stored as it is.
+      const { envelope, json } = validatedEnvelopeJson(event, eventBytes) as {
+        envelope: Envelope<K>;
+        json: string;
+      };
+      const written = store.write(tx, { topic, eventId: envelope.id, event: json, createdAt: Date.now() });
       if (written instanceof Promise) {
         return written.then(() => {
           wakeSoon(topic);

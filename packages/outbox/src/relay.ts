@@ -220,6 +220,8 @@ export class Relay {
       }
       try {
         if (!(await this.publishRows(topic, rows, state))) await this.sleep(this.retry.failed());
+        // A short read was the whole backlog; a commit since then has woken this drain (`again`).
+        else if (rows.length < this.settings.batchSize && !state.again) return;
       } catch (error) {
         // Marking failed: the rows are published but not marked; the next read publishes them
         // again and the bus, holding their ids, stores nothing twice.
@@ -234,22 +236,27 @@ export class Relay {
     }
   }
 
-  /** Publishes `rows` window by window; false when the bus failed (retry after a delay). */
+  /**
+   * Publishes `rows` window by window; false when the bus failed (retry after a delay). Rows are
+   * marked once per batch (or before a refused or failed one), one range per statement: a crash
+   * before the mark publishes them again, and the bus, holding their ids, stores nothing twice.
+   */
   private async publishRows(topic: string, rows: PendingRow[], state: TopicDrain): Promise<boolean> {
+    let runFirst: number | undefined;
+    let runLast = 0;
+    const flush = async () => {
+      if (runFirst === undefined) return;
+      const first = runFirst;
+      runFirst = undefined;
+      await this.store.markDelivered(topic, first, runLast, this.settings.keepDeliveredMs === 0);
+    };
     for (let start = 0; start < rows.length; ) {
-      if (!this.relaying) return true;
+      if (!this.relaying) break;
       const window = rows.slice(start, start + state.window);
       // Issued in one tick: a bus that joins a tick's publishes into one append stores all or none.
       const outcomes = await Promise.allSettled(
         window.map((row) => this.bus.publish(topic, JSON.parse(row.event))),
       );
-      let runFirst: number | undefined;
-      let runLast = 0;
-      const flush = async () => {
-        if (runFirst === undefined) return;
-        await this.store.markDelivered(topic, runFirst, runLast, this.settings.keepDeliveredMs === 0);
-        runFirst = undefined;
-      };
       for (let i = 0; i < window.length; i++) {
         const row = window[i] as PendingRow;
         const outcome = outcomes[i] as PromiseSettledResult<Awaited<ReturnType<EventBus['publish']>>>;
@@ -284,11 +291,11 @@ export class Relay {
         );
         return false;
       }
-      await flush();
       this.retry.succeeded();
       state.window = this.settings.maxInFlight;
       start += window.length;
     }
+    await flush();
     return true;
   }
 

@@ -23,6 +23,11 @@ const exec = promisify(execFile);
 export interface ThirdParty {
   dependencies: string[];
   devDependencies?: string[];
+  /**
+   * Dependencies with a native addon (e.g. `better-sqlite3`), taken as the workspace has them
+   * installed and built instead of built again: see {@link createTarballProject}.
+   */
+  prebuilt?: string[];
 }
 
 /** The directory of every non-private package under `packages/`: what npm would publish. */
@@ -93,6 +98,15 @@ export interface TarballProject {
  * (the npm cache first), and copies in the example's `src`, `public` (when it has one) and
  * `tsconfig.json`.
  *
+ * A `prebuilt` package (a native addon) is copied from the workspace's `node_modules` into the
+ * project before `npm install`: the same version the manifest asks for, unpacked from the same
+ * registry tarball and already built for this Node. npm keeps a package already installed at a
+ * version that satisfies the manifest, so it neither downloads it again nor runs its install
+ * script, and installs the rest of its dependencies as usual. Building it here from source
+ * (`node-gyp`, minutes; no prebuilt binary can be downloaded where only the npm registry is
+ * reachable) would test the addon's build, not our packages. What the project runs is still a
+ * real copy inside it, resolved by Node as a user's install resolves it.
+ *
  * @param example - the example's directory, e.g. `examples/minimal`.
  * @example
  * const project = await createTarballProject(EXAMPLE, { dependencies: ['express', 'ioredis'] });
@@ -124,6 +138,13 @@ export async function createTarballProject(example: string, thirdParty: ThirdPar
     devDependencies: versions(devDependencies),
   };
   writeFileSync(join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  for (const name of thirdParty.prebuilt ?? []) {
+    if (!thirdParty.dependencies.includes(name)) throw new Error(`prebuilt ${name} is not in dependencies`);
+    cpSync(join(ROOT, 'node_modules', name), join(dir, 'node_modules', name), {
+      recursive: true,
+      filter: (source) => !/[\\/]build[\\/]Release[\\/]obj/.test(source), // intermediate objects
+    });
+  }
   await npm(['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], dir);
 
   for (const entry of ['src', 'public', 'tsconfig.json']) {

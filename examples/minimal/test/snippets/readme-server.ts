@@ -13,7 +13,8 @@ app.get(
 );
 app.listen(3000);
 
-// In your service layer, after the database write commits:
+// In your service layer, for each change (from its database transaction, with @repopulse/outbox,
+// so that no crash or bus outage can lose it: see Getting started):
 await bus.publish(
   'repo:42',
   createEvent('task.progress', { phase: 'analysis', percent: 40 }, { repo_id: 42 }),

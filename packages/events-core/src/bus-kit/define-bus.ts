@@ -7,16 +7,15 @@ import {
   type Subscription,
   type Topic,
 } from '../bus';
-import { type AnyEnvelope, DEFAULT_MAX_EVENT_BYTES, parseEnvelopeJson } from '../envelope';
-import { envelopeSize } from '../envelope-size';
+import { type AnyEnvelope, DEFAULT_MAX_EVENT_BYTES } from '../envelope';
 import { BusClosedError, BusUnavailableError, isRepoPulseError } from '../errors';
-import { sealedEnvelopeJson } from '../sealed-envelope';
 import type { StreamPosition } from '../wire/position';
 import type { ResolvedBusOptions } from './bus-options';
 import { isolateHandler } from './handler-isolation';
 import { type BusInstruments, busInstruments } from './instrumentation';
 import { ReplayMerge, type ReplayMergeHost } from './replay-merge';
 import type { BusTransport, TransportSink } from './transport';
+import { validatedEnvelopeJson } from './validated-json';
 
 /** Between two tries of a failed history read: 25 ms doubling to 2 s, equal jitter. */
 const READ_RETRY_BACKOFF = { initialMs: 25, maxMs: 2000, jitter: 0.5 };
@@ -86,18 +85,13 @@ export function defineBus(
       // allocation per publish; the result is mapped with one `then` instead, which also ends the
       // publish's span when OpenTelemetry is on.
       const trace = instruments?.publishing(topic, event);
-      let stored = event as unknown as AnyEnvelope;
-      let json: string | undefined;
+      let stored: AnyEnvelope;
+      let json: string;
       try {
         if (closed) throw new BusClosedError();
         assertTopic(topic);
-        // A `createEvent` envelope is frozen and was validated when it was made: its JSON text is
-        // what that validation produced, and only this bus's size limit is left to check. Anything
-        // else (hand-made, a copy, over the limit) is validated and copied here.
-        json = sealedEnvelopeJson(event);
-        if (json === undefined || envelopeSize(json, maxBytes) > maxBytes) {
-          ({ envelope: stored, json } = parseEnvelopeJson(event, { maxBytes }));
-        }
+        // A `createEvent` envelope only has its size checked; anything else is validated and copied.
+        ({ envelope: stored, json } = validatedEnvelopeJson(event, maxBytes));
       } catch (error) {
         trace?.failed(error);
         return Promise.reject(error);

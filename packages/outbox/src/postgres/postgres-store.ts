@@ -3,7 +3,7 @@ import type { OutboxStore, PendingRow } from '../store';
 import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';
 import { watchTransactionEnd } from './commit-watch';
 import { takeLease } from './postgres-lease';
-import type { PgPool, PgQueryable } from './postgres-types';
+import type { PgPool, PgQueryable, PgResult } from './postgres-types';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -112,6 +112,10 @@ export async function createPostgresStore(
     WITH topic_lock AS (SELECT pg_advisory_xact_lock($1::int4, hashtext($2)))
     INSERT INTO ${table} (topic, event_id, event, created_at)
     SELECT $2, $3, $4, $5 FROM topic_lock`;
+  const statementPrefix = `repopulse_outbox_${oid}`;
+  const insertStatement = `${statementPrefix}_insert`;
+  const pendingSql = `SELECT id, event FROM ${table} WHERE topic = $1 AND ${PENDING} ORDER BY id LIMIT $2`;
+  const removeSql = `DELETE FROM ${table} WHERE topic = $1 AND id BETWEEN $2 AND $3 AND ${PENDING}`;
   // For a transaction handle whose end cannot be watched: the server announces the commit itself.
   const insertAndNotify = `${insert} RETURNING pg_notify($6, $2)`;
   let watcher: ((topic?: string) => void) | undefined;
@@ -133,7 +137,9 @@ export async function createPostgresStore(
       const values = [topicLockClass, row.topic, row.eventId, row.event, row.createdAt];
       // NOTIFY inside the caller's transaction would serialize the commits of every transaction that
       // enqueues (Postgres takes one lock for all notifying commits): watch for its end instead.
-      if (watchTransactionEnd(tx, row.topic, announce)) await tx.query(insert, values);
+      // A pg client's end can be watched; it also runs the insert as a statement prepared once per
+      // connection (parsed and planned once, not per transaction).
+      if (watchTransactionEnd(tx, row.topic, announce)) await prepared(tx, insertStatement, insert, values);
       else await tx.query(insertAndNotify, [...values, channel]);
     },
     async pendingTopics() {
@@ -141,19 +147,12 @@ export async function createPostgresStore(
       return result.rows.map((r) => r.topic as string);
     },
     async pending(topic, limit) {
-      const result = await pool.query(
-        `SELECT id, event FROM ${table} WHERE topic = $1 AND ${PENDING} ORDER BY id LIMIT $2`,
-        [topic, limit],
-      );
+      const result = await prepared(pool, `${statementPrefix}_pending`, pendingSql, [topic, limit]);
       return result.rows.map((r): PendingRow => ({ id: Number(r.id), event: r.event as string }));
     },
     async markDelivered(topic, firstId, lastId, prune) {
       if (prune) {
-        await pool.query(`DELETE FROM ${table} WHERE topic = $1 AND id BETWEEN $2 AND $3 AND ${PENDING}`, [
-          topic,
-          firstId,
-          lastId,
-        ]);
+        await prepared(pool, `${statementPrefix}_remove`, removeSql, [topic, firstId, lastId]);
       } else {
         await pool.query(
           `UPDATE ${table} SET delivered_at = $4 WHERE topic = $1 AND id BETWEEN $2 AND $3 AND ${PENDING}`,
@@ -218,4 +217,17 @@ export async function createPostgresStore(
       };
     },
   };
+}
+
+/**
+ * Runs `text` as the statement `name`, which pg prepares once per connection and reuses (`name`
+ * must always stand for the same text).
+ */
+function prepared(on: PgQueryable, name: string, text: string, values: unknown[]): Promise<PgResult> {
+  return (on as unknown as NamedQueryable).query({ name, text, values });
+}
+
+/** pg's `query` with a statement name (a `Client`, a `PoolClient` or a `Pool` of pg 8). */
+interface NamedQueryable {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<PgResult>;
 }
