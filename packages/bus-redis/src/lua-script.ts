@@ -22,10 +22,10 @@ export class LuaScript {
     args: readonly (string | number)[],
   ): Promise<unknown> {
     try {
-      return await clientCommand(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]);
+      return await clientCommand(client, 'evalsha', [this.sha, String(keys.length), ...keys, ...args]);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return clientCommand(client, 'eval', [this.source, keys.length, ...keys, ...args]);
+      return clientCommand(client, 'eval', [this.source, String(keys.length), ...keys, ...args]);
     }
   }
 }
