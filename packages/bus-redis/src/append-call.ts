@@ -14,24 +14,41 @@ export interface AppendBatch {
   readonly ttlMs: number;
 }
 
+/** Reused by every batch to write its events into; the argument itself is a copy of its start. */
+let scratch = Buffer.allocUnsafeSlow(1 << 16);
+
 /**
  * The append script's ARGV for `batch` (or only its events at `only`, in that order): MAXLEN,
- * TTL, and every event in one text, three lines each (its stream's index into KEYS, its id, its
- * envelope JSON). Neither an event id (no CR/LF, checked by validation) nor envelope JSON (made by
+ * TTL, and every event in one argument, three lines each (its stream's index into KEYS, its id,
+ * its envelope JSON), written as UTF-8 bytes straight from the strings (no joined string on the
+ * heap). Neither an event id (no CR/LF, checked by validation) nor envelope JSON (made by
  * `JSON.stringify`, which escapes every control character) holds a raw newline.
  */
-export function appendArguments(batch: AppendBatch, only?: readonly number[]): string[] {
+export function appendArguments(batch: AppendBatch, only?: readonly number[]): [string, string, Buffer] {
   const { streams, items } = batch;
-  let events = '';
   const count = only ? only.length : items.length;
+  let at = 0;
   for (let n = 0; n < count; n++) {
     const i = only ? only[n]! : n;
-    const item = items[i]!;
-    if (n > 0) events += '\n';
-    events += `${streams[i]}\n${item.id}\n${item.json}`;
+    const { id, json } = items[i]!;
+    // At most 3 bytes of UTF-8 per UTF-16 unit, plus the index and three newlines.
+    const most = at + 3 * (id.length + json.length) + 24;
+    if (most > scratch.length) {
+      const larger = Buffer.allocUnsafeSlow(Math.max(most, 2 * scratch.length));
+      scratch.copy(larger, 0, 0, at);
+      scratch = larger;
+    }
+    if (n > 0) scratch[at++] = NEWLINE;
+    at += scratch.write(String(streams[i]), at, 'latin1');
+    scratch[at++] = NEWLINE;
+    at += scratch.write(id, at, 'utf8');
+    scratch[at++] = NEWLINE;
+    at += scratch.write(json, at, 'utf8');
   }
-  return [String(batch.maxLength), String(batch.ttlMs), events];
+  return [String(batch.maxLength), String(batch.ttlMs), Buffer.from(scratch.subarray(0, at))];
 }
+
+const NEWLINE = 0x0a;
 
 /**
  * The append script's reply as one entry per event: its position; `[position, envelope JSON]`

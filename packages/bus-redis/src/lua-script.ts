@@ -19,7 +19,7 @@ export class LuaScript {
   async run(
     client: Redis | Cluster,
     keys: readonly string[],
-    args: readonly (string | number)[],
+    args: readonly (string | number | Buffer)[],
   ): Promise<unknown> {
     try {
       return await clientCommand(client, 'evalsha', [this.sha, String(keys.length), ...keys, ...args]);
