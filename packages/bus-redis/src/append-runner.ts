@@ -1,4 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
+import { appendArguments, decodeAppendReply } from './append-call';
 import { appendOnCluster } from './cluster/cluster-append';
 import { SHARDED_APPEND_SCRIPT } from './cluster/sharded-append-script';
 import { LuaScript } from './lua-script';
@@ -28,14 +29,18 @@ export function appendRunner(client: Redis | Cluster, options: AppendRunnerOptio
   const waitMs = Math.max(1, Math.floor(timeoutMs / 2));
   if (client.isCluster) {
     const cluster = client as Cluster;
-    return (keys, args) =>
-      appendOnCluster(cluster, shardedAppendScript, keys, args, {
+    return (batch) =>
+      appendOnCluster(cluster, shardedAppendScript, batch, {
         replicaAcks,
         waitMs,
         deadline: Date.now() + timeoutMs,
       });
   }
-  if (replicaAcks > 0)
-    return (keys, args) => runReplicated(client, appendScript, keys, args, replicaAcks, waitMs);
-  return (keys, args) => appendScript.run(client, keys, args);
+  if (replicaAcks > 0) {
+    return (batch) =>
+      runReplicated(client, appendScript, batch.keys, appendArguments(batch), replicaAcks, waitMs).then(
+        decodeAppendReply,
+      );
+  }
+  return (batch) => appendScript.run(client, batch.keys, appendArguments(batch)).then(decodeAppendReply);
 }

@@ -30,7 +30,8 @@ export class ChannelHub implements LiveHub {
   private resubscribing = false;
   private epoch = 0;
   private closed = false;
-  private readonly onMessage = (channel: string, payload: string) => this.events.message(channel, payload);
+  private readonly onMessage = (channel: Buffer, payload: Buffer) =>
+    this.events.message(channel.toString(), payload);
   private readonly onCloseListener = () => this.onClose();
   private readonly onReadyListener = () => this.onReady();
 
@@ -38,7 +39,7 @@ export class ChannelHub implements LiveHub {
     private readonly connection: Redis,
     private readonly events: LiveHubEvents,
   ) {
-    connection.on('message', this.onMessage);
+    connection.on('messageBuffer', this.onMessage);
     connection.on('close', this.onCloseListener);
     connection.on('ready', this.onReadyListener);
   }
@@ -57,7 +58,7 @@ export class ChannelHub implements LiveHub {
   close(): void {
     this.closed = true;
     this.channels.clear();
-    this.connection.off('message', this.onMessage);
+    this.connection.off('messageBuffer', this.onMessage);
     this.connection.off('close', this.onCloseListener);
     this.connection.off('ready', this.onReadyListener);
     this.connection.disconnect();

@@ -8,7 +8,7 @@ interface SentCommand {
 /** An ioredis `Command` class (`Redis.Command` of the copy a client comes from). */
 type CommandClass = new (
   name: string,
-  args: (string | number)[],
+  args: (string | number | Buffer)[],
   options: { replyEncoding: 'utf8' },
 ) => SentCommand;
 
@@ -27,7 +27,7 @@ const commandClasses = new WeakMap<object, CommandClass>();
 export function clientCommand(
   client: Redis | Cluster,
   name: string,
-  args: (string | number)[],
+  args: (string | number | Buffer)[],
 ): Promise<unknown> {
   const Command = commandClassOf(client);
   if (Command === undefined) return viaPipeline(client, name, args);
@@ -78,22 +78,28 @@ function writtenAsOneBuffer(Command: CommandClass): CommandClass {
   };
 }
 
-/** `name args…` in the Redis protocol (RESP), or `undefined` when an argument is not a string. */
+/**
+ * `name args…` in the Redis protocol (RESP), or `undefined` when an argument is neither a string
+ * nor a `Buffer`.
+ */
 function encodeCommand(name: string, args: readonly unknown[]): Buffer | undefined {
   const lengths = new Array<number>(args.length);
   let size = 16 + 2 * name.length;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (typeof arg !== 'string') return undefined;
-    const length = Buffer.byteLength(arg);
+    let length: number;
+    if (typeof arg === 'string') length = Buffer.byteLength(arg);
+    else if (Buffer.isBuffer(arg)) length = arg.length;
+    else return undefined;
     lengths[i] = length;
     size += length + 16; // `$<length>\r\n<arg>\r\n`
   }
   const out = Buffer.allocUnsafe(size);
   let at = out.write(`*${args.length + 1}\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n`, 0, 'latin1');
   for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string | Buffer;
     at += out.write(`$${lengths[i]}\r\n`, at, 'latin1');
-    at += out.write(args[i] as string, at, 'utf8');
+    at += typeof arg === 'string' ? out.write(arg, at, 'utf8') : arg.copy(out, at);
     at += out.write('\r\n', at, 'latin1');
   }
   return out.subarray(0, at);
@@ -102,7 +108,7 @@ function encodeCommand(name: string, args: readonly unknown[]): Buffer | undefin
 async function viaPipeline(
   client: Redis | Cluster,
   name: string,
-  args: (string | number)[],
+  args: (string | number | Buffer)[],
 ): Promise<unknown> {
   const results = await client.pipeline([[name, ...args]]).exec();
   const [error, reply] = results?.[0] ?? [new Error('the pipeline got no reply'), undefined];

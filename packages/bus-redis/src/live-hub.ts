@@ -1,7 +1,7 @@
 /** Callbacks of a {@link LiveHub}. */
 export interface LiveHubEvents {
-  /** A message arrived on a channel. */
-  message(channel: string, payload: string): void;
+  /** A message arrived on a channel (its payload as Redis sent it). */
+  message(channel: string, payload: Buffer): void;
   /** Messages of these channels (all when omitted) may be missed until {@link LiveHubEvents.resubscribed}. */
   down(channels?: readonly string[]): void;
   /** These channels (all when omitted) are subscribed again: catch up from the store now. */

@@ -3,52 +3,95 @@ import type { AnyEnvelope } from '@repopulse/events-core';
 /** Most envelopes a {@link LocalEnvelopes} holds; past it, it starts over (those messages are parsed). */
 export const LOCAL_ENVELOPES_LIMIT = 4096;
 
-const ID_PREFIX = '{"id":"';
+/** How far past the oldest expected envelope of a topic a message line is looked for. */
+const LOOKAHEAD = 64;
+
+/** One envelope this process is publishing, until its line in a live message comes back. */
+export class ExpectedEnvelope {
+  constructor(
+    /** The envelope's JSON text; empty once it will never be announced. */
+    public json: string,
+    readonly envelope: AnyEnvelope,
+  ) {}
+
+  /** Its publish stored nothing new (refused, failed, or a duplicate): no line will carry it. */
+  notAnnounced(): void {
+    this.json = '';
+  }
+}
+
+interface TopicQueue {
+  entries: ExpectedEnvelope[];
+  head: number;
+}
 
 /**
- * Envelopes this process is publishing to topics it has subscribers for, by their JSON text, until
- * their live message comes back: a message carrying the same JSON is delivered with the envelope
- * the publish already validated and parsed, instead of parsing it again. Equal JSON is an equal
- * envelope, so the result is the same as parsing; only the work is saved. Bounded, and a miss
+ * Envelopes this process is publishing to topics it has subscribers for, per topic in publish
+ * order, until their live message comes back: a line carrying the same JSON is delivered with the
+ * envelope the publish already validated and parsed, instead of parsing it again. Equal JSON is an
+ * equal envelope, so the result is the same as parsing; only the work is saved. Bounded, and a miss
  * costs nothing but the parse.
  *
- * Entries are found by the event id at the start of the JSON (hashing a short id, not the whole
- * text) and then compared in full, so a different envelope with the same id is never mistaken
- * for one of ours.
+ * Redis announces a topic's events in the order they were stored, which is the order this process
+ * sent them: a line is compared (in full) with the oldest expected envelope of its topic first,
+ * and with the next few when that one never came (its publish stored nothing, or its message was
+ * lost). No hashing, and no lookup at all for a line of another process beyond a few length
+ * comparisons.
  */
 export class LocalEnvelopes {
-  private readonly entries = new Map<string, { json: string; envelope: AnyEnvelope; count: number }>();
+  private readonly topics = new Map<string, TopicQueue>();
+  private size = 0;
 
-  /** Remembers `envelope` (serialized as `json`) until its message is taken or dropped. */
-  add(json: string, envelope: AnyEnvelope): void {
-    const key = keyOf(json);
-    const entry = this.entries.get(key);
-    if (entry?.json === json) {
-      entry.count++;
-      return;
+  /** Expects `envelope` (serialized as `json`) on `topic`; the caller tells it when it is not announced. */
+  add(topic: string, json: string, envelope: AnyEnvelope): ExpectedEnvelope {
+    if (this.size >= LOCAL_ENVELOPES_LIMIT) this.clear();
+    let queue = this.topics.get(topic);
+    if (!queue) {
+      queue = { entries: [], head: 0 };
+      this.topics.set(topic, queue);
     }
-    if (this.entries.size >= LOCAL_ENVELOPES_LIMIT) this.entries.clear();
-    this.entries.set(key, { json, envelope, count: 1 });
+    const expected = new ExpectedEnvelope(json, envelope);
+    queue.entries.push(expected);
+    this.size++;
+    return expected;
   }
 
-  /** The envelope published as `json`, once per {@link add}; `undefined` when it is not one of ours. */
-  take(json: string): AnyEnvelope | undefined {
-    const key = keyOf(json);
-    const entry = this.entries.get(key);
-    if (entry?.json !== json) return undefined;
-    if (--entry.count === 0) this.entries.delete(key);
-    return entry.envelope;
+  /**
+   * The envelope published as `json` to `topic` when it is one this process expects there; the
+   * expected envelopes before it are forgotten (they were announced before it or never will be).
+   */
+  take(topic: string, json: string): AnyEnvelope | undefined {
+    const queue = this.topics.get(topic);
+    if (!queue) return undefined;
+    const { entries } = queue;
+    const end = Math.min(entries.length, queue.head + LOOKAHEAD);
+    for (let i = queue.head; i < end; i++) {
+      const expected = entries[i]!;
+      if (expected.json.length !== json.length || expected.json !== json) continue;
+      this.forget(topic, queue, i + 1);
+      return expected.envelope;
+    }
+    // A head that will never be announced must not hold up the ones after it.
+    let head = queue.head;
+    while (head < entries.length && entries[head]!.json === '') head++;
+    if (head !== queue.head) this.forget(topic, queue, head);
+    return undefined;
   }
 
   /** Forgets everything. */
   clear(): void {
-    this.entries.clear();
+    this.topics.clear();
+    this.size = 0;
   }
-}
 
-/** The event id as it starts the JSON of a validated envelope, or the whole text otherwise. */
-function keyOf(json: string): string {
-  if (!json.startsWith(ID_PREFIX)) return json;
-  const end = json.indexOf('"', ID_PREFIX.length);
-  return end < 0 ? json : json.slice(ID_PREFIX.length, end);
+  private forget(topic: string, queue: TopicQueue, head: number): void {
+    this.size -= head - queue.head;
+    queue.head = head;
+    if (head === queue.entries.length) {
+      this.topics.delete(topic);
+    } else if (head > 1024 && head * 2 > queue.entries.length) {
+      queue.entries = queue.entries.slice(head);
+      queue.head = 0;
+    }
+  }
 }

@@ -19,13 +19,13 @@ export class LuaScript {
   async run(
     client: Redis | Cluster,
     keys: readonly string[],
-    args: readonly (string | number)[],
+    args: readonly (string | number | Buffer)[],
   ): Promise<unknown> {
     try {
-      return await clientCommand(client, 'evalsha', [this.sha, keys.length, ...keys, ...args]);
+      return await clientCommand(client, 'evalsha', [this.sha, String(keys.length), ...keys, ...args]);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      return clientCommand(client, 'eval', [this.source, keys.length, ...keys, ...args]);
+      return clientCommand(client, 'eval', [this.source, String(keys.length), ...keys, ...args]);
     }
   }
 }

@@ -46,14 +46,19 @@ end
  * channel subscription is active misses nothing, and two appends of one id never both store it.
  *
  * KEYS: per topic of the batch its stream (also its channel), then its id hash and id list (see
- * `idKeysOf`) · ARGV[1] MAXLEN · ARGV[2] TTL ms (0 = none) · then per event: index into KEYS of
- * its stream, event id, envelope JSON. Returns one entry per event: its position; `{position,
- * envelope JSON}` of the stored event when its id was already retained; or `!<error>` when Redis
- * refused it (nothing stored or announced for it).
+ * `idKeysOf`) · ARGV[1] MAXLEN · ARGV[2] TTL ms (0 = none) · ARGV[3] the events as one text, three
+ * lines per event (see `appendArguments`): the index into KEYS of its stream, the event id, the
+ * envelope JSON (neither an id nor envelope JSON holds a raw newline). One argument instead of
+ * three per event: the client builds and sends one string, and Redis parses one argument.
+ *
+ * Returns `{lines, json…}`: `lines` holds one line per event, joined by `\n`: its position;
+ * `=<position>` when its id was already retained, whose stored envelope JSON is the next of the
+ * `json…` that follow; or `!<error>` when Redis refused it (nothing stored or announced for it).
+ * One reply string for the batch instead of one per event (see `decodeAppendReply`).
  */
 export const APPEND_SCRIPT = `${TRIM_BY_AGE}${FORGET_TRIMMED}
-local maxlen, ttl = ARGV[1], tonumber(ARGV[2])
-local out, refused, added = {}, {}, {}
+local maxlen, ttl, events = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local out, stored, refused, added = {}, {}, {}, {}
 local function prepare(key, ids, idlog)
   trim_by_age(key, ttl)
   forget_trimmed(key, ids, idlog)
@@ -67,6 +72,9 @@ local function stored_json(key, position)
   end
   return nil
 end
+local function refusal(err)
+  return (string.gsub('!' .. err, '\\n', ' '))
+end
 local function append(k, id, json)
   local key = KEYS[k]
   if refused[k] == nil then
@@ -74,15 +82,18 @@ local function append(k, id, json)
     local ok, err = pcall(prepare, key, KEYS[k + 1], KEYS[k + 2])
     refused[k] = (not ok) and (type(err) == 'table' and tostring(err.err) or tostring(err)) or false
   end
-  if refused[k] then return '!' .. refused[k] end
+  if refused[k] then return refusal(refused[k]) end
   local topic = added[k]
   local known = topic and topic.byid[id] or redis.call('HGET', KEYS[k + 1], id)
   if known then
     local json_stored = stored_json(key, known)
-    if json_stored then return {known, json_stored} end
+    if json_stored then
+      stored[#stored + 1] = json_stored
+      return '=' .. known
+    end
   end
   local position = redis.pcall('XADD', key, 'MAXLEN', '~', maxlen, '*', 'i', id, 'e', json)
-  if type(position) == 'table' then return '!' .. tostring(position.err) end
+  if type(position) == 'table' then return refusal(tostring(position.err)) end
   if not topic then
     topic = {byid = {}, pairs = {}, ids = {}, lines = {}}
     added[k] = topic
@@ -99,8 +110,15 @@ local function append(k, id, json)
   lines[#lines + 1] = json
   return position
 end
-for a = 3, #ARGV, 3 do
-  out[#out + 1] = append(tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2])
+local find, sub = string.find, string.sub
+local at, size = 1, #events
+while at <= size do
+  local id_at = find(events, '\\n', at, true)
+  local json_at = find(events, '\\n', id_at + 1, true)
+  local next_at = find(events, '\\n', json_at + 1, true) or size + 1
+  out[#out + 1] = append(tonumber(sub(events, at, id_at - 1)), sub(events, id_at + 1, json_at - 1),
+    sub(events, json_at + 1, next_at - 1))
+  at = next_at + 1
 end
 for k, topic in pairs(added) do
   redis.call('HSET', KEYS[k + 1], unpack(topic.pairs))
@@ -108,7 +126,7 @@ for k, topic in pairs(added) do
   forget_trimmed(KEYS[k], KEYS[k + 1], KEYS[k + 2])
   redis.call('PUBLISH', KEYS[k], table.concat(topic.lines))
 end
-return out
+return {table.concat(out, '\\n'), unpack(stored)}
 `;
 
 /** The text of the announcement line of a drop: `<head> dropped` (an envelope line has JSON there). */

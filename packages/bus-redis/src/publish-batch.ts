@@ -1,10 +1,14 @@
 import type { StreamPosition } from '@repopulse/events-core';
 import type { AppendResult } from '@repopulse/events-core/bus-kit';
+import type { AppendBatch } from './append-call';
 import { idKeysOf } from './keys';
 import { decodeEnvelope } from './stream-snapshot';
 
-/** Runs the append script for one batch: `keys` and `args` as {@link APPEND_SCRIPT} takes them. */
-export type AppendBatchRunner = (keys: string[], args: (string | number)[]) => Promise<unknown>;
+/**
+ * Runs the append script for one batch; resolves with one entry per event, as
+ * `decodeAppendReply` gives them.
+ */
+export type AppendBatchRunner = (batch: AppendBatch) => Promise<unknown[]>;
 
 /** Settings of a {@link PublishBatcher}. */
 export interface PublishBatcherOptions {
@@ -92,18 +96,25 @@ export class PublishBatcher {
   private send(batch: BatchItem[]): void {
     const keys: string[] = [];
     const index = new Map<string, number>();
-    const args: (string | number)[] = [this.options.maxLength, this.options.ttlMs];
-    for (const item of batch) {
-      let k = index.get(item.key);
-      if (k === undefined) {
-        // The stream, then its id hash and id list: the script finds them at k, k + 1, k + 2.
-        k = keys.push(item.key, ...idKeysOf(item.key)) - 2;
-        index.set(item.key, k);
+    const streams = new Array<number>(batch.length);
+    let lastKey: string | undefined;
+    let k = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const key = batch[i]!.key;
+      if (key !== lastKey) {
+        lastKey = key;
+        k = index.get(key) ?? 0;
+        if (k === 0) {
+          // The stream, then its id hash and id list: the script finds them at k, k + 1, k + 2.
+          k = keys.push(key, ...idKeysOf(key)) - 2;
+          index.set(key, k);
+        }
       }
-      args.push(k, item.id, item.json);
+      streams[i] = k;
     }
-    this.options.run(keys, args).then(
-      (reply) => settle(batch, reply),
+    const { maxLength, ttlMs } = this.options;
+    this.options.run({ keys, streams, items: batch, maxLength, ttlMs }).then(
+      (results) => settle(batch, results),
       (error: unknown) => {
         for (const item of batch) item.failed(error);
       },
@@ -111,8 +122,7 @@ export class PublishBatcher {
   }
 }
 
-function settle(batch: BatchItem[], reply: unknown): void {
-  const results = Array.isArray(reply) ? reply : [];
+function settle(batch: BatchItem[], results: unknown[]): void {
   for (let i = 0; i < batch.length; i++) {
     const item = batch[i]!;
     const result = results[i];

@@ -16,6 +16,11 @@ export interface PublishQueueOptions {
 
 type State = 'waiting' | 'sent' | 'done';
 
+/** Hears that a publish stored nothing new (it failed, or its id was already stored). */
+export interface UnannouncedListener {
+  notAnnounced(): void;
+}
+
 /** One publish from call to outcome; it is also the item its batch reports to. */
 class Pending implements BatchItem {
   state: State = 'waiting';
@@ -28,11 +33,13 @@ class Pending implements BatchItem {
     readonly deadline: number,
     readonly resolve: (position: AppendResult) => void,
     readonly reject: (error: unknown) => void,
+    readonly unannounced: UnannouncedListener | undefined,
   ) {}
 
   stored(result: AppendResult): void {
     if (this.state === 'done') return;
     this.state = 'done';
+    if (typeof result !== 'string') this.unannounced?.notAnnounced();
     this.resolve(result);
     this.queue.settled();
   }
@@ -40,6 +47,7 @@ class Pending implements BatchItem {
   failed(error: unknown): void {
     if (this.state === 'done') return;
     this.state = 'done';
+    this.unannounced?.notAnnounced();
     this.reject(
       new BusUnavailableError(`Redis refused or failed the publish: ${describe(error)}`, { cause: error }),
     );
@@ -73,8 +81,11 @@ export class PublishQueue {
     return this.waiting;
   }
 
-  /** Sends one event (`key`, `id`, `json`) now or once the connection is ready, within the timeout. */
-  run(key: string, id: string, json: string): Promise<AppendResult> {
+  /**
+   * Sends one event (`key`, `id`, `json`) now or once the connection is ready, within the
+   * timeout. `unannounced` hears when the publish stores nothing new.
+   */
+  run(key: string, id: string, json: string, unannounced?: UnannouncedListener): Promise<AppendResult> {
     const ready = this.options.isReady();
     if (!ready && this.waiting >= this.options.maxPending) {
       return Promise.reject(
@@ -85,7 +96,7 @@ export class PublishQueue {
     }
     return new Promise<AppendResult>((resolve, reject) => {
       const deadline = Date.now() + this.options.timeoutMs;
-      const item = new Pending(this, key, id, json, deadline, resolve, reject);
+      const item = new Pending(this, key, id, json, deadline, resolve, reject, unannounced);
       this.queue.push(item);
       if (ready) this.dispatch(item);
       else this.waiting++;
@@ -134,7 +145,10 @@ export class PublishQueue {
       if (item.state === 'done') continue;
       if (item.deadline > now) break;
       const sent = item.state === 'sent';
-      if (!sent) this.waiting--;
+      if (!sent) {
+        this.waiting--;
+        item.unannounced?.notAnnounced();
+      }
       item.state = 'done';
       item.reject(
         new BusUnavailableError(

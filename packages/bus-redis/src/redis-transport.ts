@@ -49,6 +49,9 @@ export interface RedisTransportSettings {
 }
 
 const readScript = new LuaScript(READ_SCRIPT);
+const NEWLINE = 0x0a;
+const SPACE = 0x20;
+const OPEN_BRACE = 0x7b;
 const dropScript = new LuaScript(DROP_SCRIPT);
 const shardedDropScript = new LuaScript(SHARDED_DROP_SCRIPT);
 
@@ -107,26 +110,24 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     message(channel, payload) {
       const topic = topicOf(channel);
       if (!sink.wants(topic)) return;
-      // One message per batch: lines `<position> <envelope JSON>`, in position order.
+      // One message per batch: lines `<position> <envelope JSON>`, in position order. Read from
+      // the bytes, so every string taken from it is a copy: a position kept by a subscriber does
+      // not keep the whole message alive.
       for (let start = 0; start < payload.length; ) {
-        let end = payload.indexOf('\n', start);
+        let end = payload.indexOf(NEWLINE, start);
         if (end < 0) end = payload.length;
-        const space = payload.indexOf(' ', start);
-        if (payload.charCodeAt(space + 1) !== 123 /* { */) {
+        const space = payload.indexOf(SPACE, start);
+        const position = payload.toString('latin1', start, space) as StreamPosition;
+        if (payload[space + 1] !== OPEN_BRACE) {
           // Not an envelope: the drop script's `<position> dropped`.
-          if (payload.slice(space + 1, end) === DROPPED_MARK) {
-            sink.dropped(topic, payload.slice(start, space) as StreamPosition);
-          }
+          if (payload.toString('latin1', space + 1, end) === DROPPED_MARK) sink.dropped(topic, position);
           start = end + 1;
           continue;
         }
         let delivery: EventDelivery;
         try {
-          const json = payload.slice(space + 1, end);
-          delivery = {
-            position: payload.slice(start, space) as StreamPosition,
-            event: local.take(json) ?? decodeEnvelope(json),
-          };
+          const json = payload.toString('utf8', space + 1, end);
+          delivery = { position, event: local.take(topic, json) ?? decodeEnvelope(json) };
         } catch (error) {
           sink.report(error, { topic, source: 'connection' });
           start = end + 1;
@@ -178,8 +179,9 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     append(topic, event, json) {
       const key = topicKey(keyPrefix, topic);
       gate.poke();
-      if (sink.wants(topic)) local.add(json, event);
-      return queue.run(key, event.id, json);
+      // Told when the publish announces nothing, so the envelope is not expected any longer.
+      const expected = sink.wants(topic) ? local.add(topic, json, event) : undefined;
+      return queue.run(key, event.id, json, expected);
     },
 
     async read(topic, cursor, limit): Promise<ReadResult> {

@@ -19,7 +19,7 @@ export async function runReplicated(
   client: Redis | Cluster,
   script: LuaScript,
   keys: readonly string[],
-  args: readonly (string | number)[],
+  args: readonly (string | number | Buffer)[],
   replicas: number,
   waitMs: number,
 ): Promise<unknown> {

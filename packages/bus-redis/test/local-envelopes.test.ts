@@ -2,43 +2,57 @@ import { numbered } from '@repopulse/bus-contract';
 import { describe, expect, it } from 'vitest';
 import { LOCAL_ENVELOPES_LIMIT, LocalEnvelopes } from '../src/local-envelopes';
 
+const T = 'repo:1';
+
 describe('LocalEnvelopes', () => {
-  it('gives back an envelope once per add of its JSON, and nothing for JSON it was not given', () => {
+  it('gives back an envelope once per add of its JSON on its topic, and nothing for JSON it was not given', () => {
     const local = new LocalEnvelopes();
     const event = numbered(1);
     const json = JSON.stringify(event);
-    local.add(json, event);
-    local.add(json, event); // the same envelope published twice
-    expect(local.take(`${json} `.trim())).toBe(event); // equal text, another string
-    expect(local.take(json)).toBe(event);
-    expect(local.take(json)).toBeUndefined();
-    expect(local.take(JSON.stringify(numbered(2)))).toBeUndefined();
+    local.add(T, json, event);
+    local.add(T, json, event); // the same envelope published twice
+    expect(local.take('repo:2', json)).toBeUndefined(); // another topic
+    expect(local.take(T, `${json} `.trim())).toBe(event); // equal text, another string
+    expect(local.take(T, json)).toBe(event);
+    expect(local.take(T, json)).toBeUndefined();
+    expect(local.take(T, JSON.stringify(numbered(2)))).toBeUndefined();
   });
 
-  it('tells apart envelopes with one id and different JSON, and ids holding quotes', () => {
+  it('tells apart envelopes with one id and different JSON', () => {
     const local = new LocalEnvelopes();
     const first = numbered(1);
     const again = { ...first, payload: { level: 'info', message: 'changed' } } as typeof first;
-    local.add(JSON.stringify(first), first);
-    local.add(JSON.stringify(again), again); // same id, other content: replaces the first
-    expect(local.take(JSON.stringify(first))).toBeUndefined(); // parsed instead: still correct
-    expect(local.take(JSON.stringify(again))).toBe(again);
-    const quoted = { ...first, id: 'a"b' } as typeof first;
-    const other = { ...first, id: 'a"c' } as typeof first;
-    local.add(JSON.stringify(quoted), quoted);
-    local.add(JSON.stringify(other), other);
-    expect(local.take(JSON.stringify(other))).toBe(other);
-    expect(local.take('not an envelope')).toBeUndefined();
+    local.add(T, JSON.stringify(again), again);
+    expect(local.take(T, JSON.stringify(first))).toBeUndefined(); // parsed instead: still correct
+    expect(local.take(T, JSON.stringify(again))).toBe(again);
+    expect(local.take(T, 'not an envelope')).toBeUndefined();
+  });
+
+  it('skips envelopes that were never announced: lines after them still find theirs', () => {
+    const local = new LocalEnvelopes();
+    const events = Array.from({ length: 200 }, (_, i) => numbered(i));
+    const expected = events.map((event) => local.add(T, JSON.stringify(event), event));
+    // A line of another process first: nothing is forgotten.
+    expect(local.take(T, JSON.stringify(numbered(999)))).toBeUndefined();
+    // The first three stored nothing (a duplicate, a refusal) or were never heard of: the fourth is found.
+    expect(local.take(T, JSON.stringify(events[3]))).toBe(events[3]);
+    // The next 100 were not announced and said so: the one after them is found, far past the lookahead.
+    for (const e of expected.slice(4, 104)) e.notAnnounced();
+    expect(local.take(T, JSON.stringify(numbered(998)))).toBeUndefined();
+    expect(local.take(T, JSON.stringify(events[104]))).toBe(events[104]);
+    // Forgotten once passed: an earlier one's line (out of order) is parsed instead.
+    expect(local.take(T, JSON.stringify(events[2]))).toBeUndefined();
+    expect(local.take(T, JSON.stringify(events[105]))).toBe(events[105]);
   });
 
   it('stays bounded: past its limit it starts over', () => {
     const local = new LocalEnvelopes();
     const first = numbered(0);
-    local.add(JSON.stringify(first), first);
+    local.add(T, JSON.stringify(first), first);
     for (let i = 1; i <= LOCAL_ENVELOPES_LIMIT; i++) {
       const event = numbered(i);
-      local.add(JSON.stringify(event), event);
+      local.add(`repo:${i % 7}`, JSON.stringify(event), event);
     }
-    expect(local.take(JSON.stringify(first))).toBeUndefined();
+    expect(local.take(T, JSON.stringify(first))).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { computeBackoff } from '@repopulse/events-core/bus-kit';
 import type { Cluster } from 'ioredis';
+import { type AppendBatch, appendArguments, decodeAppendReply } from '../append-call';
 import type { LuaScript } from '../lua-script';
 import { runReplicated } from '../replicated-publish';
 
@@ -34,46 +35,34 @@ export interface ClusterAppendOptions {
   deadline: number;
 }
 
-interface BatchEvent {
-  key: number;
-  id: string;
-  json: string;
-}
-
 /**
  * Runs the sharded append script for one batch (keys of one slot) on its primary, and retries
  * while the shard is in a failover, a migration or a restart, until `deadline`. Before a retry
  * it looks the batch's event ids up in the last {@link RETRY_LOOKBACK} entries of their streams:
  * an attempt that Redis ran before its connection dropped is not appended a second time, its
  * events resolve with the positions they got. Resolves with one reply entry per event, in batch
- * order, as the append script does.
- *
- * `args` is the append script's: MAXLEN, TTL, then per event (key index, id, JSON).
+ * order, as `decodeAppendReply` gives them.
  */
 export async function appendOnCluster(
   cluster: Cluster,
   script: LuaScript,
-  keys: readonly string[],
-  args: readonly (string | number)[],
+  batch: AppendBatch,
   options: ClusterAppendOptions,
 ): Promise<unknown[]> {
-  const events: BatchEvent[] = [];
-  for (let a = 2; a + 2 < args.length; a += 3) {
-    events.push({ key: Number(args[a]), id: String(args[a + 1]), json: String(args[a + 2]) });
-  }
-  const results: unknown[] = new Array(events.length);
-  let pending = events.map((_, i) => i);
+  const { keys } = batch;
+  const results: unknown[] = new Array(batch.items.length);
+  let pending: number[] | undefined;
   for (let attempt = 0; ; attempt++) {
     try {
-      if (attempt > 0) pending = await skipStored(cluster, keys, events, pending, results);
-      if (pending.length === 0) return results;
-      const batchArgs: (string | number)[] = [args[0]!, args[1]!];
-      for (const i of pending) batchArgs.push(events[i]!.key, events[i]!.id, events[i]!.json);
+      if (attempt > 0) pending = await skipStored(cluster, batch, pending, results);
+      if (pending?.length === 0) return results;
+      const args = appendArguments(batch, pending);
       const reply =
         options.replicaAcks > 0
-          ? await runReplicated(cluster, script, keys, batchArgs, options.replicaAcks, options.waitMs)
-          : await script.run(cluster, keys, batchArgs);
-      const replies = Array.isArray(reply) ? reply : [];
+          ? await runReplicated(cluster, script, keys, args, options.replicaAcks, options.waitMs)
+          : await script.run(cluster, keys, args);
+      const replies = decodeAppendReply(reply);
+      if (pending === undefined) return replies;
       pending.forEach((eventIndex, i) => {
         results[eventIndex] = replies[i];
       });
@@ -87,15 +76,19 @@ export async function appendOnCluster(
   }
 }
 
-/** Fills `results` for pending events already in their stream; returns the ones still to append. */
+/**
+ * Fills `results` for pending events (all of the batch's when `pending` is undefined) already in
+ * their stream; returns the ones still to append.
+ */
 async function skipStored(
   cluster: Cluster,
-  keys: readonly string[],
-  events: BatchEvent[],
-  pending: number[],
+  batch: AppendBatch,
+  pending: number[] | undefined,
   results: unknown[],
 ): Promise<number[]> {
-  const wanted = new Set(pending.map((i) => events[i]!.key));
+  const { keys, streams, items } = batch;
+  const indices = pending ?? items.map((_, i) => i);
+  const wanted = new Set(indices.map((i) => streams[i]!));
   const stored = new Map<string, string>();
   for (const k of wanted) {
     const recent = await cluster.xrevrange(keys[k - 1]!, '+', '-', 'COUNT', RETRY_LOOKBACK);
@@ -104,8 +97,8 @@ async function skipStored(
       if (at >= 0) stored.set(fields[at + 1]!, position);
     }
   }
-  return pending.filter((i) => {
-    const position = stored.get(events[i]!.id);
+  return indices.filter((i) => {
+    const position = stored.get(items[i]!.id);
     if (position === undefined) return true;
     results[i] = position;
     return false;

@@ -11,8 +11,8 @@ const UNEXPECTED_REPLY = 'Command queue state error';
 
 /** What a {@link ShardConnection} reports to its hub. */
 export interface ShardConnectionEvents {
-  /** A sharded Pub/Sub message arrived. */
-  message(channel: string, payload: string): void;
+  /** A sharded Pub/Sub message arrived (its payload as Redis sent it). */
+  message(channel: string, payload: Buffer): void;
   /** The connection is gone for good (closed, failed, or dropped after an unexpected reply). */
   lost(connection: ShardConnection): void;
   /** A connection error (refused, reset, …). */
@@ -67,7 +67,9 @@ export class ShardConnection {
       );
     });
     this.whenClosed.catch(() => {});
-    this.redis.on('smessage', (channel: string, payload: string) => events.message(channel, payload));
+    this.redis.on('smessageBuffer', (channel: Buffer, payload: Buffer) =>
+      events.message(channel.toString(), payload),
+    );
     this.redis.on('error', (error: unknown) => {
       if (error instanceof Error && error.message.startsWith(UNEXPECTED_REPLY)) {
         this.drop('MOVED: the node gave a slot away');
