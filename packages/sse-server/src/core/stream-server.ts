@@ -1,36 +1,30 @@
-import { isRepoPulseError, type Subscription } from '@repopulse/events-core';
+import { isRepoPulseError } from '@repopulse/events-core';
 import { assertTopic, requireOption } from '@repopulse/events-core/bus-kit';
-import { encodeSseComment, encodeSseRetry } from '@repopulse/events-core/wire';
 import { isStreamHttpError, StreamHttpError } from '../errors';
+import { Admission } from './admission';
 import { authenticate, type Grant } from './authenticate';
 import { DeadlineQueue } from './deadline-queue';
-import { FlushQueue } from './flush-queue';
-import { HeartbeatTimer } from './heartbeat';
 import { sendJsonError, toHttpError } from './json-response';
-import { LongPoll, type LongPollEnd, type LongPollHost } from './long-poll';
-import { eventStreamTelemetry } from './metrics';
-import type { NodeResponse } from './node-response';
-import { type EventStreamOptions, resolveOptions } from './options';
+import { handlerTelemetry } from './metrics';
+import { OpenLongPolls } from './open-long-polls';
+import { OpenStreams, sseHeaders } from './open-streams';
+import { type EventStreamOptions, type OptionsScope, resolveOptions } from './options';
 import {
   longPollAfter,
   longPollWaitMs,
-  type NodeRequest,
   queryOf,
   sseResumePoint,
   type Transport,
   transportOf,
 } from './request-info';
-import {
-  type SseConnection as Connection,
-  SseConnection,
-  type StreamCloseReason,
-  type StreamHost,
-} from './sse-connection';
+import type { RequestView } from './request-view';
+import type { ResponseSink } from './response-sink';
+import type { ServerParts } from './server-parts';
 import { type EventStreamStats, StatsCounters } from './stats';
 import { checkTokenSecret } from './stream-token';
-import { TopicRegistry } from './topic-registry';
+import { registryOf } from './topic-registry';
 
-/** Options of {@link EventStreamCore.close}. */
+/** Options of a handler's `close()`. */
 export interface CloseOptions {
   /**
    * Spread the ends of open streams evenly over this many milliseconds, so clients do not all
@@ -43,14 +37,23 @@ export interface CloseOptions {
 /** Called for an error that is not a `StreamHttpError`, instead of answering 500 itself. */
 export type UnexpectedErrorHandler = (error: unknown) => void;
 
-/** The framework-neutral handler: serve requests with {@link handle}, shut down with {@link close}. */
-export interface EventStreamCore<Req extends NodeRequest = NodeRequest> {
+/**
+ * The framework-neutral server every adapter wraps: it serves one request given the adapter's
+ * {@link RequestView} and {@link ResponseSink}, and hands `req` (the framework's own request) to
+ * `topic`, `authorize` and `connectionKey`.
+ */
+export interface StreamServer<Req> {
   /**
    * Serves one request: an SSE stream (`Accept: text/event-stream`, the default) or a JSON
    * long-poll (`Accept: application/json`), or a JSON error before any stream byte. Never rejects.
    * @param onUnexpected receives errors that are not `StreamHttpError` (default: answer 500)
    */
-  handle(req: Req, res: NodeResponse, onUnexpected?: UnexpectedErrorHandler): Promise<void>;
+  serve(
+    view: RequestView,
+    req: Req,
+    sink: ResponseSink,
+    onUnexpected?: UnexpectedErrorHandler,
+  ): Promise<void>;
   /**
    * Drains: answers waiting long-polls, and ends every stream, spread over `graceMs`. Meanwhile a
    * new SSE request gets 200 with the `retry:` line and an immediate clean end (so even a native
@@ -62,130 +65,49 @@ export interface EventStreamCore<Req extends NodeRequest = NodeRequest> {
   stats(): EventStreamStats;
 }
 
-const SSE_HEADERS = {
-  'Content-Type': 'text/event-stream',
-  'Cache-Control': 'no-cache, no-transform',
-  'X-Accel-Buffering': 'no',
-};
-const SSE_HEADERS_HTTP1 = { ...SSE_HEADERS, Connection: 'keep-alive' };
-const HEARTBEAT = Buffer.from(encodeSseComment(), 'utf8');
 const ALLOWED_METHODS = 'GET, HEAD';
-const sseHeaders = (req: NodeRequest) => (req.httpVersionMajor >= 2 ? SSE_HEADERS : SSE_HEADERS_HTTP1);
 
 /**
- * Creates the framework-neutral event-stream handler over Node's `IncomingMessage` /
- * `ServerResponse` (HTTP/2 compat objects work too). `createEventStreamHandler` wraps it for
- * Express.
- *
- * @example
- * ```ts
- * const core = createEventStreamCore({ bus, topic: 'repos' });
- * http.createServer((req, res) => void core.handle(req, res)).listen(3000);
- * ```
+ * Creates the framework-neutral server. Handlers created on the same bus (by any adapter) share
+ * one topic hub per topic. `scope` names the adapter in option errors and logs.
  */
-export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
+export function createStreamServer<Req>(
   userOptions: EventStreamOptions<Req>,
-): EventStreamCore<Req> {
-  const options = resolveOptions(userOptions);
-  if (options.tokenSecret !== undefined) checkTokenSecret('createEventStreamHandler', options.tokenSecret);
-  const { bus, onError } = options;
-  const preamble = Buffer.from(encodeSseRetry(options.retryMs) + encodeSseComment('ok'), 'utf8');
+  scope: OptionsScope,
+): StreamServer<Req> {
+  const options = resolveOptions(userOptions, scope);
+  if (options.tokenSecret !== undefined) checkTokenSecret(scope.factory, options.tokenSecret);
   const retryAfter = String(Math.max(1, Math.ceil(options.retryMs / 1000)));
-  const flushQueue = new FlushQueue();
-  const telemetry = eventStreamTelemetry(() => core.stats());
-  const registry = new TopicRegistry({
-    bus,
-    telemetry: telemetry?.hub,
-    limits: { events: options.windowEvents, bytes: options.windowBytes },
-    schedule: (item) => flushQueue.add(item),
-    release: (subscription) => release(subscription),
-    catchUpStarted: () => {
-      counters.catchUpReads++;
-    },
-  });
-  const deadlines = new DeadlineQueue();
-  const polls = new Set<LongPoll>();
-  const counters = new StatsCounters();
-  let streams = 0;
-  /** Streams + long-polls + requests between the limit check and their end. */
-  let active = 0;
-  /** The same, per connection key (see `connectionKey`); keys at 0 are deleted. */
-  const activeByKey = new Map<string, number>();
+  const registry = registryOf(options.bus);
+  registry.register({ events: options.windowEvents, bytes: options.windowBytes });
   let closing = false;
   let closed: Promise<void> | undefined;
   let resolveClosed: (() => void) | undefined;
   let busClosedReported = false;
-
-  // One timer: heartbeats to idle streams, and closing streams whose socket stalled.
-  const heartbeat = new HeartbeatTimer(Math.min(options.heartbeatMs, options.writeTimeoutMs), (now) => {
-    for (const hub of registry.values()) {
-      for (const connection of hub.connections) {
-        if (connection.checkStalled(now)) continue;
-        if (connection.heartbeat(HEARTBEAT, now, options.heartbeatMs)) counters.heartbeats++;
-      }
-    }
-  });
-
-  function release(subscription: Subscription): void {
-    subscription.unsubscribe().catch(onError);
-  }
-
-  const settle = (key?: string) => {
-    if (key !== undefined) {
-      const left = (activeByKey.get(key) ?? 1) - 1;
-      if (left > 0) activeByKey.set(key, left);
-      else activeByKey.delete(key);
-    }
-    active--;
-    if (closing && active === 0) {
-      heartbeat.stop();
-      deadlines.clear();
-      flushQueue.dispose();
+  const admission = new Admission(options.maxConnections, options.maxConnectionsPerKey, retryAfter, () => {
+    if (closing && admission.active === 0) {
+      streams.stop();
+      parts.deadlines.clear();
       resolveClosed?.();
     }
+  });
+  const parts: ServerParts<Req> = {
+    options,
+    registry,
+    counters: new StatsCounters(),
+    deadlines: new DeadlineQueue(),
+    admission,
+    unavailable: (error) => unavailable(error),
   };
-
-  const streamHost: StreamHost = {
-    maxBufferedBytes: options.maxBufferedBytes,
-    writeTimeoutMs: options.writeTimeoutMs,
-    schedule: (item) => flushQueue.add(item),
-    streamClosed(connection: Connection, reason: StreamCloseReason) {
-      const { hub } = connection;
-      hub.connections.delete(connection);
-      hub.detach(connection);
-      registry.release(hub);
-      deadlines.remove(connection);
-      if (connection.opened) {
-        streams--;
-        if (reason === 'backpressure') counters.closedForBackpressure++;
-        else if (reason === 'write_timeout') counters.closedForWriteTimeout++;
-        else if (reason === 'token_expired') counters.closedForTokenExpiry++;
-        else if (reason === 'client') counters.closedByClient++;
-        else if (reason === 'shutdown') counters.closedForShutdown++;
-      }
-      if (streams === 0) heartbeat.stop();
-      settle(connection.connectionKey);
-    },
-  };
-
-  const pollHost: LongPollHost = {
-    maxEvents: options.longPollMaxEvents,
-    maxBytes: options.longPollMaxBytes,
-    schedule: (item) => flushQueue.add(item),
-    longPollDone(poll: LongPoll, end: LongPollEnd) {
-      polls.delete(poll);
-      deadlines.remove(poll);
-      poll.hub.detach(poll);
-      registry.release(poll.hub);
-      if (end === 'answered' || end === 'timeout' || end === 'shutdown') counters.totalLongPolls++;
-      settle(poll.connectionKey);
-    },
-  };
+  const streams = new OpenStreams(parts);
+  const polls = new OpenLongPolls(parts);
+  const isClosing = () => closing;
+  const telemetry = handlerTelemetry(() => server.stats());
 
   /** A failed bus call: reported to `onError` (a closed bus once), answered 503. */
   const unavailable = (error: unknown) => {
     const closedBus = isRepoPulseError(error, 'bus_closed');
-    if (!closedBus || !busClosedReported) onError(error);
+    if (!closedBus || !busClosedReported) options.onError(error);
     if (closedBus) busClosedReported = true;
     return new StreamHttpError(
       503,
@@ -195,198 +117,110 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
     );
   };
 
-  async function openStream(
-    req: Req,
-    res: NodeResponse,
-    topic: string,
-    after: string | undefined,
-    grant: Grant,
-    key: string | undefined,
-  ): Promise<void> {
-    const hub = registry.acquire(topic);
-    const connection = new SseConnection(res, hub, streamHost);
-    connection.connectionKey = key;
-    hub.connections.add(connection);
-    try {
-      await hub.attach(connection, after);
-    } catch (error) {
-      const stillWanted = !connection.closed;
-      connection.close('error');
-      if (stillWanted) throw unavailable(error);
-      return;
-    }
-    if (connection.closed) return; // the client left
-    if (closing) {
-      connection.close('shutdown');
-      drain(req, res);
-      return;
-    }
-    if (res.headersSent) {
-      // Another middleware already answered: nothing to stream into.
-      connection.close('error');
-      throw new Error('[repopulse] sse-express: response headers were already sent');
-    }
-    streams++;
-    counters.totalStreams++;
-    if (Number.isFinite(grant.expiresAt)) {
-      connection.deadline = grant.expiresAt;
-      deadlines.add(connection);
-    }
-    connection.open(sseHeaders(req), preamble, Date.now());
-    heartbeat.start();
-  }
+  /** While closing, an SSE request gets 200 + `retry:` and a clean end: EventSource reconnects. */
+  const drain = (view: RequestView, sink: ResponseSink) => {
+    parts.counters.drained++;
+    sink.writeHead(200, sseHeaders(view));
+    sink.end(streams.preamble);
+  };
 
-  async function openLongPoll(
-    res: NodeResponse,
-    topic: string,
-    after: string | undefined,
-    waitMs: number,
-    grant: Grant,
-    key: string | undefined,
-  ): Promise<void> {
-    const hub = registry.acquire(topic);
-    const poll = new LongPoll(res, hub, pollHost);
-    poll.connectionKey = key;
-    polls.add(poll);
-    try {
-      // Without `after`, from the hub's head.
-      await hub.attach(poll, after);
-    } catch (error) {
-      const stillWanted = !poll.done;
-      poll.abandon();
-      if (stillWanted) throw unavailable(error);
-      return;
-    }
-    if (poll.done) return;
-    if (closing) {
-      poll.answer('shutdown');
-      return;
-    }
-    const now = Date.now();
-    // Never past the credentials: a poll is answered (empty) when its token expires.
-    if (poll.start(now, Math.min(waitMs, grant.expiresAt - now))) deadlines.add(poll);
-  }
+  const shuttingDown = () =>
+    new StreamHttpError(503, 'shutting_down', 'the server is shutting down', {
+      headers: { 'Retry-After': retryAfter },
+    });
 
   /** The key a request counts against for `maxConnectionsPerKey` (default: the token's `sub`). */
-  function connectionKeyOf(req: Req, grant: Grant, topic: string, transport: Transport): string | undefined {
+  const connectionKeyOf = (req: Req, grant: Grant, topic: string, transport: Transport) => {
     if (options.connectionKey) return options.connectionKey(req, { topic, token: grant.token, transport });
     const sub = grant.token?.sub;
     return typeof sub === 'string' ? sub : undefined;
+  };
+
+  /** Checks, authenticates and opens; `gone()` tells whether the client left meanwhile. */
+  async function admit(view: RequestView, req: Req, sink: ResponseSink, gone: () => boolean): Promise<void> {
+    const method = view.method;
+    if (closing && method === 'GET' && transportOf(view) === 'sse') return drain(view, sink);
+    if (closing) throw shuttingDown();
+    if (method !== 'GET' && method !== 'HEAD') {
+      throw new StreamHttpError(405, 'method_not_allowed', `${method} is not allowed here`, {
+        headers: { Allow: ALLOWED_METHODS },
+      });
+    }
+    const transport = transportOf(view);
+    const query = queryOf(view);
+    const topic = await options.topic(req);
+    try {
+      assertTopic(topic);
+    } catch (cause) {
+      throw new StreamHttpError(400, 'invalid_topic', 'invalid topic', { cause });
+    }
+    const waitMs = transport === 'long-poll' ? longPollWaitMs(query, options.longPollWaitMs) : 0;
+    const grant = await authenticate(options, view, req, query, topic, transport);
+    if (gone()) return;
+    if (closing && method === 'GET' && transport === 'sse') return drain(view, sink);
+    if (closing) throw shuttingDown();
+    const key = connectionKeyOf(req, grant, topic, transport);
+    admission.check(key);
+    if (method === 'HEAD') {
+      sink.writeHead(
+        200,
+        transport === 'sse'
+          ? sseHeaders(view)
+          : { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
+      );
+      sink.end();
+      return;
+    }
+    admission.enter(key, topic); // given back when the stream or poll ends
+    if (transport === 'long-poll') {
+      await polls.open({ sink, topic, after: longPollAfter(query), waitMs, grant, key }, isClosing);
+      return;
+    }
+    const after = sseResumePoint(view, query);
+    const opening = await streams.open({ view, sink, topic, after, grant, key }, isClosing);
+    if (opening === 'closing') drain(view, sink);
+    if (opening === 'headers_sent') {
+      // Another middleware already answered: nothing to stream into.
+      throw new Error(`[repopulse] ${scope.logName}: response headers were already sent`);
+    }
   }
 
-  /** While closing, an SSE request gets 200 + `retry:` and a clean end: EventSource reconnects. */
-  function drain(req: Req, res: NodeResponse): void {
-    counters.drained++;
-    res.writeHead(200, sseHeaders(req));
-    res.end(preamble);
-  }
-
-  function shuttingDown() {
-    return new StreamHttpError(503, 'shutting_down', 'the server is shutting down', {
-      headers: { 'Retry-After': retryAfter },
-    });
-  }
-
-  async function handle(req: Req, res: NodeResponse, onUnexpected?: UnexpectedErrorHandler): Promise<void> {
+  async function serve(
+    view: RequestView,
+    req: Req,
+    sink: ResponseSink,
+    onUnexpected?: UnexpectedErrorHandler,
+  ): Promise<void> {
     let gone = false;
     // Only while the request is being set up: an idle stream must not keep this frame (req, res,
     // Express's `next`) alive through the listener.
     const markGone = () => {
       gone = true;
     };
-    res.on('close', markGone);
+    sink.on('close', markGone);
     try {
-      if (closing && (req.method ?? 'GET') === 'GET' && transportOf(req) === 'sse') return drain(req, res);
-      if (closing) throw shuttingDown();
-      const method = req.method ?? 'GET';
-      if (method !== 'GET' && method !== 'HEAD') {
-        throw new StreamHttpError(405, 'method_not_allowed', `${method} is not allowed here`, {
-          headers: { Allow: ALLOWED_METHODS },
-        });
-      }
-      const transport: Transport = transportOf(req);
-      const query = queryOf(req);
-      const topic = await options.topic(req);
-      try {
-        assertTopic(topic);
-      } catch (cause) {
-        throw new StreamHttpError(400, 'invalid_topic', 'invalid topic', { cause });
-      }
-      const waitMs = transport === 'long-poll' ? longPollWaitMs(query, options.longPollWaitMs) : 0;
-      const grant = await authenticate(options, req, query, topic, transport);
-      if (gone) return;
-      if (closing && method === 'GET' && transport === 'sse') return drain(req, res);
-      if (closing) throw shuttingDown();
-      if (active >= options.maxConnections) {
-        throw new StreamHttpError(503, 'too_many_connections', 'too many connections, retry later', {
-          headers: { 'Retry-After': retryAfter },
-        });
-      }
-      const key = connectionKeyOf(req, grant, topic, transport);
-      if (key !== undefined && (activeByKey.get(key) ?? 0) >= options.maxConnectionsPerKey) {
-        throw new StreamHttpError(
-          429,
-          'too_many_connections_per_key',
-          'too many connections for this user, retry later',
-          { headers: { 'Retry-After': retryAfter } },
-        );
-      }
-      if (method === 'HEAD') {
-        res.writeHead(
-          200,
-          transport === 'sse'
-            ? sseHeaders(req)
-            : { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
-        );
-        res.end();
-        return;
-      }
-      active++; // given back when the stream or poll ends (see settle)
-      if (key !== undefined) activeByKey.set(key, (activeByKey.get(key) ?? 0) + 1);
-      if (transport === 'sse') await openStream(req, res, topic, sseResumePoint(req, query), grant, key);
-      else await openLongPoll(res, topic, longPollAfter(query), waitMs, grant, key);
+      await admit(view, req, sink, () => gone);
     } catch (error) {
       if (!isStreamHttpError(error)) {
-        if (onUnexpected && !res.headersSent && !gone) {
+        if (onUnexpected && !sink.headersSent && !gone) {
           onUnexpected(error);
           return;
         }
-        onError(error);
+        options.onError(error);
       }
-      if (gone || res.headersSent) {
-        if (!res.writableEnded) res.destroy();
+      if (gone || sink.headersSent) {
+        if (!sink.writableEnded) sink.destroy();
         return;
       }
-      counters.rejected++;
-      sendJsonError(res, toHttpError(error));
+      parts.counters.rejected++;
+      sendJsonError(sink, toHttpError(error));
     } finally {
-      res.removeListener('close', markGone);
+      sink.removeListener('close', markGone);
     }
   }
 
-  function closeAll(graceMs: number): void {
-    for (const poll of [...polls]) if (poll.started) poll.answer('shutdown');
-    const list: Connection[] = [];
-    for (const hub of registry.values()) for (const connection of hub.connections) list.push(connection);
-    const n = list.length;
-    if (!(graceMs > 0) || n <= 1) {
-      for (const connection of list) connection.close('shutdown');
-      return;
-    }
-    const startedAt = Date.now();
-    let next = 0;
-    const step = () => {
-      const elapsed = Date.now() - startedAt;
-      // Stream k ends at graceMs * k / n: the first now, the last just before graceMs.
-      const due = Math.min(n, Math.floor((elapsed * n) / graceMs) + 1);
-      while (next < due) (list[next++] as Connection).close('shutdown');
-      if (next < n) setTimeout(step, Math.max(1, startedAt + (graceMs * next) / n - Date.now()));
-    };
-    step();
-  }
-
-  const core: EventStreamCore<Req> = {
-    handle,
+  const server: StreamServer<Req> = {
+    serve,
     close(closeOptions: CloseOptions = {}) {
       if (closed) return closed;
       const graceMs = closeOptions.graceMs ?? 0;
@@ -406,26 +240,23 @@ export function createEventStreamCore<Req extends NodeRequest = NodeRequest>(
       closed = new Promise<void>((resolve) => {
         resolveClosed = resolve;
       });
-      active++; // a sentinel so `settle` cannot resolve before every stream was told to close
-      closeAll(graceMs);
-      settle();
+      admission.enter(undefined, undefined); // a sentinel: `close` cannot resolve before every stream was told to close
+      polls.answerAll();
+      streams.closeAll(graceMs);
+      admission.leave(undefined, undefined);
       return closed;
     },
     stats(): EventStreamStats {
-      let bufferedBytes = 0;
-      for (const hub of registry.values()) {
-        for (const connection of hub.connections) bufferedBytes += connection.unsentBytes;
-      }
       return {
-        connections: active,
-        streams,
-        longPolls: polls.size,
-        topics: registry.size,
-        bufferedBytes,
-        ...counters,
+        connections: admission.active,
+        streams: streams.opened,
+        longPolls: polls.polls.size,
+        topics: admission.topics,
+        bufferedBytes: streams.bufferedBytes,
+        ...parts.counters,
         closing,
       };
     },
   };
-  return core;
+  return server;
 }
