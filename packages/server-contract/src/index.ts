@@ -5,6 +5,7 @@ import { authSuite } from './suites/auth';
 import { backpressureSuite } from './suites/backpressure';
 import { browserSuite } from './suites/browser';
 import { churnSuite } from './suites/churn';
+import { conformanceSuite } from './suites/conformance';
 import { drainSuite } from './suites/drain';
 import { heartbeatSuite } from './suites/heartbeat';
 import { longPollSuite } from './suites/long-poll';
@@ -58,6 +59,7 @@ export function testServer(name: string, mount: ServerMount, options: ServerCont
     drainSuite(ctx);
     maxDurationSuite(ctx);
     churnSuite(ctx);
+    conformanceSuite(ctx);
     if (options.chromium) browserSuite(ctx, options.chromium);
   });
 }
