@@ -112,8 +112,8 @@ export class FetchSink implements ResponseSink {
     return this;
   }
 
-  /** Resolves the response if nothing did yet (e.g. the request was dropped before any answer). */
-  respondIfSilent(): void {
+  /** Resolves the response if nothing did yet (the request was dropped before any answer). */
+  private respondIfSilent(): void {
     if (this.responded) return;
     if (!this.headersSent) {
       this.status = 503;
@@ -154,10 +154,8 @@ export class FetchSink implements ResponseSink {
     for (const listener of [...this.drainListeners]) listener();
   }
 
+  /** The client left: the server cancels the body itself (an error here would be logged as one). */
   private readonly aborted = (): void => {
-    if (!this.finished && this.controller && !this.writableEnded) {
-      this.controller.error(this.signal?.reason ?? new Error('aborted'));
-    }
     this.gone();
   };
 
@@ -172,5 +170,6 @@ export class FetchSink implements ResponseSink {
     this.finished = true;
     this.signal?.removeEventListener('abort', this.aborted);
     for (const listener of [...this.closeListeners]) listener();
+    this.respondIfSilent();
   }
 }

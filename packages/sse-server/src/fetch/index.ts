@@ -93,7 +93,7 @@ export function createFetchHandler<Context = undefined>(
   const handler = async (request: Request, context?: Context): Promise<Response> => {
     const sink = new FetchSink(request.signal);
     const call: FetchCall<Context> = { request, context: context as Context };
-    void server.serve(new FetchRequestView(request), call, sink).then(() => sink.respondIfSilent());
+    void server.serve(new FetchRequestView(request), call, sink);
     return sink.response;
   };
   return Object.assign(handler as unknown as FetchHandler<Context>, {
