@@ -1,6 +1,6 @@
-import { request as requestHttp } from 'node:http';
+import { Agent as HttpAgent, request as requestHttp } from 'node:http';
 import { type ClientHttp2Session, connect as connectHttp2, constants } from 'node:http2';
-import { request as requestHttps } from 'node:https';
+import { Agent as HttpsAgent, request as requestHttps } from 'node:https';
 import { Readable } from 'node:stream';
 import { createSseParser, type SseMessage } from '@repopulse/events-core/wire';
 
@@ -139,17 +139,23 @@ function rawResponse(
   };
 }
 
-/** HTTP/1.1 (or HTTPS with `ca`), a fresh connection per request. */
+/** HTTP/1.1 (or HTTPS trusting `ca`), a fresh keep-alive connection per request. */
 export function http1Transport(ca?: string): Transport {
   const request = (url: string, init: RawRequestInit = {}) =>
     new Promise<RawResponse>((resolve, reject) => {
-      const send = url.startsWith('https:') ? requestHttps : requestHttp;
+      const secure = url.startsWith('https:');
+      const send = secure ? requestHttps : requestHttp;
+      // A keep-alive connection of its own, as a browser's (`agent: false` would ask for
+      // `Connection: close`); destroyed with the response.
+      const agent = secure
+        ? new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) })
+        : new HttpAgent({ keepAlive: true });
       const req = send(url, {
         method: init.method ?? 'GET',
         headers: init.headers ?? { Accept: 'text/event-stream' },
-        agent: false,
-        ...(ca ? { ca } : {}),
+        agent,
       });
+      req.on('close', () => agent.destroy());
       req.on('error', reject);
       init.signal?.addEventListener('abort', () => req.destroy(new Error('aborted')));
       req.on('response', (res) => {
