@@ -18,6 +18,12 @@ export interface ServerContractOptions {
    */
   createBus?: ContractBusFactory;
   /**
+   * Events published past a bus's `historyLimit` before the oldest is expected gone (Redis
+   * `MAXLEN ~` trims in whole nodes of ~100 entries).
+   * @default 0
+   */
+  trimSlack?: number;
+  /**
    * Runs one SSE test in headless Chromium's native `EventSource` (executable path), with
    * `--ignore-certificate-errors` for a test certificate. Omitted: no browser test.
    */
