@@ -7,7 +7,7 @@ export function churnSuite(ctx: ServerContext): void {
   it('connect/disconnect churn of streams and long-polls leaves every count at zero', async () => {
     const { server, bus } = await ctx.start();
     const ids = Array.from({ length: 5 }, (_, i) => ctx.id(`churn${i}`));
-    for (let round = 0; round < 10; round++) {
+    for (let round = 0; round < 6; round++) {
       await Promise.all(
         Array.from({ length: 30 }, async (_, i) => {
           const id = ids[i % ids.length]!;
