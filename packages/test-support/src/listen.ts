@@ -1,7 +1,6 @@
-import type { Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 
-/** A server listening on a free loopback port, with its open sockets tracked. */
+/** A server (`http`, `https`, `http2` or any `net.Server`) listening on a free loopback port, with its open sockets tracked. */
 export interface TrackedServer {
   /** `http://127.0.0.1:<port>` */
   origin: string;
