@@ -13,7 +13,8 @@ import {
   protocolOf,
 } from './adapter-variants';
 import { burstRate } from './burst';
-import { fitClients, type Pair, percentile, withPair } from './pair';
+import { fitClients, type Pair, percentile } from './pair';
+import { type Child, startChild } from './processes';
 
 interface Sample {
   /** Burst deliveries/s. */
@@ -50,6 +51,8 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
   };
   const tlsDir = mkdtempSync(join(os.tmpdir(), 'repopulse-bench-tls-'));
   const samples = new Map<AdapterVariant, Sample[]>();
+  // One load process per protocol, reused across the variants (each variant gets a fresh server).
+  const loads = new Map<string, Child>();
   try {
     execFileSync(
       'openssl',
@@ -76,7 +79,12 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
       for (const row of [...ADAPTER_ROWS, HTTP2_ROW]) {
         for (const variant of row.variants) {
           const idle = row === HTTP2_ROW ? h2Clients : idleClients;
-          const sample = await measure(variant, { ...sizes, idleClients: idle, tlsDir });
+          const protocol = protocolOf(variant);
+          const load = loads.get(protocol) ?? (await startChild('load.ts', { BENCH_PROTOCOL: protocol }));
+          loads.set(protocol, load);
+          // Over TLS a burst is slower: a fifth of the events keeps the row's run short.
+          const events = row === HTTP2_ROW ? sizes.events / 5 : sizes.events;
+          const sample = await measure(variant, load, { ...sizes, events, idleClients: idle, tlsDir });
           samples.set(variant, [...(samples.get(variant) ?? []), sample]);
           log(
             `adapters round ${round + 1} ${variant}: burst ${num(sample.burst)}/s, p99 ${num(sample.p99, 1)} ms, ` +
@@ -86,6 +94,7 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
       }
     }
   } finally {
+    await Promise.all([...loads.values()].map((load) => load.stop()));
     rmSync(tlsDir, { recursive: true, force: true });
   }
   const seconds = (Date.now() - started) / 1000;
@@ -147,7 +156,7 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
       `events/s for 2 s. RSS: ${num(idleClients)} idle connections, server RSS growth per connection after GC;`,
       `idle p99 at 5 events/s. Latency is sampled on every 10th (20th when idle) client across the whole`,
       `set. Median over ${sizes.rounds} interleaved round(s), spread (min–max) in parentheses; × is the ratio to`,
-      `the row's coalescing baseline. One server process per variant and round: the idle set first, then`,
+      `the row's coalescing baseline. A fresh server process per variant and round: the idle set first, then`,
       `(closed) the burst set. p99 \`—\`: the variant fell more than ${BEHIND_MS / 1000} s behind and was cut off (its`,
       `burst is then not measured); a burst not done in ${BURST_MS / 1000} s counts what arrived by then.`,
       ...(note ? ['', note] : []),
@@ -168,7 +177,8 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
       '',
       `\`createNodeHandler\` on \`node:https\` and on \`node:http2\`'s \`createSecureServer\` (self-signed`,
       `certificate made with \`openssl\`), each client on a connection of its own (an HTTP/2 session per`,
-      `client, as each browser tab has); ${num(h2Clients)} idle connections; × is the ratio to HTTP/1.1.`,
+      `client, as each browser tab has); ${num(h2Clients)} idle connections, bursts of ${num(sizes.events / 5)} events;`,
+      `× is the ratio to HTTP/1.1.`,
       '',
       rowTable([HTTP2_ROW], () => h1),
       '',
@@ -206,33 +216,35 @@ const BEHIND_MS = 5000;
 const BURST_MS = 20_000;
 
 /**
- * One variant, once, in one server process: the idle set first (RSS growth per connection, p99 at
- * 5 events/s), then, with it closed, the burst set (p99 at 50 events/s, then the burst).
+ * One variant, once, in a server process of its own: the idle set first (RSS growth per
+ * connection, p99 at 5 events/s), then, with it closed, the burst set (p99 at 50 events/s, then
+ * the burst). `load` is the scenario's load process for the variant's protocol.
  */
-async function measure(variant: AdapterVariant, sizes: Sizes): Promise<Sample> {
-  return withPair(
-    variant,
-    async (pair) => {
-      // Warm the route up (first-request allocations are not per connection).
-      await pair.load.call('connect', { n: 50 });
-      await pair.load.call('disconnect');
-      const before = await pair.server.call<{ rss: number }>('memory');
-      await pair.load.call('connect', { n: sizes.idleClients, sampleEvery: 20, concurrency: 500 });
-      await new Promise((r) => setTimeout(r, 500));
-      const after = await pair.server.call<{ rss: number }>('memory');
-      const idleP99 = await p99Of(pair, sizes.idleClients, 5, 2);
-      await pair.load.call('disconnect');
-      await pair.load.call('connect', { n: sizes.burstClients, sampleEvery: 10 });
-      const p99 = await p99Of(pair, sizes.burstClients, 50, 2);
-      // A variant still behind would count its backlog as burst deliveries.
-      const burst = Number.isFinite(p99)
-        ? await burstRate(pair, sizes.burstClients, sizes.events, { timeoutMs: BURST_MS, partial: true })
-        : Number.NaN;
-      return { burst, p99, rss: (after.rss - before.rss) / sizes.idleClients, idleP99 };
-    },
-    { BENCH_TLS_DIR: sizes.tlsDir },
-    { BENCH_PROTOCOL: protocolOf(variant) },
-  );
+async function measure(variant: AdapterVariant, load: Child, sizes: Sizes): Promise<Sample> {
+  const server = await startChild('server.ts', { BENCH_VARIANT: variant, BENCH_TLS_DIR: sizes.tlsDir });
+  const pair = { server, load };
+  try {
+    const { port } = await server.call<{ port: number }>('ready');
+    // Warm the route up (first-request allocations are not per connection).
+    await load.call('connect', { n: 50, port });
+    await load.call('disconnect');
+    const before = await server.call<{ rss: number }>('memory');
+    await load.call('connect', { n: sizes.idleClients, sampleEvery: 20, concurrency: 500, port });
+    await new Promise((r) => setTimeout(r, 500));
+    const after = await server.call<{ rss: number }>('memory');
+    const idleP99 = await p99Of(pair, sizes.idleClients, 5, 2);
+    await load.call('disconnect');
+    await load.call('connect', { n: sizes.burstClients, sampleEvery: 10, port });
+    const p99 = await p99Of(pair, sizes.burstClients, 50, 2);
+    // A variant still behind would count its backlog as burst deliveries.
+    const burst = Number.isFinite(p99)
+      ? await burstRate(pair, sizes.burstClients, sizes.events, { timeoutMs: BURST_MS, partial: true })
+      : Number.NaN;
+    return { burst, p99, rss: (after.rss - before.rss) / sizes.idleClients, idleP99 };
+  } finally {
+    await load.call('disconnect');
+    await server.stop();
+  }
 }
 
 /**

@@ -106,9 +106,13 @@ function openH2(path: string, sample: boolean): Promise<Stream> {
 
 serve({
   ready: () => ({}),
-  /** Opens `n` SSE connections (`sampleEvery`: which ones record latency) and waits for first bytes. */
-  connect: async ({ n, path = '/events', lastEventId, sampleEvery = 0, concurrency = 500 }) => {
-    port = Number(process.env.BENCH_PORT);
+  /**
+   * Opens `n` SSE connections (`sampleEvery`: which ones record latency; `port`: where, when not
+   * `BENCH_PORT`) and waits for first bytes.
+   */
+  connect: async ({ n, path = '/events', lastEventId, sampleEvery = 0, concurrency = 500, port: to }) => {
+    // `port`: another server than `BENCH_PORT` (one load process serving several servers in turn).
+    port = Number(to ?? process.env.BENCH_PORT);
     const headers = lastEventId ? `Last-Event-ID: ${lastEventId}\r\n` : '';
     const total = n as number;
     for (let i = 0; i < total; i += concurrency as number) {

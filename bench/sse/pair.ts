@@ -1,5 +1,4 @@
 import { execFileSync } from 'node:child_process';
-import type { AdapterVariant } from './adapter-variants';
 import { type Child, startChild } from './processes';
 import type { VariantName } from './variants';
 
@@ -9,20 +8,15 @@ export interface Pair {
   load: Child;
 }
 
-/**
- * Runs `body` with a fresh server + load pair (separate processes), then stops both. `variant` is
- * an Express variant or an adapter-matrix one (`framework:implementation`); `env` goes to the server,
- * `loadEnv` to the load process.
- */
+/** Runs `body` with a fresh server + load pair (separate processes), then stops both. */
 export async function withPair<T>(
-  variant: VariantName | AdapterVariant,
+  variant: VariantName,
   body: (pair: Pair) => Promise<T>,
   env: Record<string, string> = {},
-  loadEnv: Record<string, string> = {},
 ): Promise<T> {
   const server = await startChild('server.ts', { BENCH_VARIANT: variant, ...env });
   const { port } = await server.call<{ port: number }>('ready');
-  const load = await startChild('load.ts', { BENCH_PORT: String(port), ...loadEnv });
+  const load = await startChild('load.ts', { BENCH_PORT: String(port) });
   try {
     return await body({ server, load });
   } finally {
