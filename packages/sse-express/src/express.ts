@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CloseOptions, createEventStreamCore, type EventStreamCore } from './core/event-stream-core';
-import type { EventStreamOptions } from './core/options';
-import type { EventStreamStats } from './core/stats';
+import type { CloseOptions, EventStreamStats } from '@repopulse/sse-server';
+import { createEventStreamCore, type EventStreamCore, type EventStreamOptions } from './event-stream-core';
 
 /**
  * The request shape the Express wrapper assumes (Express 4 and 5 requests both fit): Node's

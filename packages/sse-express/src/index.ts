@@ -1,15 +1,7 @@
 export {
-  type CloseOptions,
-  createEventStreamCore,
-  type EventStreamCore,
-  type UnexpectedErrorHandler,
-} from './core/event-stream-core';
-export type { ErrorBody } from './core/json-response';
-export type { LongPollResponse } from './core/long-poll';
-export type { NodeResponse } from './core/node-response';
-export {
   type AuthorizeContext,
   type AuthorizeResult,
+  type CloseOptions,
   DEFAULT_HEARTBEAT_MS,
   DEFAULT_LONG_POLL_MAX_BYTES,
   DEFAULT_LONG_POLL_MAX_EVENTS,
@@ -20,26 +12,24 @@ export {
   DEFAULT_RETRY_MS,
   DEFAULT_TOKEN_COOKIE,
   DEFAULT_WRITE_TIMEOUT_MS,
-  type EventStreamOptions,
-} from './core/options';
-export type { NodeRequest } from './core/request-info';
-export type { EventStreamStats } from './core/stats';
-export {
+  type EventStreamStats,
+  isStreamHttpError,
   type SignStreamTokenOptions,
   STREAM_TOKEN_AUDIENCE,
-  type StreamTokenClaims,
-  type StreamTokenSecret,
-  signStreamToken,
-  type VerifiedStreamToken,
-  type VerifyStreamTokenOptions,
-  verifyStreamToken,
-} from './core/stream-token';
-export {
-  isStreamHttpError,
   StreamHttpError,
   type StreamHttpErrorCode,
   type StreamHttpErrorOptions,
-} from './errors';
+  type StreamTokenClaims,
+  type StreamTokenSecret,
+  signStreamToken,
+  type UnexpectedErrorHandler,
+  type VerifiedStreamToken,
+  type VerifyStreamTokenOptions,
+  verifyStreamToken,
+} from '@repopulse/sse-server';
+export type { NodeRequest, NodeResponse } from '@repopulse/sse-server/node';
+export type { ErrorBody, LongPollResponse } from './deprecated-types';
+export { createEventStreamCore, type EventStreamCore, type EventStreamOptions } from './event-stream-core';
 export {
   createEventStreamHandler,
   type EventStreamHandler,

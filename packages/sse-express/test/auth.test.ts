@@ -2,10 +2,10 @@ import { createHmac } from 'node:crypto';
 import { isRepoPulseError, OptionsError } from '@repopulse/events-core';
 import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logEvent, uniqueTopic } from '../../sse-server/test/helpers/events';
+import { getJson, openRaw } from '../../sse-server/test/helpers/raw-stream';
 import { STREAM_TOKEN_AUDIENCE, StreamHttpError, signStreamToken, verifyStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { logEvent, uniqueTopic } from './helpers/events';
-import { getJson, openRaw } from './helpers/raw-stream';
 import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const SECRET = 'test-secret-0123456789abcdef';

@@ -1,10 +1,10 @@
 import { createEvent } from '@repopulse/events-core';
 import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { uniqueTopic } from '../../sse-server/test/helpers/events';
+import { openNonReading, openRaw } from '../../sse-server/test/helpers/raw-stream';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { uniqueTopic } from './helpers/events';
-import { openNonReading, openRaw } from './helpers/raw-stream';
 import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('backpressure');

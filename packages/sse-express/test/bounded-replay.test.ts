@@ -2,9 +2,9 @@ import type { Socket } from 'node:net';
 import { createEvent, type EventBus } from '@repopulse/events-core';
 import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { uniqueTopic } from '../../sse-server/test/helpers/events';
+import { openNonReading, openRaw, type RawResponse } from '../../sse-server/test/helpers/raw-stream';
 import { busFactories } from './helpers/bus-factories';
-import { uniqueTopic } from './helpers/events';
-import { openNonReading, openRaw, type RawResponse } from './helpers/raw-stream';
 import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('bounded-replay');

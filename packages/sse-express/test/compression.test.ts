@@ -3,8 +3,8 @@ import { createGunzip } from 'node:zlib';
 import { waitFor } from '@repopulse/test-support';
 import compression from 'compression';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logEvent, uniqueTopic } from '../../sse-server/test/helpers/events';
 import { busFactories } from './helpers/bus-factories';
-import { logEvent, uniqueTopic } from './helpers/events';
 import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('compression');

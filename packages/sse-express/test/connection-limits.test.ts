@@ -1,10 +1,10 @@
 import { OptionsError } from '@repopulse/events-core';
 import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { uniqueTopic } from '../../sse-server/test/helpers/events';
+import { getJson, openRaw, type RawResponse, startRequest } from '../../sse-server/test/helpers/raw-stream';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_KEY, signStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { uniqueTopic } from './helpers/events';
-import { getJson, openRaw, type RawResponse, startRequest } from './helpers/raw-stream';
 import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('connection-limits');

@@ -7,10 +7,10 @@ import type { EventBus } from '@repopulse/events-core';
 import { findChromium, launchChromium, requirement, waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logEvent, numberOf, uniqueTopic } from '../../sse-server/test/helpers/events';
+import { getJson } from '../../sse-server/test/helpers/raw-stream';
 import { createEventStreamCore, type EventStreamCore } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { logEvent, numberOf, uniqueTopic } from './helpers/events';
-import { getJson } from './helpers/raw-stream';
 
 const factories = await busFactories('drain');
 const chromiumPath = findChromium();

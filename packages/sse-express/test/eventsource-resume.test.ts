@@ -1,8 +1,8 @@
 import { sleep, waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logEvent, numberOf, uniqueTopic } from '../../sse-server/test/helpers/events';
 import { busFactories } from './helpers/bus-factories';
-import { logEvent, numberOf, uniqueTopic } from './helpers/events';
 import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('eventsource-resume');

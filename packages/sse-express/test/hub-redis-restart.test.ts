@@ -6,8 +6,8 @@ import { waitFor } from '@repopulse/test-support';
 import { afterEach, expect, it } from 'vitest';
 // The bus-redis suite's own-server helper: a redis-server on a free port in a temp folder.
 import { describeWithRedis, type RedisServer, startRedisServer } from '../../bus-redis/test/redis-server';
-import { logEvent, numberOf, publishNumbered } from './helpers/events';
-import { openRaw, startRequest } from './helpers/raw-stream';
+import { logEvent, numberOf, publishNumbered } from '../../sse-server/test/helpers/events';
+import { openRaw, startRequest } from '../../sse-server/test/helpers/raw-stream';
 import { startServer, type TestServer } from './helpers/server';
 
 describeWithRedis('topic hub: Redis restarted without persistence', () => {

@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
 import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logEvent, uniqueTopic } from '../../sse-server/test/helpers/events';
+import { getJson, openRaw } from '../../sse-server/test/helpers/raw-stream';
 import { busFactories } from './helpers/bus-factories';
-import { logEvent, uniqueTopic } from './helpers/events';
-import { getJson, openRaw } from './helpers/raw-stream';
 import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('lifecycle');

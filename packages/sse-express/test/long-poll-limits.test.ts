@@ -1,6 +1,8 @@
 import { createEvent } from '@repopulse/events-core';
 import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { numberOf, publishNumbered, uniqueTopic } from '../../sse-server/test/helpers/events';
+import { getJson, startRequest } from '../../sse-server/test/helpers/raw-stream';
 import {
   DEFAULT_LONG_POLL_MAX_BYTES,
   DEFAULT_LONG_POLL_MAX_EVENTS,
@@ -8,8 +10,6 @@ import {
   signStreamToken,
 } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { numberOf, publishNumbered, uniqueTopic } from './helpers/events';
-import { getJson, startRequest } from './helpers/raw-stream';
 import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('long-poll-limits');

@@ -1,9 +1,9 @@
 import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logEvent, numberOf, publishNumbered, uniqueTopic } from '../../sse-server/test/helpers/events';
+import { getJson, startRequest } from '../../sse-server/test/helpers/raw-stream';
 import type { LongPollResponse } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
-import { getJson, startRequest } from './helpers/raw-stream';
 import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('long-poll');

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { isRepoPulseError, OptionsError } from '@repopulse/events-core';
 import { describe, expect, it, vi } from 'vitest';
+import { getJson } from '../../sse-server/test/helpers/raw-stream';
 import { createEventStreamCore, createEventStreamHandler } from '../src/index';
-import { getJson } from './helpers/raw-stream';
 
 const bus = createMemoryBus();
 const thrown = (make: () => unknown): unknown => {

@@ -5,10 +5,10 @@ import { createEvent, type EventBus, EventValidationError } from '@repopulse/eve
 import { comparePositions } from '@repopulse/events-core/wire';
 import { sleep, waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logEvent, numberOf, publishNumbered, uniqueTopic } from '../../sse-server/test/helpers/events';
+import { getJson, openRaw } from '../../sse-server/test/helpers/raw-stream';
 import { createEventStreamCore } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
-import { getJson, openRaw } from './helpers/raw-stream';
 import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('sse-stream');

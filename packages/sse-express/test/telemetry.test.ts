@@ -15,9 +15,9 @@ import { waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueTopic } from '../../sse-server/test/helpers/events';
 import { createEventStreamHandler } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { uniqueTopic } from './helpers/events';
 import { startServer, type TestServer } from './helpers/server';
 
 /** Collects on demand, like a Prometheus scrape. */

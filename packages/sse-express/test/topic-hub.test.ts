@@ -4,9 +4,9 @@
 import type { EventBus } from '@repopulse/events-core';
 import { sleep, waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
+import { logEvent, numberOf, publishNumbered, uniqueTopic } from '../../sse-server/test/helpers/events';
+import { openRaw, type RawResponse, startRequest } from '../../sse-server/test/helpers/raw-stream';
 import { busFactories } from './helpers/bus-factories';
-import { logEvent, numberOf, publishNumbered, uniqueTopic } from './helpers/events';
-import { openRaw, type RawResponse, startRequest } from './helpers/raw-stream';
 import { closeTestServer, startServer, type TestServer } from './helpers/server';
 
 const factories = await busFactories('topic-hub');

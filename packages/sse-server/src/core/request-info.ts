@@ -1,39 +1,22 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { readLastEventIdQuery, readLongPollQuery } from '@repopulse/events-core/wire';
 import { StreamHttpError } from '../errors';
-
-/** The parts of a request the core reads: Node's `IncomingMessage` and HTTP/2 requests both fit. */
-export interface NodeRequest {
-  /** Request method. */
-  method?: string | undefined;
-  /** Path and query (relative to the mount point under Express). */
-  url?: string | undefined;
-  /** Lower-cased request headers. */
-  headers: IncomingHttpHeaders;
-  /** `2` on HTTP/2. */
-  httpVersionMajor: number;
-}
+import type { RequestView } from './request-view';
 
 /** Which transport a request asked for. */
 export type Transport = 'sse' | 'long-poll';
 
 /** Picks the transport from `Accept`: JSON (without `text/event-stream`) → long-poll, else SSE. */
-export function transportOf(req: NodeRequest): Transport {
-  const accept = req.headers.accept ?? '';
+export function transportOf(req: RequestView): Transport {
+  const accept = req.header('accept') ?? '';
   if (accept.includes('text/event-stream')) return 'sse';
   return accept.includes('application/json') ? 'long-poll' : 'sse';
 }
 
 /** The query string of a request, parsed. */
-export function queryOf(req: NodeRequest): URLSearchParams {
-  const url = req.url ?? '';
+export function queryOf(req: RequestView): URLSearchParams {
+  const url = req.url;
   const q = url.indexOf('?');
   return new URLSearchParams(q === -1 ? '' : url.slice(q + 1));
-}
-
-function header(req: NodeRequest, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -41,8 +24,8 @@ function header(req: NodeRequest, name: string): string | undefined {
  * `?last_event_id=`; empty means none. Malformed values are passed on: the bus answers them
  * with a reset.
  */
-export function sseResumePoint(req: NodeRequest, query: URLSearchParams): string | undefined {
-  const fromHeader = header(req, 'last-event-id')?.trim();
+export function sseResumePoint(req: RequestView, query: URLSearchParams): string | undefined {
+  const fromHeader = req.header('last-event-id')?.trim();
   if (fromHeader) return fromHeader;
   return readLastEventIdQuery(query);
 }
@@ -74,18 +57,18 @@ export type TokenSource = 'bearer' | 'query' | 'cookie';
  * cookie named `cookieName`.
  */
 export function findToken(
-  req: NodeRequest,
+  req: RequestView,
   query: URLSearchParams,
   cookieName: string,
 ): { token: string; source: TokenSource } | undefined {
-  const auth = header(req, 'authorization');
+  const auth = req.header('authorization');
   if (auth) {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
     if (match) return { token: match[1] as string, source: 'bearer' };
   }
   const fromQuery = query.get('access_token');
   if (fromQuery) return { token: fromQuery, source: 'query' };
-  const fromCookie = cookieValue(header(req, 'cookie'), cookieName);
+  const fromCookie = cookieValue(req.header('cookie'), cookieName);
   return fromCookie ? { token: fromCookie, source: 'cookie' } : undefined;
 }
 

@@ -1,9 +1,8 @@
 import type { Deadline } from './deadline-queue';
 import type { ChunkJoiner, Flushable } from './flush-queue';
 import type { SerializedEvent } from './frame-window';
-import type { HubReader, ResetItem, TickItem } from './hub-reader';
-import type { NodeResponse } from './node-response';
-import type { TopicHub } from './topic-hub';
+import type { HubReader, ReaderHub, ReaderOwner, ResetItem, TickItem } from './hub-reader';
+import type { ResponseSink } from './response-sink';
 
 /** Why a stream ended. */
 export type StreamCloseReason =
@@ -12,6 +11,7 @@ export type StreamCloseReason =
   | 'write_timeout'
   | 'token_expired'
   | 'shutdown'
+  | 'max_duration'
   | 'error';
 
 /**
@@ -25,14 +25,16 @@ const JOIN_LIMIT = 16 * 1024;
 const CHUNK_FRAMING = 16;
 
 /** What a connection needs from the handler that owns it. */
-export interface StreamHost {
+export interface StreamHost extends ReaderOwner {
   /** Unsent bytes a connection may hold: replays stop at it, live bytes past it close the stream. */
   readonly maxBufferedBytes: number;
   /** A blocked connection whose socket accepts nothing for this long is closed. */
   readonly writeTimeoutMs: number;
   /** Queues a flush at the end of this tick. */
   schedule(item: Flushable): void;
-  /** Called exactly once when the connection is done. */
+  /** The last bytes of a stream ended for `maxDurationMs`: a `retry:` line. */
+  readonly farewell: Buffer;
+  /** Called exactly once when the connection is done (after it left its hub). */
   streamClosed(connection: SseConnection, reason: StreamCloseReason): void;
 }
 
@@ -52,7 +54,7 @@ export interface StreamHost {
 export class SseConnection implements Flushable, Deadline, HubReader {
   /** @internal flush-queue state */
   queued = false;
-  /** @internal deadline-queue state: when the credentials expire */
+  /** @internal deadline-queue state: when the credentials expire or `maxDurationMs` ends it */
   deadline = Number.POSITIVE_INFINITY;
   /** @internal deadline-queue state */
   heapIndex = -1;
@@ -90,17 +92,37 @@ export class SseConnection implements Flushable, Deadline, HubReader {
   /** While blocked: when the socket last accepted bytes, and how many Node held then. */
   private stalledSince = 0;
   private stallMark = 0;
+  /** When `maxDurationMs` ends the stream (ms since epoch). */
+  private endsAt = Number.POSITIVE_INFINITY;
 
+  /** Enters `hub` at once; leaves it when closed. */
   constructor(
-    readonly res: NodeResponse,
-    readonly hub: TopicHub,
+    readonly res: ResponseSink,
+    readonly hub: ReaderHub,
     private readonly host: StreamHost,
   ) {
+    hub.enter();
     // Assigned here, not as class fields: a class-field arrow function carries its own `name`
     // property (a ~256-byte property array per function, per connection).
     this.onDrain = () => this.drained();
     this.onResponseClose = () => this.responseClosed();
     res.on('close', this.onResponseClose);
+  }
+
+  /** {@link HubReader}: the handler. */
+  get owner(): ReaderOwner {
+    return this.host;
+  }
+
+  /**
+   * Sets when the stream ends: `expiresAt` (credentials) closes it as `token_expired`, `endsAt`
+   * (`maxDurationMs`) ends it cleanly with a `retry:` line, whichever comes first. Returns true
+   * when either is finite (the caller queues the deadline).
+   */
+  limitLifetime(expiresAt: number, endsAt: number): boolean {
+    this.endsAt = endsAt;
+    this.deadline = Math.min(expiresAt, endsAt);
+    return Number.isFinite(this.deadline);
   }
 
   /** {@link HubReader}: true once closed. */
@@ -193,6 +215,13 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     else if (!this.blocked) this.host.schedule(this);
   }
 
+  /** Queues the stream's last bytes (no backpressure check: it ends right after). */
+  private enqueueLast(bytes: Buffer): void {
+    if (this.chunks) this.chunks.push(bytes);
+    else this.chunks = [bytes];
+    this.pendingBytes += bytes.length;
+  }
+
   /** True when `bytes` more stay within `maxBufferedBytes` (or nothing is unsent at all). */
   private fits(bytes: number): boolean {
     const unsent = this.unsentBytes;
@@ -232,9 +261,9 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     return true;
   }
 
-  /** @internal the credentials expired */
+  /** @internal the credentials expired, or the stream reached its duration */
   onDeadline(): void {
-    this.close('token_expired');
+    this.close(this.deadline === this.endsAt ? 'max_duration' : 'token_expired');
   }
 
   /**
@@ -253,6 +282,7 @@ export class SseConnection implements Flushable, Deadline, HubReader {
       this.res.destroy();
       return;
     }
+    if (reason === 'max_duration') this.enqueueLast(this.host.farewell);
     const rest = this.chunks === undefined ? undefined : Buffer.concat(this.chunks, this.pendingBytes);
     this.finish(reason);
     if (rest) this.res.end(rest);
@@ -341,6 +371,7 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     this.closeReason = reason;
     this.chunks = undefined;
     this.pendingBytes = 0;
+    this.hub.leave(this);
     this.host.streamClosed(this, reason);
   }
 }

@@ -8,7 +8,7 @@ import {
 import type { EventStreamStats } from './stats';
 
 /** The instrumentation scope name of the SSE handler's metrics and spans. */
-export const SSE_INSTRUMENTATION_SCOPE = '@repopulse/sse-express';
+export const SSE_INSTRUMENTATION_SCOPE = '@repopulse/sse-server';
 
 const SPAN_KIND_CLIENT = 2;
 const STATUS_ERROR = 2;
@@ -20,6 +20,7 @@ const CLOSE_REASONS = [
   ['token_expired', 'closedForTokenExpiry'],
   ['client', 'closedByClient'],
   ['shutdown', 'closedForShutdown'],
+  ['max_duration', 'closedForMaxDuration'],
 ] as const;
 
 /** What a topic hub reports to the handler's metrics and spans. */
@@ -34,25 +35,21 @@ export interface HubTelemetry {
   catchUpStarted(topic: string, from: string, readers: number): (error?: unknown) => void;
 }
 
-/** A handler's OpenTelemetry instruments. */
-export interface EventStreamTelemetry {
-  /** The hooks for its topic hubs. */
-  readonly hub: HubTelemetry;
+/** A handler's observable OpenTelemetry instruments. */
+export interface HandlerTelemetry {
   /** Stops reporting the handler's observable metrics (on close). */
   dispose(): void;
 }
 
 /**
- * The handler's instruments when `registerOpenTelemetry` of `@repopulse/events-core/otel` ran,
- * else `undefined` (and nothing is recorded). Gauges and totals are read from `stats()` at each
- * collection; only deliveries, bytes, lag and resets are counted as they happen, once per topic
- * and tick, never per connection.
+ * The handler's observable instruments when `registerOpenTelemetry` of
+ * `@repopulse/events-core/otel` ran, else `undefined`. Gauges and totals are read from `stats()`
+ * at each collection.
  */
-export function eventStreamTelemetry(stats: () => EventStreamStats): EventStreamTelemetry | undefined {
+export function handlerTelemetry(stats: () => EventStreamStats): HandlerTelemetry | undefined {
   const api = registeredOpenTelemetry();
   if (!api) return undefined;
   const meter = api.metrics.getMeter(SSE_INSTRUMENTATION_SCOPE);
-  const tracer = api.trace.getTracer(SSE_INSTRUMENTATION_SCOPE);
 
   let snapshot: EventStreamStats | undefined;
   // One stats() per collection pass (its callbacks run within one macrotask), however many
@@ -138,6 +135,24 @@ export function eventStreamTelemetry(stats: () => EventStreamStats): EventStream
     (s, r) => r.observe(s.catchUpReads),
   );
 
+  return {
+    dispose() {
+      for (const [instrument, callback] of observers) instrument.removeCallback(callback);
+      observers.length = 0;
+    },
+  };
+}
+
+/**
+ * The hooks of the hubs of one bus when OpenTelemetry is registered, else `undefined` (and
+ * nothing is recorded): deliveries, bytes, lag and resets are counted as they happen, once per
+ * topic and tick, never per connection; catch-up reads are spans.
+ */
+export function hubTelemetry(): HubTelemetry | undefined {
+  const api = registeredOpenTelemetry();
+  if (!api) return undefined;
+  const meter = api.metrics.getMeter(SSE_INSTRUMENTATION_SCOPE);
+  const tracer = api.trace.getTracer(SSE_INSTRUMENTATION_SCOPE);
   const deliveries = meter.createCounter('repopulse.sse.deliveries', {
     description: 'Live events handed to streams and long-polls (one per event per reader).',
     unit: '{event}',
@@ -156,7 +171,7 @@ export function eventStreamTelemetry(stats: () => EventStreamStats): EventStream
     unit: '{reset}',
   });
 
-  const hub: HubTelemetry = {
+  return {
     received(topic, ts, now) {
       lag.record(Math.max(0, now - ts) / 1000, {
         'messaging.destination.template': destinationTemplate(topic),
@@ -194,13 +209,6 @@ export function eventStreamTelemetry(stats: () => EventStreamStats): EventStream
         }
         span.end();
       };
-    },
-  };
-  return {
-    hub,
-    dispose() {
-      for (const [instrument, callback] of observers) instrument.removeCallback(callback);
-      observers.length = 0;
     },
   };
 }

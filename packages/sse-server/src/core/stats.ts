@@ -24,6 +24,8 @@ export interface EventStreamStats {
   closedByClient: number;
   /** Streams ended by `close()`. */
   closedForShutdown: number;
+  /** Streams ended cleanly (with `retry:`) on reaching `maxDurationMs`. */
+  closedForMaxDuration: number;
   /** Requests refused with an HTTP error before any stream byte. */
   rejected: number;
   /** Heartbeat comments written. */
@@ -48,6 +50,7 @@ export class StatsCounters {
   closedForTokenExpiry = 0;
   closedByClient = 0;
   closedForShutdown = 0;
+  closedForMaxDuration = 0;
   rejected = 0;
   heartbeats = 0;
   catchUpReads = 0;

@@ -1,6 +1,7 @@
 import { StreamHttpError } from '../errors';
 import type { ResolvedOptions } from './options';
-import { findToken, type NodeRequest, type Transport } from './request-info';
+import { findToken, type Transport } from './request-info';
+import type { RequestView } from './request-view';
 import { tokenAllowsTopic, type VerifiedStreamToken, verifyStreamToken } from './stream-token';
 
 /** The outcome of a request's auth: when its credentials stop being valid. */
@@ -16,8 +17,9 @@ export interface Grant {
  * 401 `missing_token` / `invalid_token` / `token_expired`, 403 `forbidden`, or whatever
  * `authorize` threw.
  */
-export async function authenticate<Req extends NodeRequest>(
+export async function authenticate<Req>(
   options: ResolvedOptions<Req>,
+  view: RequestView,
   req: Req,
   query: URLSearchParams,
   topic: string,
@@ -26,7 +28,7 @@ export async function authenticate<Req extends NodeRequest>(
   let token: VerifiedStreamToken | undefined;
   let expiresAt = Number.POSITIVE_INFINITY;
   if (options.tokenSecret !== undefined) {
-    const found = findToken(req, query, options.tokenCookie);
+    const found = findToken(view, query, options.tokenCookie);
     if (found) {
       token = verifyStreamToken(found.token, options.tokenSecret);
       if (!tokenAllowsTopic(token, topic)) {

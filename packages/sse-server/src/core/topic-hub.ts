@@ -3,9 +3,8 @@ import { comparePositions, isPosition } from '@repopulse/events-core/wire';
 import { CatchUp, type CatchUpHost } from './catch-up';
 import type { Flushable } from './flush-queue';
 import { FrameWindow, serializeEvent, type WindowLimits } from './frame-window';
-import { type HubReader, resetItem, type TickItem } from './hub-reader';
+import { type HubReader, type ReaderHub, type ReaderOwner, resetItem, type TickItem } from './hub-reader';
 import type { HubTelemetry } from './metrics';
-import type { SseConnection } from './sse-connection';
 
 /** What a hub needs from the handler that owns it. */
 export interface HubHost {
@@ -15,12 +14,10 @@ export interface HubHost {
   schedule(item: Flushable): void;
   /** Gives back a subscription (errors reported, never thrown). */
   release(subscription: Subscription): void;
-  /** A bus catch-up read was started (for stats). */
-  catchUpStarted(): void;
   /** OpenTelemetry hooks, when it is registered. */
-  readonly telemetry?: HubTelemetry;
-  /** The hub could not subscribe: forget it, so the next request tries again. */
-  hubFailed(hub: TopicHub): void;
+  readonly telemetry?: HubTelemetry | undefined;
+  /** The hub could not subscribe, or its last reader left: forget it (the next request starts anew). */
+  forget(hub: TopicHub): void;
 }
 
 /**
@@ -37,12 +34,10 @@ export interface HubHost {
  * Readers join at the hub's flush, after that tick's live frames went out, so a reader's replay
  * and the live frames never overlap.
  */
-export class TopicHub implements Flushable, CatchUpHost {
+export class TopicHub implements Flushable, CatchUpHost, ReaderHub {
   /** @internal flush-queue state */
   queued = false;
-  /** Every SSE connection of the topic (in step or catching up), for heartbeats and shutdown. */
-  readonly connections = new Set<SseConnection>();
-  /** Streams plus long-polls using this hub; it closes at 0. */
+  /** Streams plus long-polls using this hub (of every handler sharing it); it closes at 0. */
   users = 0;
   /** Resolves once the hub's subscription is active; rejects if it could not subscribe. */
   readonly ready: Promise<void>;
@@ -86,17 +81,18 @@ export class TopicHub implements Flushable, CatchUpHost {
     } catch (error) {
       if (!this.closed) {
         this.closed = true;
-        this.host.hubFailed(this);
+        this.host.forget(this);
       }
       throw error;
     }
   }
 
-  /**
-   * Places `reader` (resuming after `resumeFrom`, or from the head when `undefined`): resolves once
-   * it is served (in step, or its catch-up read is active), at once if it leaves first; rejects when
-   * the bus could not subscribe.
-   */
+  /** {@link ReaderHub} */
+  enter(): void {
+    this.users++;
+  }
+
+  /** {@link ReaderHub} */
   async attach(reader: HubReader, resumeFrom: string | undefined): Promise<void> {
     await this.ready;
     if (reader.gone || this.closed) return;
@@ -113,12 +109,12 @@ export class TopicHub implements Flushable, CatchUpHost {
     });
   }
 
-  /** The reader paused (see {@link HubReader.paused}): no live frames until it {@link rejoin}s. */
+  /** {@link ReaderHub} */
   pauseReader(reader: HubReader): void {
     this.live.delete(reader);
   }
 
-  /** A paused reader takes bytes again: place it afresh after `from` (window or catch-up). */
+  /** {@link ReaderHub} */
   rejoin(reader: HubReader, from: string): void {
     if (this.closed || reader.gone) return;
     reader.resumeFrom = from;
@@ -128,14 +124,18 @@ export class TopicHub implements Flushable, CatchUpHost {
     this.host.schedule(this);
   }
 
-  /** The reader is done: stop serving it. */
-  detach(reader: HubReader): void {
+  /** {@link ReaderHub}: the last reader out closes the hub. */
+  leave(reader: HubReader): void {
     this.live.delete(reader);
     reader.placed?.();
+    this.users--;
+    if (this.users > 0) return;
+    this.close();
+    this.host.forget(this);
   }
 
   /** No users left: unsubscribe and drop everything. */
-  close(): void {
+  private close(): void {
     if (this.closed) return;
     this.closed = true;
     if (this.subscription) this.host.release(this.subscription);
@@ -273,7 +273,9 @@ export class TopicHub implements Flushable, CatchUpHost {
   private startCatchUp(from: string, readers: HubReader[]): void {
     const catchUp = new CatchUp(from, readers, this);
     this.catchUps.add(catchUp);
-    this.host.catchUpStarted();
+    const owners = new Set<ReaderOwner>();
+    for (const reader of readers) owners.add(reader.owner);
+    for (const owner of owners) owner.catchUpStarted();
     catchUp.ended = this.host.telemetry?.catchUpStarted(this.topic, from, readers.length);
     this.host.bus.subscribe(this.topic, catchUp.deliver, { after: from }).then(
       (subscription) => {

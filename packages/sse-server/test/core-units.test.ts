@@ -13,6 +13,7 @@ import {
   transportOf,
 } from '../src/core/request-info';
 import { StreamHttpError } from '../src/index';
+import { NodeRequestView } from '../src/node/index';
 
 describe('DeadlineQueue', () => {
   const item = (deadline: number, fired: number[]): Deadline => ({
@@ -123,12 +124,8 @@ describe('FrameWindow and ChunkJoiner', () => {
 });
 
 describe('request parsing', () => {
-  const req = (url: string, headers: Record<string, string> = {}) => ({
-    url,
-    headers,
-    httpVersionMajor: 1,
-    method: 'GET',
-  });
+  const req = (url: string, headers: Record<string, string> = {}) =>
+    new NodeRequestView({ url, headers, httpVersionMajor: 1, method: 'GET' });
 
   it('picks the transport from Accept', () => {
     expect(transportOf(req('/', { accept: 'text/event-stream' }))).toBe('sse');

@@ -7,9 +7,8 @@ import {
 import type { Deadline } from './deadline-queue';
 import type { Flushable } from './flush-queue';
 import type { SerializedEvent } from './frame-window';
-import type { HubReader, ResetItem, TickItem } from './hub-reader';
-import type { NodeResponse } from './node-response';
-import type { TopicHub } from './topic-hub';
+import type { HubReader, ReaderHub, ReaderOwner, ResetItem, TickItem } from './hub-reader';
+import type { ResponseSink } from './response-sink';
 
 /** @deprecated The wire module's `LongPollBody` (`@repopulse/events-core/wire`). */
 export type LongPollResponse = LongPollBody;
@@ -18,14 +17,14 @@ export type LongPollResponse = LongPollBody;
 export type LongPollEnd = 'answered' | 'timeout' | 'client' | 'shutdown' | 'error';
 
 /** What a long-poll needs from the handler that owns it. */
-export interface LongPollHost {
+export interface LongPollHost extends ReaderOwner {
   /** Most events in one answer. */
   readonly maxEvents: number;
   /** Most bytes of events in one answer (the first event always fits). */
   readonly maxBytes: number;
   /** Queues an answer at the end of this tick (so a burst of events goes in one answer). */
   schedule(item: Flushable): void;
-  /** Called exactly once when the poll is done. */
+  /** Called exactly once when the poll is done (after it left its hub). */
   longPollDone(poll: LongPoll, end: LongPollEnd): void;
 }
 
@@ -70,12 +69,19 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   private reset: ResetDelivery | undefined;
   private ready = false;
 
+  /** Enters `hub` at once; leaves it when done. */
   constructor(
-    private readonly res: NodeResponse,
-    readonly hub: TopicHub,
+    private readonly res: ResponseSink,
+    readonly hub: ReaderHub,
     private readonly host: LongPollHost,
   ) {
+    hub.enter();
     res.on('close', () => this.responseClosed());
+  }
+
+  /** {@link HubReader}: the handler. */
+  get owner(): ReaderOwner {
+    return this.host;
   }
 
   /** {@link HubReader}: true once answered or abandoned. */
@@ -143,6 +149,7 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   abandon(): void {
     if (this.done) return;
     this.done = true;
+    this.hub.leave(this);
     this.host.longPollDone(this, 'error');
   }
 
@@ -180,6 +187,7 @@ export class LongPoll implements Flushable, Deadline, HubReader {
       encodeLongPollBody(this.items, this.position || this.resumeFrom || '', this.reset),
       'utf8',
     );
+    this.hub.leave(this);
     this.host.longPollDone(this, end);
     this.res.writeHead(200, { ...JSON_HEADERS, 'Content-Length': String(body.length) });
     this.res.end(body);
@@ -188,6 +196,7 @@ export class LongPoll implements Flushable, Deadline, HubReader {
   private responseClosed(): void {
     if (this.done) return;
     this.done = true;
+    this.hub.leave(this);
     this.host.longPollDone(this, 'client');
   }
 }

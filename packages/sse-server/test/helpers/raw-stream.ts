@@ -149,10 +149,17 @@ export async function getJson(
  * A client that sends the request and then never reads: the socket is paused, so the kernel
  * buffers fill and the server sees backpressure.
  */
-export function openNonReading(port: number, path: string): Promise<Socket> {
+export function openNonReading(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<Socket> {
+  const extra = Object.entries(headers)
+    .map(([name, value]) => `${name}: ${value}\r\n`)
+    .join('');
   return new Promise((resolve, reject) => {
     const socket = connect({ host: '127.0.0.1', port }, () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n`);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n${extra}\r\n`);
       socket.once('data', () => {
         socket.pause();
         resolve(socket);

@@ -1,6 +1,5 @@
 import { type EventBus, OptionsError } from '@repopulse/events-core';
 import { checkOptions, createErrorLog, errorLogKey, requireOption } from '@repopulse/events-core/bus-kit';
-import type { NodeRequest } from './request-info';
 import type { StreamTokenSecret, VerifiedStreamToken } from './stream-token';
 
 /** What `authorize` is told about the request. */
@@ -29,8 +28,13 @@ export type AuthorizeResult =
       expiresAt?: number;
     };
 
-/** Options of `createEventStreamHandler` / `createEventStreamCore`. */
-export interface EventStreamOptions<Req extends NodeRequest = NodeRequest> {
+/**
+ * Options of every adapter (`createNodeHandler`, `createFetchHandler`, `createFastifyHandler`,
+ * sse-express's `createEventStreamHandler`). `Req` is the request the adapter's framework hands
+ * to `topic`, `authorize` and `connectionKey` (Node's `IncomingMessage`, the Fetch `Request`,
+ * Fastify's `request`, Express's `req`).
+ */
+export interface EventStreamOptions<Req = unknown> {
   /**
    * Where events come from (`createMemoryBus()`, `createRedisBus()`, …). Not closed by the handler.
    */
@@ -159,6 +163,17 @@ export interface EventStreamOptions<Req extends NodeRequest = NodeRequest> {
    */
   windowBytes?: number;
   /**
+   * Ends every SSE stream cleanly before it has been open this long, with a `retry:` line, so a
+   * platform that cuts long responses (serverless functions, some proxies) never breaks one: the
+   * client reconnects and resumes after its last event, losing nothing. Each stream ends at a time
+   * drawn uniformly from 0.9 to 1.0 × `maxDurationMs` after it opened, so streams opened together
+   * do not all reconnect at once. A long-poll waits at most as long. Counted in
+   * `stats().closedForMaxDuration`.
+   * @default undefined (streams stay open)
+   * @example 55_000 // a platform that ends responses after 60 s
+   */
+  maxDurationMs?: number;
+  /**
    * Receives unexpected errors (a throwing `topic`/`authorize`, a failing subscribe). A closed
    * bus is reported once per handler, not per request.
    * @default logs with console.error, rate-limited: the first error of each kind with its stack,
@@ -168,7 +183,7 @@ export interface EventStreamOptions<Req extends NodeRequest = NodeRequest> {
 }
 
 /** Options with defaults applied and checked. */
-export interface ResolvedOptions<Req extends NodeRequest> {
+export interface ResolvedOptions<Req> {
   bus: EventBus;
   topic: (req: Req) => string | Promise<string>;
   authorize: EventStreamOptions<Req>['authorize'];
@@ -187,6 +202,7 @@ export interface ResolvedOptions<Req extends NodeRequest> {
   requireToken: boolean;
   windowEvents: number;
   windowBytes: number;
+  maxDurationMs: number | undefined;
   onError: (error: unknown) => void;
 }
 
@@ -215,7 +231,6 @@ export const DEFAULT_WINDOW_EVENTS = 512;
 /** Default {@link EventStreamOptions.windowBytes}: 1 MiB. */
 export const DEFAULT_WINDOW_BYTES = 1024 * 1024;
 
-const SCOPE = 'createEventStreamHandler';
 const OPTIONAL_KEYS = [
   'authorize',
   'heartbeatMs',
@@ -233,17 +248,32 @@ const OPTIONAL_KEYS = [
   'requireToken',
   'windowEvents',
   'windowBytes',
+  'maxDurationMs',
   'onError',
 ] as const satisfies readonly (keyof EventStreamOptions)[];
 
 const errorLog = createErrorLog();
 
-/** The default `onError`: rate-limited per error code. */
-function logError(error: unknown): void {
-  errorLog(errorLogKey('sse-express', error), '[repopulse] sse-express error:', error);
+/** Who checks the options and logs the errors: the adapter's factory and its package. */
+export interface OptionsScope {
+  /** Named in `OptionsError` messages, e.g. `createNodeHandler`. */
+  readonly factory: string;
+  /** Names the default `onError`'s log lines, e.g. `sse-server`. */
+  readonly logName: string;
 }
 
-function positive(name: string, value: number | undefined, fallback: number, allowInfinity = false): number {
+/** The default `onError`: rate-limited per error code. */
+function errorLogger(logName: string): (error: unknown) => void {
+  return (error) => errorLog(errorLogKey(logName, error), `[repopulse] ${logName} error:`, error);
+}
+
+function positive(
+  SCOPE: string,
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  allowInfinity = false,
+): number {
   if (value === undefined) return fallback;
   requireOption(
     SCOPE,
@@ -258,9 +288,11 @@ function positive(name: string, value: number | undefined, fallback: number, all
 /**
  * Applies defaults; throws `OptionsError` for unknown, missing or unusable options.
  */
-export function resolveOptions<Req extends NodeRequest>(
+export function resolveOptions<Req>(
   options: EventStreamOptions<Req>,
+  scope: OptionsScope,
 ): ResolvedOptions<Req> {
+  const SCOPE = scope.factory;
   checkOptions(SCOPE, options, { required: ['bus', 'topic'], optional: OPTIONAL_KEYS });
   const { bus, topic, authorize } = options;
   if (typeof bus.subscribe !== 'function' || typeof bus.head !== 'function') {
@@ -283,8 +315,15 @@ export function resolveOptions<Req extends NodeRequest>(
     'a non-negative integer',
     retryMs,
   );
-  const maxConnections = positive('maxConnections', options.maxConnections, DEFAULT_MAX_CONNECTIONS, true);
+  const maxConnections = positive(
+    SCOPE,
+    'maxConnections',
+    options.maxConnections,
+    DEFAULT_MAX_CONNECTIONS,
+    true,
+  );
   const maxConnectionsPerKey = positive(
+    SCOPE,
     'maxConnectionsPerKey',
     options.maxConnectionsPerKey,
     DEFAULT_MAX_CONNECTIONS_PER_KEY,
@@ -309,21 +348,40 @@ export function resolveOptions<Req extends NodeRequest>(
     bus,
     topic: typeof topic === 'string' ? () => topic : topic,
     authorize,
-    heartbeatMs: positive('heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS),
+    heartbeatMs: positive(SCOPE, 'heartbeatMs', options.heartbeatMs, DEFAULT_HEARTBEAT_MS),
     retryMs,
-    maxBufferedBytes: positive('maxBufferedBytes', options.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES),
-    writeTimeoutMs: positive('writeTimeoutMs', options.writeTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS),
+    maxBufferedBytes: positive(
+      SCOPE,
+      'maxBufferedBytes',
+      options.maxBufferedBytes,
+      DEFAULT_MAX_BUFFERED_BYTES,
+    ),
+    writeTimeoutMs: positive(SCOPE, 'writeTimeoutMs', options.writeTimeoutMs, DEFAULT_WRITE_TIMEOUT_MS),
     maxConnections,
     maxConnectionsPerKey,
     connectionKey: options.connectionKey,
-    longPollWaitMs: positive('longPollWaitMs', options.longPollWaitMs, DEFAULT_LONG_POLL_WAIT_MS),
-    longPollMaxEvents: positive('longPollMaxEvents', options.longPollMaxEvents, DEFAULT_LONG_POLL_MAX_EVENTS),
-    longPollMaxBytes: positive('longPollMaxBytes', options.longPollMaxBytes, DEFAULT_LONG_POLL_MAX_BYTES),
+    longPollWaitMs: positive(SCOPE, 'longPollWaitMs', options.longPollWaitMs, DEFAULT_LONG_POLL_WAIT_MS),
+    longPollMaxEvents: positive(
+      SCOPE,
+      'longPollMaxEvents',
+      options.longPollMaxEvents,
+      DEFAULT_LONG_POLL_MAX_EVENTS,
+    ),
+    longPollMaxBytes: positive(
+      SCOPE,
+      'longPollMaxBytes',
+      options.longPollMaxBytes,
+      DEFAULT_LONG_POLL_MAX_BYTES,
+    ),
     tokenSecret: options.tokenSecret,
     tokenCookie,
     requireToken: options.requireToken ?? true,
-    windowEvents: positive('windowEvents', options.windowEvents, DEFAULT_WINDOW_EVENTS),
-    windowBytes: positive('windowBytes', options.windowBytes, DEFAULT_WINDOW_BYTES),
-    onError: options.onError ?? logError,
+    windowEvents: positive(SCOPE, 'windowEvents', options.windowEvents, DEFAULT_WINDOW_EVENTS),
+    windowBytes: positive(SCOPE, 'windowBytes', options.windowBytes, DEFAULT_WINDOW_BYTES),
+    maxDurationMs:
+      options.maxDurationMs === undefined
+        ? undefined
+        : positive(SCOPE, 'maxDurationMs', options.maxDurationMs, 0),
+    onError: options.onError ?? errorLogger(scope.logName),
   };
 }

@@ -2,11 +2,43 @@ import type { StreamPosition } from '@repopulse/events-core';
 import { encodeSseReset, type ResetDelivery } from '@repopulse/events-core/wire';
 import type { SerializedEvent } from './frame-window';
 
+/** What a reader's handler counts: bus catch-up reads made for its readers. */
+export interface ReaderOwner {
+  /** A catch-up read serving at least one of the owner's readers started. */
+  catchUpStarted(): void;
+}
+
+/**
+ * A reader's view of its topic hub: it joins on creation ({@link enter}), is placed with
+ * {@link attach}, steps out while paused, and {@link leave}s when done. The last reader to leave
+ * closes the hub.
+ */
+export interface ReaderHub {
+  /** The hub's topic. */
+  readonly topic: string;
+  /** Counts a new reader in (the hub stays subscribed while it has readers). */
+  enter(): void;
+  /**
+   * Places `reader` (resuming after `resumeFrom`, or from the head when `undefined`): resolves once
+   * it is served (in step, or its catch-up read is active), at once if it leaves first; rejects when
+   * the bus could not subscribe.
+   */
+  attach(reader: HubReader, resumeFrom: string | undefined): Promise<void>;
+  /** The reader paused (see {@link HubReader.paused}): no live frames until it {@link rejoin}s. */
+  pauseReader(reader: HubReader): void;
+  /** A paused reader takes bytes again: place it afresh after `from` (window or catch-up). */
+  rejoin(reader: HubReader, from: string): void;
+  /** The reader is done: stop serving it and count it out. */
+  leave(reader: HubReader): void;
+}
+
 /**
  * What a topic hub serves: an SSE connection or a long-poll. The hub fields are the reader's place
  * in its hub (set only by the hub), so no per-reader objects or closures are needed.
  */
 export interface HubReader {
+  /** The handler the reader belongs to (several handlers may share one hub). */
+  readonly owner: ReaderOwner;
   /** True once the reader is done (closed, answered); the hub then skips it. */
   readonly gone: boolean;
   /**

@@ -1,6 +1,6 @@
 import { encodeErrorBody, type ErrorBody as WireErrorBody } from '@repopulse/events-core/wire';
 import { isStreamHttpError, StreamHttpError } from '../errors';
-import type { NodeResponse } from './node-response';
+import type { ResponseSink } from './response-sink';
 
 /** @deprecated The wire module's `ErrorBody` (`@repopulse/events-core/wire`). */
 export type ErrorBody = WireErrorBody;
@@ -13,7 +13,7 @@ export function toHttpError(error: unknown): StreamHttpError {
 }
 
 /** Sends `error` as status + JSON body. The response must not have started. */
-export function sendJsonError(res: NodeResponse, error: StreamHttpError): void {
+export function sendJsonError(res: ResponseSink, error: StreamHttpError): void {
   const bytes = Buffer.from(encodeErrorBody(error.code, error.publicMessage ?? error.message), 'utf8');
   res.writeHead(error.status, {
     ...error.headers,

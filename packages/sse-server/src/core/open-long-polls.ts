@@ -1,0 +1,85 @@
+import type { Grant } from './authenticate';
+import type { Flushable } from './flush-queue';
+import { LongPoll, type LongPollEnd, type LongPollHost } from './long-poll';
+import type { ResponseSink } from './response-sink';
+import { durationEnd, type ServerParts } from './server-parts';
+
+/** What {@link OpenLongPolls.open} needs to know about one long-poll. */
+export interface LongPollRequest {
+  readonly sink: ResponseSink;
+  readonly topic: string;
+  /** `?after=`; `undefined` for the hub's head. */
+  readonly after: string | undefined;
+  /** `?wait=`, capped at `longPollWaitMs`. */
+  readonly waitMs: number;
+  readonly grant: Grant;
+  /** The key it counts against for `maxConnectionsPerKey`. */
+  readonly key: string | undefined;
+}
+
+/** One handler's long-polls: placed on their topic's hub, answered on events or at their deadline. */
+export class OpenLongPolls<Req> implements LongPollHost {
+  /** Every long-poll of the handler (subscribing or waiting). */
+  readonly polls = new Set<LongPoll>();
+  readonly maxEvents: number;
+  readonly maxBytes: number;
+
+  constructor(private readonly parts: ServerParts<Req>) {
+    this.maxEvents = parts.options.longPollMaxEvents;
+    this.maxBytes = parts.options.longPollMaxBytes;
+  }
+
+  /** {@link LongPollHost} */
+  schedule(item: Flushable): void {
+    this.parts.registry.flushQueue.add(item);
+  }
+
+  /** {@link LongPollHost} */
+  catchUpStarted(): void {
+    this.parts.counters.catchUpReads++;
+  }
+
+  /**
+   * Places a long-poll on its topic's hub and starts its wait, capped at the credentials' expiry and
+   * at `maxDurationMs`. Rejects with a 503 `StreamHttpError` when the hub could not subscribe.
+   */
+  async open(request: LongPollRequest, closing: () => boolean): Promise<void> {
+    const hub = this.parts.registry.acquire(request.topic, this.parts.options.onError);
+    const poll = new LongPoll(request.sink, hub, this);
+    poll.connectionKey = request.key;
+    this.polls.add(poll);
+    const receivedAt = Date.now();
+    try {
+      await hub.attach(poll, request.after);
+    } catch (error) {
+      const stillWanted = !poll.done;
+      poll.abandon();
+      if (stillWanted) throw this.parts.unavailable(error);
+      return;
+    }
+    if (poll.done) return;
+    if (closing()) {
+      poll.answer('shutdown');
+      return;
+    }
+    const now = Date.now();
+    const until = Math.min(
+      request.grant.expiresAt,
+      durationEnd(this.parts.options.maxDurationMs, receivedAt),
+    );
+    if (poll.start(now, Math.min(request.waitMs, until - now))) this.parts.deadlines.add(poll);
+  }
+
+  /** {@link LongPollHost}: counts the end and gives the poll's place back. */
+  longPollDone(poll: LongPoll, end: LongPollEnd): void {
+    this.polls.delete(poll);
+    this.parts.deadlines.remove(poll);
+    if (end === 'answered' || end === 'timeout' || end === 'shutdown') this.parts.counters.totalLongPolls++;
+    this.parts.admission.leave(poll.connectionKey, poll.hub.topic);
+  }
+
+  /** Answers every waiting long-poll now (those still subscribing answer once placed). */
+  answerAll(): void {
+    for (const poll of [...this.polls]) if (poll.started) poll.answer('shutdown');
+  }
+}
