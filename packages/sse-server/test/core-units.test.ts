@@ -12,6 +12,7 @@ import {
   sseResumePoint,
   transportOf,
 } from '../src/core/request-info';
+import { durationEnd } from '../src/core/server-parts';
 import { StreamHttpError } from '../src/index';
 import { NodeRequestView } from '../src/node/index';
 
@@ -157,5 +158,21 @@ describe('request parsing', () => {
     expect(findToken(req('/', { authorization: 'Basic xyz' }), queryOf(req('/')), 'c')).toBeUndefined();
     expect(cookieValue('x="quoted"; y=2', 'x')).toBe('quoted');
     expect(cookieValue('xy=1', 'x')).toBeUndefined();
+  });
+});
+
+describe('durationEnd', () => {
+  it('draws uniformly in 0.9–1.0 × maxDurationMs, so streams opened together end apart', () => {
+    const ends = Array.from({ length: 1000 }, () => durationEnd(60_000, 1_000_000) - 1_000_000);
+    expect(Math.min(...ends)).toBeGreaterThanOrEqual(54_000);
+    expect(Math.max(...ends)).toBeLessThanOrEqual(60_000);
+    expect(new Set(ends).size).toBeGreaterThan(900);
+    // Both halves of the range are used.
+    expect(ends.filter((end) => end < 57_000).length).toBeGreaterThan(300);
+    expect(ends.filter((end) => end >= 57_000).length).toBeGreaterThan(300);
+  });
+
+  it('is Infinity when maxDurationMs is not set', () => {
+    expect(durationEnd(undefined, 5)).toBe(Number.POSITIVE_INFINITY);
   });
 });

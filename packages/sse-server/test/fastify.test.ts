@@ -52,6 +52,7 @@ describe('createFastifyHandler in Fastify 5', () => {
       request.user = user;
     });
     app.get('/repos/:id/events', events);
+    app.all('/any-method/:id/events', events);
     const origin = await app.listen({ port: 0, host: '127.0.0.1' });
     const port = Number(new URL(origin).port);
     return { bus, events, origin, port };
@@ -88,6 +89,9 @@ describe('createFastifyHandler in Fastify 5', () => {
     const head = await fetch(url, { method: 'HEAD', headers });
     expect(head.status).toBe(200);
     expect(head.headers.get('content-type')).toBe('text/event-stream');
+    const post = await fetch(`${origin}/any-method/${id}/events`, { method: 'POST', headers });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
     const res = await openRaw(url, headers);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/event-stream');
