@@ -5,10 +5,10 @@ import { Admission } from './admission';
 import { authenticate, type Grant } from './authenticate';
 import { DeadlineQueue } from './deadline-queue';
 import { sendJsonError, toHttpError } from './json-response';
-import { handlerTelemetry } from './metrics';
+import { type HandlerTelemetry, handlerTelemetry } from './metrics';
 import { OpenLongPolls } from './open-long-polls';
 import { OpenStreams, sseHeaders } from './open-streams';
-import { type EventStreamOptions, type OptionsScope, resolveOptions } from './options';
+import { type EventStreamOptions, type OptionsScope, type ResolvedOptions, resolveOptions } from './options';
 import {
   longPollAfter,
   longPollWaitMs,
@@ -66,81 +66,141 @@ export interface StreamServer<Req> {
 }
 
 const ALLOWED_METHODS = 'GET, HEAD';
+const HEAD_JSON_HEADERS = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
 
 /**
  * Creates the framework-neutral server. Handlers created on the same bus (by any adapter) share
  * one topic hub per topic. `scope` names the adapter in option errors and logs.
  */
 export function createStreamServer<Req>(
-  userOptions: EventStreamOptions<Req>,
+  options: EventStreamOptions<Req>,
   scope: OptionsScope,
 ): StreamServer<Req> {
-  const options = resolveOptions(userOptions, scope);
-  if (options.tokenSecret !== undefined) checkTokenSecret(scope.factory, options.tokenSecret);
-  const retryAfter = String(Math.max(1, Math.ceil(options.retryMs / 1000)));
-  const registry = registryOf(options.bus);
-  registry.register({ events: options.windowEvents, bytes: options.windowBytes });
-  let closing = false;
-  let closed: Promise<void> | undefined;
-  let resolveClosed: (() => void) | undefined;
-  let busClosedReported = false;
-  const admission = new Admission(options.maxConnections, options.maxConnectionsPerKey, retryAfter, () => {
-    if (closing && admission.active === 0) {
-      streams.stop();
-      parts.deadlines.clear();
-      resolveClosed?.();
-    }
-  });
-  const parts: ServerParts<Req> = {
-    options,
-    registry,
-    counters: new StatsCounters(),
-    deadlines: new DeadlineQueue(),
-    admission,
-    unavailable: (error) => unavailable(error),
-  };
-  const streams = new OpenStreams(parts);
-  const polls = new OpenLongPolls(parts);
-  const isClosing = () => closing;
-  const telemetry = handlerTelemetry(() => server.stats());
+  return new EventStreamServer(options, scope);
+}
 
-  /** A failed bus call: reported to `onError` (a closed bus once), answered 503. */
-  const unavailable = (error: unknown) => {
-    const closedBus = isRepoPulseError(error, 'bus_closed');
-    if (!closedBus || !busClosedReported) options.onError(error);
-    if (closedBus) busClosedReported = true;
-    return new StreamHttpError(
-      503,
-      closedBus ? 'bus_closed' : 'bus_unavailable',
-      closedBus ? 'the event bus is closed' : 'the event bus is unavailable',
-      { cause: error, headers: { 'Retry-After': retryAfter } },
+/** One handler: its request flow, its streams and long-polls, its limits, counters and drain. */
+class EventStreamServer<Req> implements StreamServer<Req> {
+  private readonly options: ResolvedOptions<Req>;
+  private readonly parts: ServerParts<Req>;
+  private readonly streams: OpenStreams<Req>;
+  private readonly polls: OpenLongPolls<Req>;
+  private readonly retryAfter: string;
+  private readonly telemetry: HandlerTelemetry | undefined;
+  private closing = false;
+  private closed: Promise<void> | undefined;
+  private resolveClosed: (() => void) | undefined;
+  private busClosedReported = false;
+  private readonly isClosing = () => this.closing;
+
+  constructor(
+    userOptions: EventStreamOptions<Req>,
+    private readonly scope: OptionsScope,
+  ) {
+    const options = resolveOptions(userOptions, scope);
+    if (options.tokenSecret !== undefined) checkTokenSecret(scope.factory, options.tokenSecret);
+    this.options = options;
+    this.retryAfter = String(Math.max(1, Math.ceil(options.retryMs / 1000)));
+    const registry = registryOf(options.bus);
+    registry.register({ events: options.windowEvents, bytes: options.windowBytes });
+    const admission = new Admission(
+      options.maxConnections,
+      options.maxConnectionsPerKey,
+      this.retryAfter,
+      () => this.settled(),
     );
-  };
+    this.parts = {
+      options,
+      registry,
+      counters: new StatsCounters(),
+      deadlines: new DeadlineQueue(),
+      admission,
+      unavailable: (error) => this.unavailable(error),
+    };
+    this.streams = new OpenStreams(this.parts);
+    this.polls = new OpenLongPolls(this.parts);
+    this.telemetry = handlerTelemetry(() => this.stats());
+  }
 
-  /** While closing, an SSE request gets 200 + `retry:` and a clean end: EventSource reconnects. */
-  const drain = (view: RequestView, sink: ResponseSink) => {
-    parts.counters.drained++;
-    sink.writeHead(200, sseHeaders(view));
-    sink.end(streams.preamble);
-  };
+  async serve(
+    view: RequestView,
+    req: Req,
+    sink: ResponseSink,
+    onUnexpected?: UnexpectedErrorHandler,
+  ): Promise<void> {
+    let gone = false;
+    // Only while the request is being set up: an idle stream must not keep this frame (req, res,
+    // Express's `next`) alive through the listener.
+    const markGone = () => {
+      gone = true;
+    };
+    sink.on('close', markGone);
+    try {
+      await this.admit(view, req, sink, () => gone);
+    } catch (error) {
+      if (!isStreamHttpError(error)) {
+        if (onUnexpected && !sink.headersSent && !gone) {
+          onUnexpected(error);
+          return;
+        }
+        this.options.onError(error);
+      }
+      if (gone || sink.headersSent) {
+        if (!sink.writableEnded) sink.destroy();
+        return;
+      }
+      this.parts.counters.rejected++;
+      sendJsonError(sink, toHttpError(error));
+    } finally {
+      sink.removeListener('close', markGone);
+    }
+  }
 
-  const shuttingDown = () =>
-    new StreamHttpError(503, 'shutting_down', 'the server is shutting down', {
-      headers: { 'Retry-After': retryAfter },
+  close(closeOptions: CloseOptions = {}): Promise<void> {
+    if (this.closed) return this.closed;
+    const graceMs = closeOptions.graceMs ?? 0;
+    try {
+      requireOption(
+        'close',
+        'graceMs',
+        typeof graceMs === 'number' && graceMs >= 0,
+        'a non-negative number',
+        graceMs,
+      );
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.closing = true;
+    this.telemetry?.dispose();
+    this.closed = new Promise<void>((resolve) => {
+      this.resolveClosed = resolve;
     });
+    const { admission } = this.parts;
+    admission.enter(undefined, undefined); // a sentinel: `close` cannot resolve before every stream was told to close
+    this.polls.answerAll();
+    this.streams.closeAll(graceMs);
+    admission.leave(undefined, undefined);
+    return this.closed;
+  }
 
-  /** The key a request counts against for `maxConnectionsPerKey` (default: the token's `sub`). */
-  const connectionKeyOf = (req: Req, grant: Grant, topic: string, transport: Transport) => {
-    if (options.connectionKey) return options.connectionKey(req, { topic, token: grant.token, transport });
-    const sub = grant.token?.sub;
-    return typeof sub === 'string' ? sub : undefined;
-  };
+  stats(): EventStreamStats {
+    const { admission, counters } = this.parts;
+    return {
+      connections: admission.active,
+      streams: this.streams.opened,
+      longPolls: this.polls.polls.size,
+      topics: admission.topics,
+      bufferedBytes: this.streams.bufferedBytes,
+      ...counters,
+      closing: this.closing,
+    };
+  }
 
   /** Checks, authenticates and opens; `gone()` tells whether the client left meanwhile. */
-  async function admit(view: RequestView, req: Req, sink: ResponseSink, gone: () => boolean): Promise<void> {
+  private async admit(view: RequestView, req: Req, sink: ResponseSink, gone: () => boolean): Promise<void> {
+    const { options } = this;
     const method = view.method;
-    if (closing && method === 'GET' && transportOf(view) === 'sse') return drain(view, sink);
-    if (closing) throw shuttingDown();
+    if (this.refuseIfClosing(view, sink, transportOf(view))) return;
     if (method !== 'GET' && method !== 'HEAD') {
       throw new StreamHttpError(405, 'method_not_allowed', `${method} is not allowed here`, {
         headers: { Allow: ALLOWED_METHODS },
@@ -156,107 +216,73 @@ export function createStreamServer<Req>(
     }
     const waitMs = transport === 'long-poll' ? longPollWaitMs(query, options.longPollWaitMs) : 0;
     const grant = await authenticate(options, view, req, query, topic, transport);
-    if (gone()) return;
-    if (closing && method === 'GET' && transport === 'sse') return drain(view, sink);
-    if (closing) throw shuttingDown();
-    const key = connectionKeyOf(req, grant, topic, transport);
-    admission.check(key);
+    if (gone() || this.refuseIfClosing(view, sink, transport)) return;
+    const key = this.connectionKeyOf(req, grant, topic, transport);
+    this.parts.admission.check(key);
     if (method === 'HEAD') {
-      sink.writeHead(
-        200,
-        transport === 'sse'
-          ? sseHeaders(view)
-          : { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' },
-      );
+      sink.writeHead(200, transport === 'sse' ? sseHeaders(view) : HEAD_JSON_HEADERS);
       sink.end();
       return;
     }
-    admission.enter(key, topic); // given back when the stream or poll ends
+    this.parts.admission.enter(key, topic); // given back when the stream or poll ends
     if (transport === 'long-poll') {
-      await polls.open({ sink, topic, after: longPollAfter(query), waitMs, grant, key }, isClosing);
+      await this.polls.open({ sink, topic, after: longPollAfter(query), waitMs, grant, key }, this.isClosing);
       return;
     }
     const after = sseResumePoint(view, query);
-    const opening = await streams.open({ view, sink, topic, after, grant, key }, isClosing);
-    if (opening === 'closing') drain(view, sink);
+    const opening = await this.streams.open({ view, sink, topic, after, grant, key }, this.isClosing);
+    if (opening === 'closing') this.drain(view, sink);
     if (opening === 'headers_sent') {
       // Another middleware already answered: nothing to stream into.
-      throw new Error(`[repopulse] ${scope.logName}: response headers were already sent`);
+      throw new Error(`[repopulse] ${this.scope.logName}: response headers were already sent`);
     }
   }
 
-  async function serve(
-    view: RequestView,
-    req: Req,
-    sink: ResponseSink,
-    onUnexpected?: UnexpectedErrorHandler,
-  ): Promise<void> {
-    let gone = false;
-    // Only while the request is being set up: an idle stream must not keep this frame (req, res,
-    // Express's `next`) alive through the listener.
-    const markGone = () => {
-      gone = true;
-    };
-    sink.on('close', markGone);
-    try {
-      await admit(view, req, sink, () => gone);
-    } catch (error) {
-      if (!isStreamHttpError(error)) {
-        if (onUnexpected && !sink.headersSent && !gone) {
-          onUnexpected(error);
-          return;
-        }
-        options.onError(error);
-      }
-      if (gone || sink.headersSent) {
-        if (!sink.writableEnded) sink.destroy();
-        return;
-      }
-      parts.counters.rejected++;
-      sendJsonError(sink, toHttpError(error));
-    } finally {
-      sink.removeListener('close', markGone);
+  /** While closing: an SSE GET is drained (true), anything else throws 503 `shutting_down`. */
+  private refuseIfClosing(view: RequestView, sink: ResponseSink, transport: Transport): boolean {
+    if (!this.closing) return false;
+    if (view.method === 'GET' && transport === 'sse') {
+      this.drain(view, sink);
+      return true;
     }
+    throw new StreamHttpError(503, 'shutting_down', 'the server is shutting down', {
+      headers: { 'Retry-After': this.retryAfter },
+    });
   }
 
-  const server: StreamServer<Req> = {
-    serve,
-    close(closeOptions: CloseOptions = {}) {
-      if (closed) return closed;
-      const graceMs = closeOptions.graceMs ?? 0;
-      try {
-        requireOption(
-          'close',
-          'graceMs',
-          typeof graceMs === 'number' && graceMs >= 0,
-          'a non-negative number',
-          graceMs,
-        );
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      closing = true;
-      telemetry?.dispose();
-      closed = new Promise<void>((resolve) => {
-        resolveClosed = resolve;
-      });
-      admission.enter(undefined, undefined); // a sentinel: `close` cannot resolve before every stream was told to close
-      polls.answerAll();
-      streams.closeAll(graceMs);
-      admission.leave(undefined, undefined);
-      return closed;
-    },
-    stats(): EventStreamStats {
-      return {
-        connections: admission.active,
-        streams: streams.opened,
-        longPolls: polls.polls.size,
-        topics: admission.topics,
-        bufferedBytes: streams.bufferedBytes,
-        ...parts.counters,
-        closing,
-      };
-    },
-  };
-  return server;
+  /** While closing, an SSE request gets 200 + `retry:` and a clean end: EventSource reconnects. */
+  private drain(view: RequestView, sink: ResponseSink): void {
+    this.parts.counters.drained++;
+    sink.writeHead(200, sseHeaders(view));
+    sink.end(this.streams.preamble);
+  }
+
+  /** The key a request counts against for `maxConnectionsPerKey` (default: the token's `sub`). */
+  private connectionKeyOf(req: Req, grant: Grant, topic: string, transport: Transport): string | undefined {
+    const { connectionKey } = this.options;
+    if (connectionKey) return connectionKey(req, { topic, token: grant.token, transport });
+    const sub = grant.token?.sub;
+    return typeof sub === 'string' ? sub : undefined;
+  }
+
+  /** A failed bus call: reported to `onError` (a closed bus once), answered 503. */
+  private unavailable(error: unknown): StreamHttpError {
+    const closedBus = isRepoPulseError(error, 'bus_closed');
+    if (!closedBus || !this.busClosedReported) this.options.onError(error);
+    if (closedBus) this.busClosedReported = true;
+    return new StreamHttpError(
+      503,
+      closedBus ? 'bus_closed' : 'bus_unavailable',
+      closedBus ? 'the event bus is closed' : 'the event bus is unavailable',
+      { cause: error, headers: { 'Retry-After': this.retryAfter } },
+    );
+  }
+
+  /** A connection ended: once closing and none is left, stop the timers and resolve `close()`. */
+  private settled(): void {
+    if (!this.closing || this.parts.admission.active !== 0) return;
+    this.streams.stop();
+    this.parts.deadlines.clear();
+    this.resolveClosed?.();
+  }
 }

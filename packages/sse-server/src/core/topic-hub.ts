@@ -50,6 +50,8 @@ export class TopicHub implements Flushable, CatchUpHost, ReaderHub {
   private pending: TickItem[] = [];
   private window: FrameWindow | undefined;
   private subscription: Subscription | undefined;
+  /** The head read when the hub started: "from the head" for readers that arrived before it was ready. */
+  private startHead: string | undefined;
 
   constructor(
     readonly topic: string,
@@ -74,6 +76,7 @@ export class TopicHub implements Flushable, CatchUpHost, ReaderHub {
     try {
       const head = await bus.head(this.topic);
       if (this.closed) return;
+      this.startHead = head;
       this.window = new FrameWindow(head, this.host.limits);
       const subscription = await bus.subscribe(this.topic, this.deliver, { after: head });
       if (this.closed) this.host.release(subscription);
@@ -94,9 +97,12 @@ export class TopicHub implements Flushable, CatchUpHost, ReaderHub {
 
   /** {@link ReaderHub} */
   async attach(reader: HubReader, resumeFrom: string | undefined): Promise<void> {
+    // "From the head" is the head when the reader arrived: events the subscription delivers while
+    // it waits for the hub to be ready are after it.
+    const arrivedAt = this.window?.head ?? this.startHead;
     await this.ready;
     if (reader.gone || this.closed) return;
-    reader.resumeFrom = resumeFrom ?? (this.window as FrameWindow).head;
+    reader.resumeFrom = resumeFrom ?? arrivedAt ?? (this.startHead as string);
     reader.solo = false;
     return new Promise<void>((resolve, reject) => {
       reader.placed = (error) => {
