@@ -11,6 +11,7 @@ import { memoryBusVsMitt } from './memory-bus';
 import { otelCost } from './otel-cost';
 import { outbox } from './outbox/index';
 import type { BenchSection, ChartBar, Scenario } from './scenario';
+import { adapterMatrix } from './sse/adapters';
 import { burst } from './sse/burst';
 import { churn } from './sse/churn';
 import { idleConnections } from './sse/idle';
@@ -34,6 +35,7 @@ const SCENARIOS: Record<string, Scenario> = {
   'bus-postgres': busPostgres,
   outbox,
   otel: otelCost,
+  adapters: adapterMatrix,
 };
 
 const args = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { median, num, ratio, spread, table } from '../markdown';
 import type { BenchContext, BenchSection } from '../scenario';
-import { withPair } from './pair';
+import { type Pair, withPair } from './pair';
 import { VARIANT_LABELS, VARIANTS, type VariantName } from './variants';
 
 /** Scenario 1: a burst of events to many clients; deliveries/s until every client has all. */
@@ -11,16 +11,9 @@ export async function burst({ quick, log }: BenchContext): Promise<BenchSection>
   const samples = new Map<VariantName, number[]>(VARIANTS.map((v) => [v, []]));
   for (let round = 0; round < rounds; round++) {
     for (const variant of VARIANTS) {
-      await withPair(variant, async ({ server, load }) => {
-        await load.call('connect', { n: clients });
-        await load.call('reset');
-        const done = load.call<{ at: number; timedOut?: boolean }>('expect', { total: clients * events });
-        const { startedAt } = await server.call<{ startedAt: number }>('publish', {
-          count: events,
-          bytes: 100,
-        });
-        const { at, timedOut } = await done;
-        const rate = timedOut ? Number.NaN : (clients * events) / ((at - startedAt) / 1000);
+      await withPair(variant, async (pair) => {
+        await pair.load.call('connect', { n: clients });
+        const rate = await burstRate(pair, clients, events);
         samples.get(variant)!.push(rate);
         log(`burst round ${round + 1} ${variant}: ${num(rate)} deliveries/s`);
       });
@@ -54,4 +47,29 @@ export async function burst({ quick, log }: BenchContext): Promise<BenchSection>
       { label: 'burst: vs better-sse (÷10)', value: vsBetter / 10, target: 1, better: 'higher' },
     ],
   };
+}
+
+/**
+ * Publishes `events` of ~100 B at once to the connected `clients`; deliveries/s until every client
+ * has every one. A burst not delivered within `timeoutMs` gives the rate over that window instead
+ * (what arrived by then), when `partial`; `NaN` otherwise.
+ */
+export async function burstRate(
+  pair: Pair,
+  clients: number,
+  events: number,
+  { timeoutMs = 120_000, partial = false } = {},
+): Promise<number> {
+  await pair.load.call('reset');
+  const done = pair.load.call<{ at: number; events: number; timedOut?: boolean }>('expect', {
+    total: clients * events,
+    timeoutMs,
+  });
+  const { startedAt } = await pair.server.call<{ startedAt: number }>('publish', {
+    count: events,
+    bytes: 100,
+  });
+  const result = await done;
+  if (result.timedOut && !partial) return Number.NaN;
+  return result.events / ((result.at - startedAt) / 1000);
 }

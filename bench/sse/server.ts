@@ -1,14 +1,16 @@
-// One benchmark server process: a variant on `GET /events`, publishing on command.
+// One benchmark server process: a variant on `GET /events` (an Express variant, or one of the
+// adapter matrix's `framework:implementation`), publishing on command.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createRedisBus } from '@repopulse/bus-redis';
 import { createEvent, type EventBus } from '@repopulse/events-core';
 import express from 'express';
+import { type AdapterVariant, listenAdapter } from './adapter-variants';
 import { now, serve } from './processes';
 import { mount, type VariantName } from './variants';
 
-const variant = (process.env.BENCH_VARIANT ?? 'sse-express') as VariantName;
+const variant = process.env.BENCH_VARIANT ?? 'sse-express';
 const topic = 'bench:topic';
 const bus: EventBus = process.env.BENCH_REDIS_URL
   ? createRedisBus({
@@ -17,11 +19,18 @@ const bus: EventBus = process.env.BENCH_REDIS_URL
       historyLimit: 20_000,
     })
   : createMemoryBus({ historyLimit: 20_000 });
-const app = express();
-const diagnostics = await mount(app, variant, bus, topic);
-const server = http.createServer(app);
-server.maxConnections = 100_000;
-await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+const { server, diagnostics } = variant.includes(':')
+  ? await listenAdapter(variant as AdapterVariant, bus, topic)
+  : await listenExpress(variant as VariantName);
+
+async function listenExpress(name: VariantName) {
+  const app = express();
+  const diagnostics = await mount(app, name, bus, topic);
+  const server = http.createServer(app);
+  server.maxConnections = 100_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, diagnostics };
+}
 const port = (server.address() as AddressInfo).port;
 
 const gc = () => {

@@ -1,9 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import type { AnyEnvelope, EventBus } from '@repopulse/events-core';
+import type { EventBus } from '@repopulse/events-core';
 import { encodeSseFrame } from '@repopulse/events-core/wire';
 import { createEventStreamHandler } from '@repopulse/sse-express';
 import { createChannel, createSession } from 'better-sse';
 import type { Express } from 'express';
+import { coalescingFanOut, PREAMBLE, SSE_HEADERS } from './coalescing-baseline';
 
 /** The fan-out implementations compared, each on one Express route, fed by one bus subscription. */
 export type VariantName = 'sse-express' | 'better-sse' | 'plain' | 'coalescing';
@@ -17,12 +18,6 @@ export const VARIANT_LABELS: Record<VariantName, string> = {
   'sse-express': '@repopulse/sse-express (topic hub)',
   plain: 'plain baseline (serialize once, `res.write` per response per event)',
   'better-sse': 'better-sse 0.16 (`Channel.broadcast`)',
-};
-
-const HEADERS = {
-  'Content-Type': 'text/event-stream',
-  'Cache-Control': 'no-cache, no-transform',
-  Connection: 'keep-alive',
 };
 
 /** Mounts `variant` on `GET /events` for `topic`; returns a diagnostics function. */
@@ -48,33 +43,22 @@ export async function mount(
     });
     return () => ({ streams: channel.sessionCount });
   }
+  if (variant === 'coalescing') {
+    const fanOut = await coalescingFanOut(bus, topic);
+    app.get('/events', (req, res) => fanOut.nodeHandler(req, res));
+    return () => ({ streams: fanOut.size });
+  }
   const clients = new Set<ServerResponse>();
   app.get('/events', (req, res) => {
-    res.writeHead(200, HEADERS);
-    res.write('retry: 3000\n\n: ok\n\n');
+    res.writeHead(200, SSE_HEADERS);
+    res.write(PREAMBLE);
     clients.add(res);
     req.on('close', () => clients.delete(res));
   });
-  const frameOf = (position: string, event: AnyEnvelope) =>
-    Buffer.from(encodeSseFrame(position, event), 'utf8');
-  if (variant === 'plain') {
-    await bus.subscribe(topic, (d) => {
-      if (d.reset) return;
-      const frame = frameOf(d.position, d.event);
-      for (const res of clients) res.write(frame);
-    });
-  } else {
-    let tick: Buffer[] = [];
-    const flush = () => {
-      const joined = tick.length === 1 ? (tick[0] as Buffer) : Buffer.concat(tick);
-      tick = [];
-      for (const res of clients) res.write(joined);
-    };
-    await bus.subscribe(topic, (d) => {
-      if (d.reset) return;
-      if (tick.length === 0) setImmediate(flush);
-      tick.push(frameOf(d.position, d.event));
-    });
-  }
+  await bus.subscribe(topic, (d) => {
+    if (d.reset) return;
+    const frame = Buffer.from(encodeSseFrame(d.position, d.event), 'utf8');
+    for (const res of clients) res.write(frame);
+  });
   return () => ({ streams: clients.size });
 }

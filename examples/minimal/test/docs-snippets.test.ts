@@ -14,6 +14,8 @@ const DOCS = [
   'README.md',
   'CONTRIBUTING.md',
   'docs/getting-started.md',
+  'docs/frameworks.md',
+  'docs/serverless.md',
   'docs/protocol.md',
   'docs/delivery-guarantee.md',
   'docs/publishing-from-transactions.md',

@@ -125,9 +125,11 @@ describe('examples/minimal from packed tarballs', () => {
       '@repopulse/bus-redis',
       '@repopulse/cli',
       '@repopulse/client',
+      '@repopulse/conformance',
       '@repopulse/events-core',
       '@repopulse/outbox',
       '@repopulse/sse-express',
+      '@repopulse/sse-server',
     ]);
     for (const name of [...Object.keys(project.tarballs), 'better-sqlite3']) {
       expect(
