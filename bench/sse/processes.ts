@@ -83,5 +83,10 @@ export function serve(handlers: Record<string, (args: Record<string, unknown>) =
   process.on('disconnect', () => process.exit(0));
 }
 
-/** High-resolution wall clock shared by processes on one machine (ms since epoch). */
-export const now = (): number => performance.timeOrigin + performance.now();
+/**
+ * Wall clock shared by processes on one machine (ms since epoch). `Date.now()`, not
+ * `performance.timeOrigin + performance.now()`: the latter is fixed at each process's start, so when
+ * the system clock is stepped (NTP on a VM) two processes disagree by the step, and a cross-process
+ * latency came out negative (seen: −4.5 s).
+ */
+export const now = (): number => Date.now();
