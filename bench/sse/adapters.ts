@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
+import { createTestCertificate } from '@repopulse/test-support';
 import { median, num, ratio, runStamp, spread, table } from '../markdown';
 import type { BenchContext, BenchSection, ChartBar } from '../scenario';
 import {
@@ -54,27 +54,9 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
   // One load process per protocol, reused across the variants (each variant gets a fresh server).
   const loads = new Map<string, Child>();
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-keyout',
-        join(tlsDir, 'key.pem'),
-        '-out',
-        join(tlsDir, 'cert.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
+    const certificate = createTestCertificate();
+    writeFileSync(join(tlsDir, 'key.pem'), certificate.key);
+    writeFileSync(join(tlsDir, 'cert.pem'), certificate.cert);
     for (let round = 0; round < sizes.rounds; round++) {
       for (const row of [...ADAPTER_ROWS, HTTP2_ROW]) {
         for (const variant of row.variants) {

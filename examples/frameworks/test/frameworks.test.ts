@@ -1,8 +1,7 @@
 // Each framework's getting-started file (src/, shown whole in docs/frameworks.md) started as it is,
 // on a free port, and followed by a real SSE client (the `eventsource` package) until one event
 // published on the bus arrives.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -10,6 +9,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createAdaptorServer } from '@hono/node-server';
 import { createEvent } from '@repopulse/events-core';
+import { createTestCertificate } from '@repopulse/test-support';
 import { EventSource, type FetchLike } from 'eventsource';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bus } from '../src/bus.js';
@@ -119,27 +119,9 @@ describe('getting started per framework: one event over a real SSE client', () =
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
     it('serves an HTTP/2 client', async () => {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'ec',
-          '-pkeyopt',
-          'ec_paramgen_curve:prime256v1',
-          '-nodes',
-          '-days',
-          '1',
-          '-subj',
-          '/CN=127.0.0.1',
-          '-keyout',
-          join(dir, 'key.pem'),
-          '-out',
-          join(dir, 'cert.pem'),
-        ],
-        { stdio: 'ignore' },
-      );
+      const certificate = createTestCertificate();
+      writeFileSync(join(dir, 'key.pem'), certificate.key);
+      writeFileSync(join(dir, 'cert.pem'), certificate.cert);
       process.env.TLS_KEY = join(dir, 'key.pem');
       process.env.TLS_CERT = join(dir, 'cert.pem');
       const { server } = await import('../src/node-http2.js');

@@ -15,7 +15,7 @@ import { resumeSuite } from './suites/resume';
 import { streamSuite } from './suites/stream';
 import { http1Transport } from './transport';
 
-export { createTestCertificate, type TestCertificate } from './certificate';
+export { createTestCertificate, type TestCertificate } from '@repopulse/test-support';
 export {
   type ContractBusFactory,
   numbered,

@@ -1,3 +1,4 @@
+export { createTestCertificate, type TestCertificate } from './certificate';
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
 export { type ExampleServer, failedStart, startExampleServer } from './example-server';
 export { listenTracked, type TrackedServer } from './listen';
