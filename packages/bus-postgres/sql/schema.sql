@@ -30,7 +30,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_event_id ON "repopulse".events (topic, 
 -- with the same id (nothing stored). Every row also carries the topic's head before the batch and
 -- the server process that notifies: a bus that has read up to that head can hand the new events to
 -- its subscribers at once, and skip the wake-up the notification brings. Trims the topic by age
--- and count (keeping at least p_history_limit events) and notifies p_channel (at commit) once.
+-- and count (keeping at least p_history_limit events) and notifies p_channel (at commit) once, with
+-- the batch's last position as payload: a bus that has delivered up to it ignores the wake-up.
 CREATE OR REPLACE FUNCTION "repopulse".append_events(
   p_topic text, p_channel text, p_event_ids text[], p_envelopes text[],
   p_history_limit integer, p_history_ttl_ms bigint, p_lock_timeout_ms integer
@@ -135,14 +136,14 @@ BEGIN
       WHERE t.topic = p_topic;
   END IF;
   IF stored > 0 THEN
-    PERFORM pg_notify(p_channel, '');
+    PERFORM pg_notify(p_channel, head_ms || '-' || head_seq);
   END IF;
 END
 $fn$;
 
 -- Drops a topic's history and remembered ids. The drop takes a position of its own (the new head
 -- and floor: later events follow it, every earlier position reads as trimmed away) and notifies
--- p_channel. Returns that position; nothing for a topic never written.
+-- p_channel with it. Returns that position; nothing for a topic never written.
 CREATE OR REPLACE FUNCTION "repopulse".drop_topic(p_topic text, p_channel text, p_lock_timeout_ms integer)
 RETURNS TABLE (position_ms bigint, position_seq bigint)
 LANGUAGE plpgsql VOLATILE AS $fn$
@@ -169,7 +170,7 @@ BEGIN
       floor_ms = position_ms, floor_seq = position_seq,
       dropped_ms = position_ms, dropped_seq = position_seq
     WHERE t.topic = p_topic;
-  PERFORM pg_notify(p_channel, '');
+  PERFORM pg_notify(p_channel, position_ms || '-' || position_seq);
   RETURN NEXT;
 END
 $fn$;

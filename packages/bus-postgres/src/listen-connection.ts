@@ -9,8 +9,11 @@ export const RECONNECT_BACKOFF = { initialMs: 50, maxMs: 2000, jitter: 0.5 };
 
 /** What a {@link ListenConnection} tells its transport. */
 export interface ListenEvents {
-  /** A notification arrived on `channel` from server process `sender` (a wake-up: the payload is not used). */
-  notified(channel: string, sender: number | undefined): void;
+  /**
+   * A notification arrived on `channel` from server process `sender`; `payload` is the position it
+   * announces (empty from a schema older than positions in notifications).
+   */
+  notified(channel: string, sender: number | undefined, payload: string): void;
   /** The connection dropped: notifications may be missing from now on. */
   down(): void;
   /** Connected again after {@link ListenEvents.down}, every channel listened to again. */
@@ -139,7 +142,7 @@ export class ListenConnection {
       client.on('error', lost);
       client.on('end', () => lost());
       client.on('notification', (message) => {
-        if (!this.closed) this.events.notified(message.channel, message.processId);
+        if (!this.closed) this.events.notified(message.channel, message.processId, message.payload ?? '');
       });
       try {
         await client.connect();

@@ -13,7 +13,7 @@ import {
   type ReadResult,
   type TransportSink,
 } from '@repopulse/events-core/bus-kit';
-import { comparePositions, ZERO_POSITION } from '@repopulse/events-core/wire';
+import { comparePositions, isPosition, ZERO_POSITION } from '@repopulse/events-core/wire';
 import type pg from 'pg';
 import { boundedRetry, lockTimeoutFor } from './bounded-retry';
 import { callerTransaction } from './caller-transaction';
@@ -70,8 +70,9 @@ interface AppendRow {
  * The Postgres bus's primitives. `append` and `drop` call the schema's functions (one statement,
  * on the caller's connection inside its transaction, or through the pool with bounded retries);
  * `read` is one statement (the page and the retained range from one snapshot). Live delivery: one
- * {@link ListenConnection} with reference-counted channels; a notification only wakes the topic,
- * which is then read from the last position this transport delivered, in order, so nothing depends
+ * {@link ListenConnection} with reference-counted channels; a notification only wakes the topic
+ * (unless this transport has delivered up to the position it announces), which is then read from
+ * the last position this transport delivered, in order, so nothing depends
  * on notifications arriving (after a reconnect every topic is read again). A read that finds the
  * transport's own position gone (trimmed before it was read, or the tables truncated) reports the
  * topic as interrupted and recovered: every subscription catches up, or is reset.
@@ -95,16 +96,12 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   let schemaReady: Promise<void> | undefined;
   let liveReadReported = false;
   /**
-   * Notifications to skip, by `<channel> <server process>`: batches this transport appended and
-   * handed to its subscribers itself (see {@link deliverOwn}), whose notification is still to come.
+   * Appends under way through the pool, by `<channel> <server process>`, with the payloads of the
+   * notifications from that process on that channel meanwhile: one may be this append's own (a
+   * connection runs one statement at a time), so they are held back until the append's result says
+   * whether the batch went to the subscribers directly.
    */
-  const ownNotifications = new Map<string, number>();
-  /**
-   * Appends under way through the pool, by `<channel> <server process>`: a notification from that
-   * process on that channel is this append's own (a connection runs one statement at a time); it is
-   * held back until the append's result says whether the batch went to the subscribers directly.
-   */
-  const appending = new Map<string, { notified: boolean }>();
+  const appending = new Map<string, string[]>();
   /** Counts the listening connection's losses: a batch appended across one is read back as usual. */
   let listenGeneration = 0;
 
@@ -232,35 +229,34 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
   /**
    * A batch this transport appended through the pool and saw commit: when the topic is listened to
    * and its cursor is the head the batch followed (no read under way), nothing can come between, so
-   * the new events go to the subscribers now, without reading them back; the batch's notification
-   * (one per transaction, from the server process that ran it, arriving in commit order after every
-   * earlier one of that process) is then skipped. Anything else wakes the topic as usual.
+   * the new events go to the subscribers now, without reading them back. The batch's notification
+   * then announces a position the cursor has reached, and wakes nothing.
    */
-  const deliverOwn = (topic: Topic, items: QueuedAppend[], rows: AppendRow[], notified: boolean) => {
+  const deliverOwn = (topic: Topic, items: QueuedAppend[], rows: AppendRow[]) => {
     const state = topics.get(topic);
     const first = rows[0];
-    if (!state || state.reading || state.cursor === undefined || !first) return false;
-    if (state.cursor !== `${first.previous_ms}-${first.previous_seq}`) return false;
-    const fresh = rows.flatMap((row, i) =>
-      row.stored_envelope === null
-        ? [{ position: `${row.position_ms}-${row.position_seq}` as StreamPosition, item: items[i] }]
-        : [],
-    );
-    if (fresh.length === 0) return false;
-    if (!notified) {
-      const key = `${state.channel} ${first.notifier}`;
-      ownNotifications.set(key, (ownNotifications.get(key) ?? 0) + 1);
-    }
-    for (const { position, item } of fresh) {
-      if (!item) continue;
+    if (!state || state.reading || state.cursor === undefined || !first) return;
+    if (state.cursor !== `${first.previous_ms}-${first.previous_seq}`) return;
+    rows.forEach((row, i) => {
+      const item = items[i];
+      if (row.stored_envelope !== null || !item) return;
+      const position = `${row.position_ms}-${row.position_seq}` as StreamPosition;
       state.cursor = position;
       // As a reader gets it: the stored JSON, not the caller's object.
       sink.live(topic, { position, event: JSON.parse(item.json) as AnyEnvelope });
-    }
-    return true;
+    });
   };
-  const wakeChannel = (channel: string) => {
-    for (const topic of channelTopics.get(channel) ?? []) wake(topic);
+  /**
+   * A notification on `channel` announcing `payload` (a position): wakes each topic of the channel
+   * whose cursor is before it. Topics hash to channels, so a channel may carry another topic's
+   * positions: a needless read then finds nothing. A payload that is not a position wakes them all.
+   */
+  const wakeChannel = (channel: string, payload: string) => {
+    const known = isPosition(payload);
+    for (const topic of channelTopics.get(channel) ?? []) {
+      const cursor = topics.get(topic)?.cursor;
+      if (!known || cursor === undefined || comparePositions(payload, cursor) > 0) wake(topic);
+    }
   };
 
   /** An append through the pool, on a connection of its own so its notifications are recognised. */
@@ -273,9 +269,9 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     const channel = channelOf(schema, topic);
     const key = `${channel} ${processId}`;
     const generation = listenGeneration;
-    const watch = { notified: false };
+    const held: string[] = [];
     const watched = topics.has(topic) && !appending.has(key);
-    if (watched) appending.set(key, watch);
+    if (watched) appending.set(key, held);
     let rows: AppendRow[] | undefined;
     try {
       rows = await appendOn(client, topic, items, lockTimeoutMs, true);
@@ -289,43 +285,32 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
     } finally {
       if (watched) {
         appending.delete(key);
-        const first = rows?.[0];
-        const delivered =
+        if (
           rows !== undefined &&
-          first?.notifier === processId &&
+          rows[0]?.notifier === processId &&
           generation === listenGeneration &&
-          listener.isUp &&
-          deliverOwn(topic, items, rows, watch.notified);
-        // A notification held back while the batch was not handed over directly: wake now.
-        if (watch.notified && !delivered) wakeChannel(channel);
+          listener.isUp
+        ) {
+          deliverOwn(topic, items, rows);
+        }
+        // The notifications held back meanwhile wake what the batch did not bring up to date.
+        for (const payload of held) wakeChannel(channel, payload);
       }
     }
   };
 
   const listener = new ListenConnection(settings.makeListenClient, {
-    notified(channel, sender) {
-      const key = `${channel} ${sender}`;
-      const under = appending.get(key);
-      if (under) {
-        under.notified = true;
-        return;
-      }
-      const own = ownNotifications.get(key);
-      if (own !== undefined) {
-        if (own > 1) ownNotifications.set(key, own - 1);
-        else ownNotifications.delete(key);
-        return;
-      }
-      wakeChannel(channel);
+    notified(channel, sender, payload) {
+      const held = appending.get(`${channel} ${sender}`);
+      if (held) held.push(payload);
+      else wakeChannel(channel, payload);
     },
     down() {
       listenGeneration++;
-      ownNotifications.clear();
       sink.interrupted();
     },
     up() {
       listenGeneration++;
-      ownNotifications.clear();
       for (const topic of topics.keys()) wake(topic);
       sink.recovered();
     },
@@ -459,12 +444,7 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       topics.delete(topic);
       const named = channelTopics.get(state.channel);
       named?.delete(topic);
-      if (named?.size === 0) {
-        channelTopics.delete(state.channel);
-        for (const key of ownNotifications.keys()) {
-          if (key.startsWith(`${state.channel} `)) ownNotifications.delete(key);
-        }
-      }
+      if (named?.size === 0) channelTopics.delete(state.channel);
     },
 
     isLive: () => listener.isUp,
@@ -476,7 +456,6 @@ export function postgresTransport(settings: PostgresTransportSettings, sink: Tra
       closed = true;
       topics.clear();
       channelTopics.clear();
-      ownNotifications.clear();
       await listener.close();
       if (settings.ownsPool) await pool.end().catch(() => {});
     },

@@ -136,7 +136,7 @@ describeWithPostgres('bus-postgres: publish inside the caller transaction', () =
   });
 
   it('a publish that waits longer than publishTimeoutMs for a topic held by a transaction rejects, storing nothing', async () => {
-    const b = db.bus({ publishTimeoutMs: 300 });
+    const b = db.bus({ publishTimeoutMs: 1000 });
     open.push(b);
     const t = topic();
     const holder = await db.schema().pool.connect();
