@@ -29,7 +29,8 @@ describe('heartbeat watchdog', () => {
     });
     const errors: EventStreamError[] = [];
     const stream = createEventStream(`${server.origin}/events`, {
-      heartbeatTimeoutMs: 150,
+      // Long enough for a loaded machine to read the first event before the silence counts.
+      heartbeatTimeoutMs: 400,
       backoff: { initialMs: 5 },
       fallback: false,
       onError: (e) => errors.push(e),
@@ -40,7 +41,8 @@ describe('heartbeat watchdog', () => {
     expect(second.lastEventId).toBe('1-0');
     expect(errors[0]).toMatchObject({ code: 'heartbeat_timeout', fatal: false });
     await got.waitFor(2);
-    expect(got.items.map((i) => i.position)).toEqual(['1-0', '2-0']);
+    // (The second connection goes silent too, so a third may follow: the first two are what counts.)
+    expect(got.items.slice(0, 2).map((i) => i.position)).toEqual(['1-0', '2-0']);
     // The silent connection was really dropped, not left dangling next to the new one.
     await until(() => closedByClient >= 1, 'the silent connection to close');
   });
