@@ -1,3 +1,4 @@
+import { writeUtf8 } from './buffer-text';
 import type { BatchItem } from './publish-batch';
 
 /** One append-script call's worth of events, as {@link PublishBatcher} hands it to the runner. */
@@ -41,26 +42,15 @@ export function appendArguments(batch: AppendBatch, only?: readonly number[]): [
     if (n > 0) scratch[at++] = NEWLINE;
     at += writeIndex(scratch, at, streams[i]!);
     scratch[at++] = NEWLINE;
-    at += writeText(scratch, at, id);
+    at += writeUtf8(scratch, at, id);
     scratch[at++] = NEWLINE;
-    at += writeText(scratch, at, json);
+    at += writeUtf8(scratch, at, json);
   }
   return [String(batch.maxLength), String(batch.ttlMs), Buffer.from(scratch.subarray(0, at))];
 }
 
 const NEWLINE = 0x0a;
 const DIGIT_ZERO = 0x30;
-
-/**
- * Node's UTF-8 encoder of `Buffer`, under `Buffer#write` (which checks its arguments on every
- * call: for three short strings per event that costs more than the copy). `Buffer#write` where a
- * runtime has no such method.
- */
-const utf8Write: (this: Buffer, text: string, offset: number) => number =
-  (Buffer.prototype as unknown as { utf8Write?: (text: string, offset: number) => number }).utf8Write ??
-  function (this: Buffer, text: string, offset: number) {
-    return this.write(text, offset, 'utf8');
-  };
 
 /**
  * Writes the index `k` (a KEYS index, 1 or more) as decimal digits at `at`; returns the bytes
@@ -77,11 +67,6 @@ function writeIndex(out: Buffer, at: number, k: number): number {
     return 2;
   }
   return out.write(String(k), at, 'latin1');
-}
-
-/** Writes `text` as UTF-8 at `at` (the caller made room for 3 bytes per UTF-16 unit); returns the bytes written. */
-function writeText(out: Buffer, at: number, text: string): number {
-  return utf8Write.call(out, text, at);
 }
 
 /**
