@@ -127,8 +127,9 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
         }
         let delivery: EventDelivery;
         try {
-          const json = readUtf8(payload, space + 1, end);
-          delivery = { position, event: local.take(topic, json) ?? decodeEnvelope(json) };
+          const event =
+            local.take(topic, payload, space + 1, end) ?? decodeEnvelope(readUtf8(payload, space + 1, end));
+          delivery = { position, event };
         } catch (error) {
           sink.report(error, { topic, source: 'connection' });
           start = end + 1;
