@@ -1,3 +1,4 @@
+import { writeUtf8 } from './buffer-text';
 import type { BatchItem } from './publish-batch';
 
 /** One append-script call's worth of events, as {@link PublishBatcher} hands it to the runner. */
@@ -39,16 +40,34 @@ export function appendArguments(batch: AppendBatch, only?: readonly number[]): [
       scratch = larger;
     }
     if (n > 0) scratch[at++] = NEWLINE;
-    at += scratch.write(String(streams[i]), at, 'latin1');
+    at += writeIndex(scratch, at, streams[i]!);
     scratch[at++] = NEWLINE;
-    at += scratch.write(id, at, 'utf8');
+    at += writeUtf8(scratch, at, id);
     scratch[at++] = NEWLINE;
-    at += scratch.write(json, at, 'utf8');
+    at += writeUtf8(scratch, at, json);
   }
   return [String(batch.maxLength), String(batch.ttlMs), Buffer.from(scratch.subarray(0, at))];
 }
 
 const NEWLINE = 0x0a;
+const DIGIT_ZERO = 0x30;
+
+/**
+ * Writes the index `k` (a KEYS index, 1 or more) as decimal digits at `at`; returns the bytes
+ * written. An index below 100 (30 topics in a batch) is written digit by digit.
+ */
+function writeIndex(out: Buffer, at: number, k: number): number {
+  if (k < 10) {
+    out[at] = DIGIT_ZERO + k;
+    return 1;
+  }
+  if (k < 100) {
+    out[at] = DIGIT_ZERO + Math.floor(k / 10);
+    out[at + 1] = DIGIT_ZERO + (k % 10);
+    return 2;
+  }
+  return out.write(String(k), at, 'latin1');
+}
 
 /**
  * The append script's reply as one entry per event: its position; `[position, envelope JSON]`

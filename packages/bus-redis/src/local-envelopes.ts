@@ -1,4 +1,5 @@
 import type { AnyEnvelope } from '@repopulse/events-core';
+import { writeUtf8 } from './buffer-text';
 
 /** Most envelopes a {@link LocalEnvelopes} holds; past it, it starts over (those messages are parsed). */
 export const LOCAL_ENVELOPES_LIMIT = 4096;
@@ -13,6 +14,9 @@ export class ExpectedEnvelope {
     public json: string,
     readonly envelope: AnyEnvelope,
   ) {}
+
+  /** Bytes of {@link ExpectedEnvelope.json} in UTF-8, once a line was compared with it; -1 before. */
+  byteLength = -1;
 
   /** Its publish stored nothing new (refused, failed, or a duplicate): no line will carry it. */
   notAnnounced(): void {
@@ -33,10 +37,10 @@ interface TopicQueue {
  * costs nothing but the parse.
  *
  * Redis announces a topic's events in the order they were stored, which is the order this process
- * sent them: a line is compared (in full) with the oldest expected envelope of its topic first,
- * and with the next few when that one never came (its publish stored nothing, or its message was
- * lost). No hashing, and no lookup at all for a line of another process beyond a few length
- * comparisons.
+ * sent them: a line is compared (in full, as bytes, without decoding it) with the oldest expected
+ * envelope of its topic first, and with the next few when that one never came (its publish stored
+ * nothing, or its message was lost). No hashing; for a line of another process, no more than a few
+ * length comparisons once each expected envelope was encoded for a first comparison.
  */
 export class LocalEnvelopes {
   private readonly topics = new Map<string, TopicQueue>();
@@ -57,17 +61,18 @@ export class LocalEnvelopes {
   }
 
   /**
-   * The envelope published as `json` to `topic` when it is one this process expects there; the
-   * expected envelopes before it are forgotten (they were announced before it or never will be).
+   * The envelope published to `topic` as the JSON in `line` from `start` to `end` (UTF-8), when it
+   * is one this process expects there; the expected envelopes before it are forgotten (they were
+   * announced before it or never will be). The line is compared as bytes: it is not decoded.
    */
-  take(topic: string, json: string): AnyEnvelope | undefined {
+  take(topic: string, line: Buffer, start: number, end: number): AnyEnvelope | undefined {
     const queue = this.topics.get(topic);
     if (!queue) return undefined;
     const { entries } = queue;
-    const end = Math.min(entries.length, queue.head + LOOKAHEAD);
-    for (let i = queue.head; i < end; i++) {
+    const last = Math.min(entries.length, queue.head + LOOKAHEAD);
+    for (let i = queue.head; i < last; i++) {
       const expected = entries[i]!;
-      if (expected.json.length !== json.length || expected.json !== json) continue;
+      if (!sameText(expected, line, start, end)) continue;
       this.forget(topic, queue, i + 1);
       return expected.envelope;
     }
@@ -94,4 +99,24 @@ export class LocalEnvelopes {
       queue.head = 0;
     }
   }
+}
+
+/** Where an expected envelope's JSON is encoded to be compared with a line; grown as needed. */
+let encoded = Buffer.allocUnsafeSlow(1 << 12);
+
+/** True when `line` from `start` to `end` is `expected`'s JSON in UTF-8. */
+function sameText(expected: ExpectedEnvelope, line: Buffer, start: number, end: number): boolean {
+  const { json } = expected;
+  const length = end - start;
+  if (expected.byteLength >= 0) {
+    if (expected.byteLength !== length) return false;
+  } else if (json.length > length || 3 * json.length < length) {
+    // UTF-8 takes 1 to 3 bytes per UTF-16 unit: the text cannot be this line.
+    return false;
+  }
+  if (json === '') return false;
+  if (encoded.length < 3 * json.length) encoded = Buffer.allocUnsafeSlow(3 * json.length);
+  const written = writeUtf8(encoded, 0, json);
+  expected.byteLength = written;
+  return written === length && encoded.compare(line, start, end, 0, written) === 0;
 }

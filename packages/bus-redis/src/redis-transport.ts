@@ -13,6 +13,7 @@ import {
 } from '@repopulse/events-core/bus-kit';
 import type { Cluster, Redis } from 'ioredis';
 import { appendRunner } from './append-runner';
+import { readLatin1, readUtf8 } from './buffer-text';
 import { ChannelHub } from './channel-hub';
 import { keySlot } from './cluster/key-slot';
 import { SHARDED_DROP_SCRIPT } from './cluster/sharded-append-script';
@@ -117,17 +118,18 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
         let end = payload.indexOf(NEWLINE, start);
         if (end < 0) end = payload.length;
         const space = payload.indexOf(SPACE, start);
-        const position = payload.toString('latin1', start, space) as StreamPosition;
+        const position = readLatin1(payload, start, space) as StreamPosition;
         if (payload[space + 1] !== OPEN_BRACE) {
           // Not an envelope: the drop script's `<position> dropped`.
-          if (payload.toString('latin1', space + 1, end) === DROPPED_MARK) sink.dropped(topic, position);
+          if (readLatin1(payload, space + 1, end) === DROPPED_MARK) sink.dropped(topic, position);
           start = end + 1;
           continue;
         }
         let delivery: EventDelivery;
         try {
-          const json = payload.toString('utf8', space + 1, end);
-          delivery = { position, event: local.take(topic, json) ?? decodeEnvelope(json) };
+          const event =
+            local.take(topic, payload, space + 1, end) ?? decodeEnvelope(readUtf8(payload, space + 1, end));
+          delivery = { position, event };
         } catch (error) {
           sink.report(error, { topic, source: 'connection' });
           start = end + 1;

@@ -1,4 +1,4 @@
-import { collect, numbered } from '@repopulse/bus-contract';
+import { collect, numbered, numberOf } from '@repopulse/bus-contract';
 import { createEvent } from '@repopulse/events-core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -69,6 +69,23 @@ describeWithRedis('bus-redis: publishes of one tick share script calls', () => {
       const mine = results.filter((_, i) => i % topics.length === t).map((r) => r.position);
       expect(sub.events().map((e) => e.position)).toEqual(mine);
       expect(await admin.xlen(`batch:{${topics[t]}}`)).toBe(perTopic);
+    }
+    await bus.close();
+  });
+
+  it('a batch of 40 topics (KEYS indexes of one, two and three digits): each event lands in its own topic', async () => {
+    const bus = createRedisBus({ url: server.url, keyPrefix: 'wide:' });
+    const topics = Array.from({ length: 40 }, (_, i) => `repo:${i}`);
+    await bus.publish('repo:warm', numbered(0)); // loads the script
+    const before = await scriptCalls(admin);
+    await Promise.all(
+      topics.flatMap((topic, t) => [bus.publish(topic, numbered(t)), bus.publish(topic, numbered(t + 100))]),
+    );
+    expect((await scriptCalls(admin)) - before).toBe(1);
+    for (const [t, topic] of topics.entries()) {
+      const stored = await admin.xrange(`wide:{${topic}}`, '-', '+');
+      const numbers = stored.map(([, fields]) => numberOf(JSON.parse(fields[fields.indexOf('e') + 1]!)));
+      expect(numbers).toEqual([t, t + 100]);
     }
     await bus.close();
   });

@@ -60,5 +60,11 @@ function deepFreeze(value: unknown): void {
     for (const item of value) if (typeof item === 'object') deepFreeze(item);
     return;
   }
-  for (const member of Object.values(value)) if (typeof member === 'object') deepFreeze(member);
+  // `for…in` walks the object's own keys without making an array of them; the copy's prototype
+  // is `Object.prototype` or `null`, and only its own members are frozen.
+  const members = value as Record<string, unknown>;
+  for (const key in members) {
+    const member = members[key];
+    if (typeof member === 'object' && Object.hasOwn(members, key)) deepFreeze(member);
+  }
 }
