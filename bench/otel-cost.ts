@@ -36,7 +36,7 @@ class IdleReader extends MetricReader {
   protected async onShutdown(): Promise<void> {}
 }
 
-type Mode = 'off' | 'on' | 'sampled' | 'sdk-only' | 'api-only';
+type Mode = 'off' | 'on' | 'sampled' | 'sdk-only' | 'sdk-traceparent' | 'api-only';
 
 /**
  * What OpenTelemetry costs, on the memory bus (the reference app's default bus, and the cheapest
@@ -45,8 +45,9 @@ type Mode = 'off' | 'on' | 'sampled' | 'sdk-only' | 'api-only';
  * SERVER span (as the reference app's middleware starts one), makes a fresh `createEvent` per event
  * and publishes it. Variants: the SDK on (no-op span exporter, an unscraped metric reader,
  * `registerOpenTelemetry`); the same with one trace in ten sampled; the SDK on without
- * `registerOpenTelemetry` (the app's own request spans only: what is left is RepoPulse's share); only the API registered (no SDK: no-op tracer and
- * meter); off (never registered: what an app without `@opentelemetry/api` runs, since no RepoPulse
+ * `registerOpenTelemetry` (the app's own request spans only: what is left is RepoPulse's share); the
+ * same with each event given its request's `traceparent` (what carrying the field costs, apart from
+ * RepoPulse's spans and metrics); only the API registered (no SDK: no-op tracer and meter); off (never registered: what an app without `@opentelemetry/api` runs, since no RepoPulse
  * package imports it and `createEvent` then only finds an empty slot). Interleaved rounds, one
  * process.
  */
@@ -71,7 +72,7 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
       (mode === 'sampled' ? sampledTracing : tracing).register();
       api.metrics.setGlobalMeterProvider(metering);
     }
-    if (mode !== 'sdk-only') registerOpenTelemetry(api);
+    if (mode !== 'sdk-only' && mode !== 'sdk-traceparent') registerOpenTelemetry(api);
   };
   /** Runs `fn` as a request handler would: inside its request's SERVER span when the SDK is on. */
   const inRequest = <T>(mode: Mode, fn: () => Promise<T>): Promise<T> =>
@@ -89,14 +90,31 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
         )
       : fn();
 
-  const event = () =>
-    createEvent('task.progress', { phase: 'llm', percent: 40, message: 'x'.repeat(200) }, { repo_id: 1 });
-  const modes: Mode[] = ['off', 'on', 'sampled', 'sdk-only', 'api-only'];
+  // `sdk-traceparent` gives each event its request's traceparent itself, formatted once per span as
+  // `registerOpenTelemetry` does: the events are those of `on`, without RepoPulse's spans and metrics.
+  const traceparents = new WeakMap<api.SpanContext, string>();
+  const requestTraceparent = () => {
+    const span = api.trace.getSpanContext(api.context.active()) as api.SpanContext;
+    let traceparent = traceparents.get(span);
+    if (traceparent === undefined) {
+      traceparent = `00-${span.traceId}-${span.spanId}-0${span.traceFlags & 1}`;
+      traceparents.set(span, traceparent);
+    }
+    return traceparent;
+  };
+  const event = (mode: Mode) =>
+    createEvent(
+      'task.progress',
+      { phase: 'llm', percent: 40, message: 'x'.repeat(200) },
+      mode === 'sdk-traceparent' ? { repo_id: 1, traceparent: requestTraceparent() } : { repo_id: 1 },
+    );
+  const modes: Mode[] = ['off', 'on', 'sampled', 'sdk-only', 'sdk-traceparent', 'api-only'];
   const labels: Record<Mode, string> = {
     off: 'off (never registered = API absent)',
     on: 'on: SDK, no-op exporter',
     sampled: 'on, 1 trace in 10 sampled',
     'sdk-only': 'SDK on, RepoPulse not registered',
+    'sdk-traceparent': 'the same, events given the traceparent',
     'api-only': 'API registered, no SDK',
   };
 
@@ -129,7 +147,7 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
         const start = received;
         const handle = () =>
           inRequest(mode, async () => {
-            for (let i = 0; i < perRequest; i++) await bus.publish('repo:1', event());
+            for (let i = 0; i < perRequest; i++) await bus.publish('repo:1', event(mode));
           });
         for (let done = 0; done < ops; done += perRequest * inFlight) {
           await Promise.all(Array.from({ length: inFlight }, handle));
@@ -220,7 +238,7 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
       },
     });
   }
-  const events = quick ? 50 : 100;
+  const events = quick ? 50 : 500;
   const fan = await compare(
     modes.map((mode) => ({
       name: labels[mode],
@@ -228,7 +246,8 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
         enter(mode);
         const { bus, until } = fanOut.get(mode) as FanOut;
         const received = until(ops);
-        for (let i = 0; i < ops / clients; i++) await inRequest(mode, () => bus.publish('repo:1', event()));
+        for (let i = 0; i < ops / clients; i++)
+          await inRequest(mode, () => bus.publish('repo:1', event(mode)));
         await received;
       },
     })),
@@ -261,7 +280,9 @@ export async function otelCost({ quick }: BenchContext): Promise<BenchSection> {
       'With the SDK on, each request runs in its own SERVER span (so events carry its `traceparent`);',
       '"on" is the SDK with a no-op span',
       'exporter and an unscraped metric reader (every trace recorded, the SDK default), plus',
-      '`registerOpenTelemetry`; "1 trace in 10" is the same with `parentbased_traceidratio` 0.1.',
+      '`registerOpenTelemetry`; "1 trace in 10" is the same with `parentbased_traceidratio` 0.1;',
+      '"events given the traceparent" is the SDK without `registerOpenTelemetry`, each event given its',
+      "request's `traceparent` (the bytes `on` carries, without RepoPulse's spans and metrics).",
       '',
       '### Publish',
       '',
