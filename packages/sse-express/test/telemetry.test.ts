@@ -218,6 +218,17 @@ describe.each(factories)('OpenTelemetry on the $name bus', (factory) => {
     expect(failed[0]?.status.code).toBe(api.SpanStatusCode.ERROR);
   });
 
+  it('publishes of two buses of one system add up in messaging.client.sent.messages', async () => {
+    const [one, two] = [await factory.create(), await factory.create()];
+    const attributes = { 'messaging.system': factory.name, 'messaging.destination.template': 'sum:{id}' };
+    const before = sum(await collect(), 'messaging.client.sent.messages', attributes);
+    await one.publish(`sum:${uniqueTopic()}`, createEvent('log.append', { level: 'info', message: 'a' }));
+    await two.publish(`sum:${uniqueTopic()}`, createEvent('log.append', { level: 'info', message: 'b' }));
+    await two.publish(`sum:${uniqueTopic()}`, createEvent('log.append', { level: 'info', message: 'c' }));
+    const after = sum(await collect(), 'messaging.client.sent.messages', attributes);
+    expect(after - before).toBe(3);
+  });
+
   it('a resume from before the window is one catch-up span; a reset is counted by its reason', async () => {
     const bus = await factory.create();
     const started = await startServer({ bus, windowEvents: 1 });

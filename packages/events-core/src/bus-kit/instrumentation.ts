@@ -1,5 +1,6 @@
 import type { Topic } from '../bus';
 import type { OpenTelemetryApi, OtelAttributes, OtelHistogram, OtelSpan, OtelTracer } from '../otel/api';
+import { type ObservedCount, observedCounter } from '../otel/observed-counter';
 import { destinationTemplate, registeredOpenTelemetry, spanContextOf } from '../otel/registration';
 import type { StreamPosition } from '../wire/position';
 
@@ -49,16 +50,11 @@ export function busInstruments(system: string): BusInstruments | undefined {
     unit: 's',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
-  // Counted here and reported at collection: no SDK work per publish for this one.
-  const sent = new Map<OtelAttributes, number>();
-  meter
-    .createObservableCounter('messaging.client.sent.messages', {
-      description: 'Events a bus was asked to publish (failed ones carry error.type).',
-      unit: '{message}',
-    })
-    .addCallback((result) => {
-      for (const [attributes, count] of sent) result.observe(count, attributes);
-    });
+  // Counted in plain numbers, reported at collection: no SDK work per publish for this one.
+  const sent = observedCounter(meter, 'messaging.client.sent.messages', {
+    description: 'Events a bus was asked to publish (failed ones carry error.type).',
+    unit: '{message}',
+  });
   const reconnects = meter.createCounter('repopulse.bus.reconnects', {
     description: 'Reconnections of a bus to its store after live notifications were interrupted.',
     unit: '{reconnect}',
@@ -77,14 +73,20 @@ export function busInstruments(system: string): BusInstruments | undefined {
   };
 }
 
+/** The metric attributes of one outcome of a publish, with its `messaging.client.sent.messages`. */
+interface Outcome {
+  attributes: OtelAttributes;
+  sent: ObservedCount;
+}
+
 /** What every publish to one destination template shares, made once per template. */
 interface Template {
   /** The span name, `send <template>`. */
   spanName: string;
   /** Span and metric attributes of a publish to it. */
-  ok: OtelAttributes;
+  ok: Outcome;
   /** The same with `error.type`, per error type. */
-  failed: Map<string, OtelAttributes>;
+  failed: Map<string, Outcome>;
 }
 
 /**
@@ -104,7 +106,7 @@ class Publishes {
     private readonly api: OpenTelemetryApi,
     private readonly tracer: OtelTracer,
     readonly duration: OtelHistogram,
-    readonly sent: Map<OtelAttributes, number>,
+    private readonly sent: (attributes: OtelAttributes) => ObservedCount,
   ) {}
 
   start(topic: Topic, event: unknown): PublishTrace {
@@ -119,7 +121,7 @@ class Publishes {
       template.spanName,
       {
         kind: SPAN_KIND_PRODUCER,
-        attributes: template.ok,
+        attributes: template.ok.attributes,
         links: creationLink(event, this.api.trace.getSpanContext(context)?.spanId),
       },
       context,
@@ -133,17 +135,22 @@ class Publishes {
     return new Publish(this, template, span, recording);
   }
 
+  /** The outcome of a publish with these metric attributes. */
+  outcome(attributes: OtelAttributes): Outcome {
+    return { attributes, sent: this.sent(attributes) };
+  }
+
   private templateOf(name: string): Template {
     let known = this.templates.get(name);
     if (!known) {
       known = {
         spanName: `send ${name}`,
-        ok: {
+        ok: this.outcome({
           'messaging.system': this.system,
           'messaging.operation.name': 'send',
           'messaging.operation.type': 'send',
           'messaging.destination.template': name,
-        },
+        }),
         failed: new Map(),
       };
       this.templates.set(name, known);
@@ -175,7 +182,7 @@ class Publish implements PublishTrace {
     const type = errorType(error);
     let failed = this.template.failed.get(type);
     if (!failed) {
-      failed = { ...this.template.ok, 'error.type': type };
+      failed = this.publishes.outcome({ ...this.template.ok.attributes, 'error.type': type });
       this.template.failed.set(type, failed);
     }
     this.span.setAttribute('error.type', type);
@@ -187,10 +194,9 @@ class Publish implements PublishTrace {
     this.end(failed);
   }
 
-  private end(attributes: OtelAttributes): void {
-    const { duration, sent } = this.publishes;
-    duration.record((performance.now() - this.started) / 1000, attributes);
-    sent.set(attributes, (sent.get(attributes) ?? 0) + 1);
+  private end(outcome: Outcome): void {
+    this.publishes.duration.record((performance.now() - this.started) / 1000, outcome.attributes);
+    outcome.sent.value++;
     this.span.end();
   }
 }

@@ -20,6 +20,7 @@ export type {
   OtelSpanOptions,
   OtelTracer,
 } from './api';
+export { type ObservedCount, observedCounter } from './observed-counter';
 export {
   destinationTemplate,
   registeredOpenTelemetry,

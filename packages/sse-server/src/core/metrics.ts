@@ -1,8 +1,10 @@
 import type { ResetReason } from '@repopulse/events-core';
 import {
   destinationTemplate,
+  type ObservedCount,
   type OtelAttributes,
   type OtelObservableResult,
+  observedCounter,
   registeredOpenTelemetry,
 } from '@repopulse/events-core/otel';
 import type { EventStreamStats } from './stats';
@@ -153,36 +155,56 @@ export function hubTelemetry(): HubTelemetry | undefined {
   if (!api) return undefined;
   const meter = api.metrics.getMeter(SSE_INSTRUMENTATION_SCOPE);
   const tracer = api.trace.getTracer(SSE_INSTRUMENTATION_SCOPE);
-  const deliveries = meter.createCounter('repopulse.sse.deliveries', {
+  // Totals are plain numbers, reported at collection (no SDK work per event); the lag is a
+  // histogram, recorded once per event and topic with the attributes of its template, made once.
+  const deliveries = observedCounter(meter, 'repopulse.sse.deliveries', {
     description: 'Live events handed to streams and long-polls (one per event per reader).',
     unit: '{event}',
-  });
-  const bytes = meter.createCounter('repopulse.sse.written', {
+  })({});
+  const bytes = observedCounter(meter, 'repopulse.sse.written', {
     description: 'Bytes of live frames handed to streams and long-polls.',
     unit: 'By',
+  })({});
+  const resets = observedCounter(meter, 'repopulse.sse.resets', {
+    description: 'Reset frames sent to readers, by reason.',
+    unit: '{reset}',
   });
+  const resetsBy = new Map<ResetReason, ObservedCount>();
   const lag = meter.createHistogram('repopulse.sse.delivery.lag', {
     description: "From an event's creation (its ts) to its hand-off to the sockets, once per topic.",
     unit: 's',
     advice: { explicitBucketBoundaries: LAG_BUCKETS },
   });
-  const resets = meter.createCounter('repopulse.sse.resets', {
-    description: 'Reset frames sent to readers, by reason.',
-    unit: '{reset}',
-  });
+  const lagAttributes = new Map<string, OtelAttributes>();
+  let lastTopic: string | undefined;
+  let lastAttributes: OtelAttributes = {};
 
   return {
     received(topic, ts, now) {
-      lag.record(Math.max(0, now - ts) / 1000, {
-        'messaging.destination.template': destinationTemplate(topic),
-      });
+      if (topic !== lastTopic) {
+        const template = destinationTemplate(topic);
+        let attributes = lagAttributes.get(template);
+        if (!attributes) {
+          attributes = { 'messaging.destination.template': template };
+          lagAttributes.set(template, attributes);
+        }
+        lastTopic = topic;
+        lastAttributes = attributes;
+      }
+      lag.record(Math.max(0, now - ts) / 1000, lastAttributes);
     },
     delivered(events, size, readers) {
-      deliveries.add(events * readers);
-      bytes.add(size * readers);
+      deliveries.value += events * readers;
+      bytes.value += size * readers;
     },
     reset(reason, readers) {
-      if (readers > 0) resets.add(readers, { 'repopulse.reset.reason': reason });
+      if (readers === 0) return;
+      let count = resetsBy.get(reason);
+      if (!count) {
+        count = resets({ 'repopulse.reset.reason': reason });
+        resetsBy.set(reason, count);
+      }
+      count.value += readers;
     },
     catchUpStarted(topic, from, readers) {
       const template = destinationTemplate(topic);
