@@ -44,6 +44,7 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
   const idleWanted = Number(process.env.BENCH_IDLE_CLIENTS ?? (quick ? 300 : 10_000));
   const { clients: idleClients, note } = fitClients(idleWanted, log);
   const h2Clients = Math.min(idleClients, Number(process.env.BENCH_H2_CLIENTS ?? 2000));
+  const { rows, withHttp2 } = chosenRows(process.env.BENCH_ADAPTERS);
   const sizes = {
     burstClients: quick ? 100 : 2000,
     events: quick ? 50 : 500,
@@ -58,7 +59,7 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
     writeFileSync(join(tlsDir, 'key.pem'), certificate.key);
     writeFileSync(join(tlsDir, 'cert.pem'), certificate.cert);
     for (let round = 0; round < sizes.rounds; round++) {
-      for (const row of [...ADAPTER_ROWS, HTTP2_ROW]) {
+      for (const row of withHttp2 ? [...rows, HTTP2_ROW] : rows) {
         for (const variant of row.variants) {
           const idle = row === HTTP2_ROW ? h2Clients : idleClients;
           const protocol = protocolOf(variant);
@@ -116,7 +117,7 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
         }),
       ),
     ]);
-  const ours = ADAPTER_ROWS.map((row) => ({
+  const ours = rows.map((row) => ({
     row,
     base: row.variants[0] as AdapterVariant,
     ours: row.variants[1] as AdapterVariant,
@@ -124,6 +125,20 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
   const verdict = (value: number, goal: number, higher: boolean) =>
     `${ratio(value)} ${Number.isFinite(value) && (higher ? value >= goal : value <= goal) ? 'met' : '**missed**'}`;
   const [h1, h2] = HTTP2_ROW.variants as [AdapterVariant, AdapterVariant];
+  const http2Section = () => [
+    '',
+    '### HTTP/2 next to HTTP/1.1 (TLS, the same handler)',
+    '',
+    `\`createNodeHandler\` on \`node:https\` and on \`node:http2\`'s \`createSecureServer\` (self-signed`,
+    `certificate made with \`openssl\`), each client on a connection of its own (an HTTP/2 session per`,
+    `client, as each browser tab has); ${num(h2Clients)} idle connections, bursts of ${num(sizes.events / 5)} events;`,
+    `× is the ratio to HTTP/1.1.`,
+    '',
+    rowTable([HTTP2_ROW], () => h1),
+    '',
+    `HTTP/2 vs HTTP/1.1 over TLS: burst ${ratio(med(h2, 'burst') / med(h1, 'burst'))}, p99`,
+    `${ratio(med(h2, 'p99') / med(h1, 'p99'))}, RSS per connection ${ratio(med(h2, 'rss') / med(h1, 'rss'))}.`,
+  ];
   return {
     markdown: [
       '## Adapters: each framework next to a hand-written server on the same framework',
@@ -143,7 +158,7 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
       `burst is then not measured); a burst not done in ${BURST_MS / 1000} s counts what arrived by then.`,
       ...(note ? ['', note] : []),
       '',
-      rowTable(ADAPTER_ROWS, (row) => row.variants[0] as AdapterVariant),
+      rowTable(rows, (row) => row.variants[0] as AdapterVariant),
       '',
       table([
         ['adapter', `burst ≥ ${GOALS.burst}×`, `p99 ≤ ${GOALS.p99}×`, `RSS ≤ ${GOALS.rss}×`],
@@ -154,18 +169,7 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
           verdict(med(v, 'rss') / med(base, 'rss'), GOALS.rss, false),
         ]),
       ]),
-      '',
-      '### HTTP/2 next to HTTP/1.1 (TLS, the same handler)',
-      '',
-      `\`createNodeHandler\` on \`node:https\` and on \`node:http2\`'s \`createSecureServer\` (self-signed`,
-      `certificate made with \`openssl\`), each client on a connection of its own (an HTTP/2 session per`,
-      `client, as each browser tab has); ${num(h2Clients)} idle connections, bursts of ${num(sizes.events / 5)} events;`,
-      `× is the ratio to HTTP/1.1.`,
-      '',
-      rowTable([HTTP2_ROW], () => h1),
-      '',
-      `HTTP/2 vs HTTP/1.1 over TLS: burst ${ratio(med(h2, 'burst') / med(h1, 'burst'))}, p99`,
-      `${ratio(med(h2, 'p99') / med(h1, 'p99'))}, RSS per connection ${ratio(med(h2, 'rss') / med(h1, 'rss'))}.`,
+      ...(withHttp2 ? http2Section() : []),
     ].join('\n'),
     bars: ours.flatMap(({ row, base, ours: v }): ChartBar[] => [
       {
@@ -249,4 +253,21 @@ async function p99Of(pair: Pair, clients: number, rate: number, seconds: number)
     latencies.sort((a, b) => a - b),
     99,
   );
+}
+
+/**
+ * The rows `BENCH_ADAPTERS` names, for a quicker look at some adapters: a comma-separated list of
+ * frameworks (`node`, `express`, `fastify`, `hono`, `h2`) and of single variants
+ * (`hono:repopulse`; a row keeps its baseline); all when unset.
+ */
+function chosenRows(names: string | undefined): { rows: readonly AdapterRow[]; withHttp2: boolean } {
+  if (!names) return { rows: ADAPTER_ROWS, withHttp2: true };
+  const wanted = new Set(names.split(',').map((name) => name.trim()));
+  const rows = ADAPTER_ROWS.flatMap((row) => {
+    const [baseline, ...others] = row.variants as [AdapterVariant, ...AdapterVariant[]];
+    if (wanted.has(baseline.split(':')[0] as string)) return [row];
+    const picked = others.filter((variant) => wanted.has(variant));
+    return picked.length > 0 ? [{ ...row, variants: [baseline, ...picked] }] : [];
+  });
+  return { rows, withHttp2: wanted.has('h2') };
 }

@@ -6,7 +6,32 @@ import type { ResponseSink } from '../core/response-sink';
  */
 const HIGH_WATER_MARK = 16 * 1024;
 
+/** Counts a chunk's bytes against {@link HIGH_WATER_MARK}; one strategy shared by every body. */
+const BYTE_STRATEGY: QueuingStrategy<Uint8Array> = {
+  highWaterMark: HIGH_WATER_MARK,
+  size: (chunk) => chunk.byteLength,
+};
+
 type Listener = () => void;
+/** None, one (the usual case: no array per sink) or several listeners. */
+type Listeners = Listener | Listener[] | undefined;
+
+function added(listeners: Listeners, listener: Listener): Listeners {
+  if (listeners === undefined) return listener;
+  return Array.isArray(listeners) ? [...listeners, listener] : [listeners, listener];
+}
+
+function removed(listeners: Listeners, listener: Listener): Listeners {
+  if (listeners === listener) return undefined;
+  if (!Array.isArray(listeners)) return listeners;
+  const rest = listeners.filter((each) => each !== listener);
+  return rest.length === 0 ? undefined : rest;
+}
+
+function emit(listeners: Listeners): void {
+  if (typeof listeners === 'function') listeners();
+  else if (listeners) for (const listener of listeners) listener();
+}
 
 /**
  * A {@link ResponseSink} that becomes a Fetch `Response`: status and headers from `writeHead`, the
@@ -14,8 +39,11 @@ type Listener = () => void;
  * {@link HIGH_WATER_MARK} bytes wait unread; `drain` fires when the reader pulls again). A body
  * written whole (`end(bytes)` right after `writeHead`, e.g. JSON) is sent as bytes. The request's
  * `signal` aborting, or the reader cancelling, is the sink's `close`.
+ *
+ * The sink is its body's underlying source and its signal's `abort` listener itself (methods, not
+ * closures: an idle stream holds no function objects of its own).
  */
-export class FetchSink implements ResponseSink {
+export class FetchSink implements ResponseSink, UnderlyingDefaultSource<Uint8Array> {
   headersSent = false;
   writableEnded = false;
   /** Resolves with the response once its head is written (or the request was dropped). */
@@ -31,15 +59,15 @@ export class FetchSink implements ResponseSink {
   /** Closed: ended, destroyed, aborted or cancelled; `close` was emitted (once). */
   private finished = false;
   private blocked = false;
-  private closeListeners: Listener[] = [];
-  private drainListeners: Listener[] = [];
+  private closeListeners: Listeners = undefined;
+  private drainListeners: Listeners = undefined;
 
   constructor(private readonly signal: AbortSignal | undefined) {
     this.response = new Promise<Response>((resolve) => {
       this.resolve = resolve;
     });
     if (signal?.aborted) this.finished = true;
-    else signal?.addEventListener('abort', this.aborted);
+    else signal?.addEventListener('abort', this);
   }
 
   /** True once the request was aborted (or the body cancelled) before the response ended. */
@@ -100,16 +128,38 @@ export class FetchSink implements ResponseSink {
 
   /** {@link ResponseSink} */
   on(event: 'close' | 'drain', listener: Listener): this {
-    (event === 'close' ? this.closeListeners : this.drainListeners).push(listener);
+    if (event === 'close') this.closeListeners = added(this.closeListeners, listener);
+    else this.drainListeners = added(this.drainListeners, listener);
     return this;
   }
 
   /** {@link ResponseSink} */
   removeListener(event: 'close' | 'drain', listener: Listener): this {
-    const list = event === 'close' ? this.closeListeners : this.drainListeners;
-    const at = list.indexOf(listener);
-    if (at !== -1) list.splice(at, 1);
+    if (event === 'close') this.closeListeners = removed(this.closeListeners, listener);
+    else this.drainListeners = removed(this.drainListeners, listener);
     return this;
+  }
+
+  /** The body's source: keeps its controller. */
+  start(controller: ReadableStreamDefaultController<Uint8Array>): void {
+    this.controller = controller;
+  }
+
+  /** The body's source: the reader wants bytes; `drain` when a write had reported backpressure. */
+  pull(): void {
+    if (!this.blocked) return;
+    this.blocked = false;
+    emit(this.drainListeners);
+  }
+
+  /** The body's source: the reader cancelled. */
+  cancel(): void {
+    this.gone();
+  }
+
+  /** The request's `abort`: the client left (the server cancels the body itself; an error here would be logged as one). */
+  handleEvent(): void {
+    this.gone();
   }
 
   /** Resolves the response if nothing did yet (the request was dropped before any answer). */
@@ -132,32 +182,9 @@ export class FetchSink implements ResponseSink {
   }
 
   private stream(): ReadableStreamDefaultController<Uint8Array> {
-    if (this.controller) return this.controller;
-    let controller!: ReadableStreamDefaultController<Uint8Array>;
-    this.body = new ReadableStream<Uint8Array>(
-      {
-        start: (c) => {
-          controller = c;
-        },
-        pull: () => this.pulled(),
-        cancel: () => this.gone(),
-      },
-      { highWaterMark: HIGH_WATER_MARK, size: (chunk) => chunk.byteLength },
-    );
-    this.controller = controller;
-    return controller;
+    if (!this.controller) this.body = new ReadableStream<Uint8Array>(this, BYTE_STRATEGY);
+    return this.controller as ReadableStreamDefaultController<Uint8Array>;
   }
-
-  private pulled(): void {
-    if (!this.blocked) return;
-    this.blocked = false;
-    for (const listener of [...this.drainListeners]) listener();
-  }
-
-  /** The client left: the server cancels the body itself (an error here would be logged as one). */
-  private readonly aborted = (): void => {
-    this.gone();
-  };
 
   private gone(): void {
     this.writableEnded = true;
@@ -168,8 +195,8 @@ export class FetchSink implements ResponseSink {
   private settle(): void {
     if (this.finished) return;
     this.finished = true;
-    this.signal?.removeEventListener('abort', this.aborted);
-    for (const listener of [...this.closeListeners]) listener();
+    this.signal?.removeEventListener('abort', this);
+    emit(this.closeListeners);
     this.respondIfSilent();
   }
 }
