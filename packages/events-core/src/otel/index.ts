@@ -27,3 +27,8 @@ export {
   spanContextOf,
   unregisterOpenTelemetry,
 } from './registration';
+export {
+  type SnapshotInstrumentKind,
+  type SnapshotInstruments,
+  snapshotInstruments,
+} from './snapshot-instruments';
