@@ -32,4 +32,5 @@ export {
 export { ping, type RedisProcess, spawnRedis } from './redis-process';
 export { isCI, requirement } from './requirement';
 export { compile, createTarballProject, type TarballProject, type ThirdParty } from './tarball-project';
+export { createTextBody, type TextBody } from './text-body';
 export { sleep, type WaitForOptions, waitFor } from './wait';
