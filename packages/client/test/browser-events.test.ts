@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
 // Browser niceties (online/offline, page visibility) with happy-dom's window and fetch, against a
 // real sse-express server.
+
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { ids, realSleep, until, waitForState } from './helpers/events';
 import { setPageUrl, setVisibility } from './helpers/happy-dom';
 import { serverStarter, streamOpener } from './helpers/harness';

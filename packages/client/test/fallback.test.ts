@@ -1,4 +1,6 @@
 // Long-poll fallback through misbehaving proxies in front of a real sse-express server.
+
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   createEventStream,
@@ -7,7 +9,6 @@ import {
   type EventStreamState,
   type ResetNotice,
 } from '../src/index';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { type EventServer, startEventServer } from './helpers/event-server';
 import { collect, ids, range, until, waitForState } from './helpers/events';
 import { type SseMode, startProxy, type TestProxy } from './helpers/proxy';

@@ -1,7 +1,8 @@
 // Answers that must stop the stream without a retry loop, and the one credential refresh on 401.
+
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
 import { createEventStream, type EventStream, type EventStreamError } from '../src/index';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { collect, frame, realSleep, waitForState } from './helpers/events';
 import { openSse, refuse, startServer, type TestServer } from './helpers/http-server';
 

@@ -1,10 +1,10 @@
 // @vitest-environment happy-dom
 // useLiveResource rendered with react-dom/client against a real sse-express server and snapshot endpoint.
 import type { AnyEnvelope } from '@repopulse/events-core';
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
 import { useLiveResource } from '../src/react';
 import { tabSharing } from '../src/share';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { realSleep, until } from './helpers/events';
 import { setPageUrl } from './helpers/happy-dom';
 import { rootMounter, sync } from './helpers/react-root';

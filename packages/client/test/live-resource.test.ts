@@ -2,10 +2,10 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { isAfter } from '@repopulse/events-core/wire';
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
 import { createLiveResource, type FetchLike, type LiveResourceOptions } from '../src/index';
 import { tabSharing } from '../src/share';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { range, realSleep, until } from './helpers/events';
 import { type Snapshot, startSnapshotServer } from './helpers/snapshot-server';
 

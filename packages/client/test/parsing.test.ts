@@ -1,8 +1,9 @@
 // WHATWG event-stream parsing as the client applies it (its own parser + a streaming TextDecoder),
 // over real sockets from servers that write exact bytes.
+
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it, vi } from 'vitest';
 import { createEventStream, type EventStream, type EventStreamError } from '../src/index';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { collect, envelope, frame, realSleep } from './helpers/events';
 import { openSse, startServer, type TestServer } from './helpers/http-server';
 

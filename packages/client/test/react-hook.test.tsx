@@ -1,11 +1,12 @@
 // @vitest-environment happy-dom
 // useEventStream rendered with react-dom/client against a real sse-express server.
+
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { useEffect, useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { EventStreamError } from '../src/index';
 import { useEventStream } from '../src/react';
 import { tabSharing } from '../src/share';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { until } from './helpers/events';
 import { setPageUrl } from './helpers/happy-dom';
 import { serverStarter } from './helpers/harness';

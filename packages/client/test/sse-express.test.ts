@@ -2,9 +2,9 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent } from '@repopulse/events-core';
 import { StreamHttpError, signStreamToken } from '@repopulse/sse-express';
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
 import type { EventStream, ResetNotice, StreamItem } from '../src/index';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { ids, range, until, waitForState } from './helpers/events';
 import { serverStarter, streamOpener } from './helpers/harness';
 

@@ -1,8 +1,9 @@
 // The stream object itself: argument checks, handler isolation, close from inside a handler,
 // headers() failures, and a real 503 + Retry-After from sse-express's connection limit.
+
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
 import { createEventStream, EventStreamError, type EventStreamOptions } from '../src/index';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { realSleep, until, waitForState } from './helpers/events';
 import { serverStarter, streamOpener } from './helpers/harness';
 

@@ -1,9 +1,9 @@
 // Heartbeat watchdog: a server that stops sending is detected by wall-clock silence.
 
 import type { ServerResponse } from 'node:http';
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it, vi } from 'vitest';
 import { createEventStream, type EventStreamError } from '../src/index';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { collect, realSleep, until, waitForState } from './helpers/events';
 import { openSse, startServer, type TestServer } from './helpers/http-server';
 

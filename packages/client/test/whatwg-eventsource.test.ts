@@ -2,6 +2,7 @@
 // real sockets against servers that write exact bytes. Where the client deviates on purpose
 // (retries of 5xx, the long-poll fallback), the README's "Deviations from EventSource" says so.
 import type { ServerResponse } from 'node:http';
+import { cleanupAfterEach } from '@repopulse/test-support';
 import { describe, expect, it, vi } from 'vitest';
 import {
   createEventStream,
@@ -9,7 +10,6 @@ import {
   type EventStreamOptions,
   type FetchLike,
 } from '../src/index';
-import { cleanupAfterEach } from './helpers/cleanups';
 import { collect, envelope, frame, realSleep, until, waitForState } from './helpers/events';
 import { openSse, type SeenRequest, startServer, type TestServer } from './helpers/http-server';
 

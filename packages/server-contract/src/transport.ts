@@ -3,6 +3,7 @@ import { type ClientHttp2Session, connect as connectHttp2, constants } from 'nod
 import { Agent as HttpsAgent, request as requestHttps } from 'node:https';
 import { Readable } from 'node:stream';
 import { createSseParser, type SseMessage } from '@repopulse/events-core/wire';
+import { createTextBody } from '@repopulse/test-support';
 
 /** Response headers, lower-case names. */
 export type RawHeaders = Record<string, string | string[] | undefined>;
@@ -59,29 +60,16 @@ function rawResponse(
   control: { pause(): void; destroy(): void },
 ): RawResponse & Body {
   const decoder = new TextDecoder();
-  let text = '';
-  let isEnded = false;
   const chunks: string[] = [];
-  const waiters = new Set<() => void>();
   const followers: { onText(text: string): void; onEnd(): void }[] = [];
-  const wake = () => {
-    for (const waiter of [...waiters]) waiter();
-  };
-  let markEnded = () => {};
-  const ended = new Promise<void>((done) => {
-    markEnded = () => {
-      if (isEnded) return;
-      isEnded = true;
-      done();
-      wake();
-      for (const follower of followers) follower.onEnd();
-    };
+  const body = createTextBody(() => {
+    for (const follower of followers) follower.onEnd();
   });
   return {
     status,
     headers,
     get text() {
-      return text;
+      return body.text;
     },
     chunks,
     messages() {
@@ -91,51 +79,31 @@ function rawResponse(
           if (message.data !== undefined) out.push(message);
         },
         () => {},
-      )(text);
+      )(body.text);
       return out;
     },
-    waitFor(predicate, timeoutMs = 10_000, what = 'a condition on the body') {
-      return new Promise<void>((resolve, reject) => {
-        const finish = (error?: Error) => {
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (error) reject(error);
-          else resolve();
-        };
-        const check = () => {
-          if (predicate(text)) finish();
-          else if (isEnded) finish(new Error(`body ended before ${what}; body: ${text.slice(-400)}`));
-        };
-        const timer = setTimeout(
-          () => finish(new Error(`timed out waiting for ${what}; body: ${text.slice(-400)}`)),
-          timeoutMs,
-        );
-        waiters.add(check);
-        check();
-      });
-    },
-    ended,
+    waitFor: body.waitFor,
+    ended: body.ended,
     get isEnded() {
-      return isEnded;
+      return body.isEnded;
     },
     follow(onText, onEnd) {
       for (const chunk of chunks) onText(chunk);
-      if (isEnded) onEnd();
+      if (body.isEnded) onEnd();
       else followers.push({ onText, onEnd });
     },
     pause: () => control.pause(),
     destroy: () => {
       control.destroy();
-      markEnded();
+      body.end();
     },
     onData(chunk) {
       const piece = decoder.decode(chunk, { stream: true });
-      text += piece;
       chunks.push(piece);
+      body.append(piece);
       for (const follower of followers) follower.onText(piece);
-      wake();
     },
-    onEnd: () => markEnded(),
+    onEnd: () => body.end(),
   };
 }
 

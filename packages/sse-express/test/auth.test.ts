@@ -1,12 +1,12 @@
 import { createHmac } from 'node:crypto';
 import { isRepoPulseError, OptionsError } from '@repopulse/events-core';
 import { waitFor } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logEvent, uniqueTopic } from '../../sse-server/test/helpers/events';
 import { getJson, openRaw } from '../../sse-server/test/helpers/raw-stream';
 import { STREAM_TOKEN_AUDIENCE, StreamHttpError, signStreamToken, verifyStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, startServer, type TestServer } from './helpers/server';
+import { serverStarter, startServer } from './helpers/server';
 
 const SECRET = 'test-secret-0123456789abcdef';
 
@@ -109,16 +109,13 @@ describe('stream tokens', () => {
 const factories = await busFactories('auth');
 
 describe.each(factories)('auth and refusals on the $name bus', (factory) => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    server = await closeTestServer(server, factory);
-  });
+  const start = serverStarter(factory);
 
   const KNOWN = new Set(['a', 'b', 'exp']);
   const startAuthServer = async (extra: Partial<Parameters<typeof startServer>[0]> = {}) => {
     const bus = await factory.create();
     const prefix = uniqueTopic('auth').slice(5);
-    server = await startServer({
+    const server = await start({
       bus,
       tokenSecret: SECRET,
       topic: (req) => `repo:${prefix}-${req.params.id}`,
@@ -208,7 +205,7 @@ describe.each(factories)('auth and refusals on the $name bus', (factory) => {
 
   it('closes a stream at the deadline authorize returns', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus, authorize: () => ({ expiresAt: Date.now() + 300 }) });
+    const server = await start({ bus, authorize: () => ({ expiresAt: Date.now() + 300 }) });
     const res = await openRaw(server.url(uniqueTopic('dl').slice(5)));
     expect(res.status).toBe(200);
     await res.ended;
@@ -278,7 +275,7 @@ describe.each(factories)('auth and refusals on the $name bus', (factory) => {
   it('503 bus_closed (never a 200 stream) on a closed bus, reported to onError once', async () => {
     const bus = await factory.create();
     const errors: unknown[] = [];
-    server = await startServer({ bus, onError: (e) => errors.push(e) });
+    const server = await start({ bus, onError: (e) => errors.push(e) });
     await bus.close();
     const id = uniqueTopic('closed').slice(5);
     const sse = await getJson(server.url(id), { Accept: 'text/event-stream' });

@@ -1,30 +1,27 @@
 import { createEvent } from '@repopulse/events-core';
 import { waitFor } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { uniqueTopic } from '../../sse-server/test/helpers/events';
 import { openNonReading, openRaw } from '../../sse-server/test/helpers/raw-stream';
 import { DEFAULT_MAX_BUFFERED_BYTES } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, startServer, type TestServer } from './helpers/server';
+import { serverStarter } from './helpers/server';
 
 const factories = await busFactories('backpressure');
 
 describe.each(factories)('backpressure on the $name bus', (factory) => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    server = await closeTestServer(server, factory);
-  });
+  const start = serverStarter(factory);
 
   it('closes and counts 100 clients that never read, keeps memory bounded, and spares a reading client', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus });
+    const server = await start({ bus });
     const id = uniqueTopic('bp').slice(5);
     const topic = `repo:${id}`;
     const stalled = await Promise.all(
-      Array.from({ length: 100 }, () => openNonReading(server!.port, server!.path(id))),
+      Array.from({ length: 100 }, () => openNonReading(server.port, server.path(id))),
     );
     const reader = await openRaw(server.url(id));
-    await waitFor(() => server!.handler.stats().streams === 101, { what: '101 streams' });
+    await waitFor(() => server.handler.stats().streams === 101, { what: '101 streams' });
     expect(bus.stats().subscriptions).toBe(1);
 
     const message = 'x'.repeat(8000);
@@ -53,7 +50,7 @@ describe.each(factories)('backpressure on the $name bus', (factory) => {
         peakRss = Math.max(peakRss, process.memoryUsage().rss);
       }
     }
-    await waitFor(() => server!.handler.stats().closedForBackpressure === 100, { what: '100 closes' });
+    await waitFor(() => server.handler.stats().closedForBackpressure === 100, { what: '100 closes' });
     expect(server.handler.stats()).toMatchObject({ closedForBackpressure: 100, streams: 1 });
     expect(peakBuffered).toBeLessThanOrEqual(101 * perStreamBound);
     expect(peakPerStream).toBeLessThanOrEqual(perStreamBound);
@@ -89,7 +86,7 @@ describe.each(factories)('backpressure on the $name bus', (factory) => {
 
   it('a stream closed for backpressure resumes from its last event id without a gap', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus, maxBufferedBytes: 64 * 1024 });
+    const server = await start({ bus, maxBufferedBytes: 64 * 1024 });
     const id = uniqueTopic('bp2').slice(5);
     const topic = `repo:${id}`;
     const slow = await openNonReading(server.port, server.path(id));
@@ -124,7 +121,7 @@ describe.each(factories)('backpressure on the $name bus', (factory) => {
 
   it('a reader that falls behind is held back (write() false → queue → drain), then catches up, never closed under the cap', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus, maxBufferedBytes: 8 * 1024 * 1024 });
+    const server = await start({ bus, maxBufferedBytes: 8 * 1024 * 1024 });
     const id = uniqueTopic('slow').slice(5);
     const topic = `repo:${id}`;
     const socket = await openNonReading(server.port, server.path(id));
@@ -157,7 +154,7 @@ describe.each(factories)('backpressure on the $name bus', (factory) => {
     });
     const ids = [...received.matchAll(/^id: (\S+)$/gm)].map((m) => m[1]);
     expect(ids).toEqual(positions);
-    await waitFor(() => server!.handler.stats().bufferedBytes === 0, { what: 'drained' });
+    await waitFor(() => server.handler.stats().bufferedBytes === 0, { what: 'drained' });
     expect(server.handler.stats()).toMatchObject({ closedForBackpressure: 0, streams: 1 });
     socket.destroy();
   });

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { uniqueTopic } from '../../sse-server/test/helpers/events';
 import { openNonReading, openRaw, type RawResponse } from '../../sse-server/test/helpers/raw-stream';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, startServer, type TestServer } from './helpers/server';
+import { serverStarter } from './helpers/server';
 
 const factories = await busFactories('bounded-replay');
 
@@ -45,22 +45,21 @@ function reached(res: RawResponse, position: string | undefined, timeoutMs: numb
 const idsOf = (text: string) => [...text.matchAll(/^id: (\S+)$/gm)].map((m) => m[1] as string);
 
 describe.each(factories)('replays within maxBufferedBytes on the $name bus', (factory) => {
-  let server: TestServer | undefined;
+  const start = serverStarter(factory);
   const sockets: Socket[] = [];
   afterEach(async () => {
     for (const socket of sockets.splice(0)) socket.destroy();
-    server = await closeTestServer(server, factory);
   });
 
   it('10 clients resuming from 0-0 that never read hold at most the cap each after every write; readers resuming with them get everything', async () => {
     const bus = await factory.create({ historyLimit: HISTORY });
-    server = await startServer({ bus, maxBufferedBytes: CAP });
+    const server = await start({ bus, maxBufferedBytes: CAP });
     const id = uniqueTopic('replay').slice(5);
     const positions = await publishHistory(bus, `repo:${id}`);
 
     let peakPerStream = 0;
     const sampler = setInterval(() => {
-      const { bufferedBytes, streams } = server!.handler.stats();
+      const { bufferedBytes, streams } = server.handler.stats();
       if (streams > 0) peakPerStream = Math.max(peakPerStream, bufferedBytes / streams);
     }, 1);
     try {
@@ -73,7 +72,7 @@ describe.each(factories)('replays within maxBufferedBytes on the $name bus', (fa
       await reached(reader, positions.at(-1), 60_000);
       expect(idsOf(reader.text)).toEqual(positions);
       // Let the stalled streams settle at their cap.
-      await waitFor(() => server!.handler.stats().bufferedBytes > 10 * 64 * 1024, { what: 'stalled bytes' });
+      await waitFor(() => server.handler.stats().bufferedBytes > 10 * 64 * 1024, { what: 'stalled bytes' });
       const { bufferedBytes, streams, closedForBackpressure } = server.handler.stats();
       expect(streams).toBe(11);
       // Each stalled stream holds at most the cap (before the fix: its whole ~8 MB replay).
@@ -88,7 +87,7 @@ describe.each(factories)('replays within maxBufferedBytes on the $name bus', (fa
 
   it('a client that reads slowly while replaying from 0-0 gets every event once, in order (paused and resumed across window and catch-up reads)', async () => {
     const bus = await factory.create({ historyLimit: HISTORY });
-    server = await startServer({ bus, maxBufferedBytes: CAP, windowEvents: 64 });
+    const server = await start({ bus, maxBufferedBytes: CAP, windowEvents: 64 });
     const id = uniqueTopic('slow-replay').slice(5);
     const topic = `repo:${id}`;
     const positions = await publishHistory(bus, topic);
@@ -119,7 +118,7 @@ describe.each(factories)('replays within maxBufferedBytes on the $name bus', (fa
 
   it('closes streams whose socket accepts nothing for writeTimeoutMs; they resume from their last id without a gap', async () => {
     const bus = await factory.create({ historyLimit: HISTORY });
-    server = await startServer({ bus, maxBufferedBytes: CAP, writeTimeoutMs: 300, heartbeatMs: 60_000 });
+    const server = await start({ bus, maxBufferedBytes: CAP, writeTimeoutMs: 300, heartbeatMs: 60_000 });
     const id = uniqueTopic('write-timeout').slice(5);
     const positions = await publishHistory(bus, `repo:${id}`);
     const stalled = await openNonReading(server.port, server.path(id, '?last_event_id=0-0'));
@@ -128,7 +127,7 @@ describe.each(factories)('replays within maxBufferedBytes on the $name bus', (fa
     stalled.on('data', (chunk: Buffer) => {
       received += chunk.toString('latin1');
     });
-    await waitFor(() => server!.handler.stats().closedForWriteTimeout === 1, {
+    await waitFor(() => server.handler.stats().closedForWriteTimeout === 1, {
       timeoutMs: 20_000,
       what: 'the write timeout',
     });

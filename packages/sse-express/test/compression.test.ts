@@ -2,10 +2,10 @@ import { request } from 'node:http';
 import { createGunzip } from 'node:zlib';
 import { waitFor } from '@repopulse/test-support';
 import compression from 'compression';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logEvent, uniqueTopic } from '../../sse-server/test/helpers/events';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
+import { type ExpressVersion, serverStarter } from './helpers/server';
 
 const factories = await busFactories('compression');
 
@@ -41,16 +41,13 @@ function openGzip(url: string) {
 }
 
 describe.each(factories)('behind compression() on the $name bus', (factory) => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    server = await closeTestServer(server, factory);
-  });
+  const start = serverStarter(factory);
 
   it.each([4, 5] as const)(
     'Express %i: streams events promptly (no-transform keeps it uncompressed)',
     async (version: ExpressVersion) => {
       const bus = await factory.create();
-      server = await startServer({ bus }, { express: version, before: [compression()] });
+      const server = await start({ bus }, { express: version, before: [compression()] });
       const id = uniqueTopic('gz').slice(5);
       const client = await openGzip(server.url(id));
       expect(client.encoding).toBeUndefined();
@@ -84,7 +81,7 @@ describe.each(factories)('behind compression() on the $name bus', (factory) => {
       }) as typeof res.writeHead;
       next();
     };
-    server = await startServer({ bus }, { before: [compression({ threshold: 0 }), dropNoTransform] });
+    const server = await start({ bus }, { before: [compression({ threshold: 0 }), dropNoTransform] });
     const id = uniqueTopic('gz2').slice(5);
     const client = await openGzip(server.url(id));
     expect(client.encoding).toBe('gzip');

@@ -5,17 +5,16 @@ import { uniqueTopic } from '../../sse-server/test/helpers/events';
 import { getJson, openRaw, type RawResponse, startRequest } from '../../sse-server/test/helpers/raw-stream';
 import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_KEY, signStreamToken } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, startServer, type TestServer } from './helpers/server';
+import { serverStarter, startServer } from './helpers/server';
 
 const factories = await busFactories('connection-limits');
 const SECRET = 'limits-secret-0123456789';
 
 describe.each(factories)('connection limits on the $name bus', (factory) => {
-  let server: TestServer | undefined;
+  const start = serverStarter(factory);
   const open: RawResponse[] = [];
   afterEach(async () => {
     for (const res of open.splice(0)) res.destroy();
-    server = await closeTestServer(server, factory);
   });
 
   const tokenFor = (sub: string) => signStreamToken({ sub }, SECRET, 60_000);
@@ -24,7 +23,7 @@ describe.each(factories)('connection limits on the $name bus', (factory) => {
     expect(DEFAULT_MAX_CONNECTIONS).toBe(10_000);
     expect(DEFAULT_MAX_CONNECTIONS_PER_KEY).toBe(100);
     const bus = await factory.create();
-    server = await startServer({ bus, tokenSecret: SECRET });
+    const server = await start({ bus, tokenSecret: SECRET });
     const id = uniqueTopic('per-user').slice(5);
     const alice = tokenFor('alice');
     for (let i = 0; i < 100; i++) open.push(await openRaw(server.url(id, `?access_token=${alice}`)));
@@ -46,7 +45,7 @@ describe.each(factories)('connection limits on the $name bus', (factory) => {
 
   it('maxConnectionsPerKey with connectionKey: streams and long-polls count, a closed one frees its place', async () => {
     const bus = await factory.create();
-    server = await startServer({
+    const server = await start({
       bus,
       maxConnectionsPerKey: 2,
       connectionKey: (req) => req.headers['x-user'] as string | undefined,
@@ -56,7 +55,7 @@ describe.each(factories)('connection limits on the $name bus', (factory) => {
     const first = await openRaw(server.url(id), as('u1'));
     open.push(first);
     const waiting = startRequest(server.url(id, '?wait=20'), { Accept: 'application/json', 'X-User': 'u1' });
-    await waitFor(() => server!.handler.stats().longPolls === 1);
+    await waitFor(() => server.handler.stats().longPolls === 1);
     const third = await getJson(server.url(id), as('u1'));
     expect(third).toMatchObject({ status: 429, body: { error: { code: 'too_many_connections_per_key' } } });
     // another key, and requests without a key, are not limited by u1's
@@ -67,13 +66,13 @@ describe.each(factories)('connection limits on the $name bus', (factory) => {
     open.push(anonymous);
     expect(anonymous.status).toBe(200);
     waiting.destroy();
-    await waitFor(() => server!.handler.stats().longPolls === 0, { what: 'the poll to end' });
+    await waitFor(() => server.handler.stats().longPolls === 0, { what: 'the poll to end' });
     const again = await openRaw(server.url(id), as('u1'));
     open.push(again);
     expect(again.status).toBe(200);
     first.destroy();
     again.destroy();
-    await waitFor(() => server!.handler.stats().streams === 2, { what: "u1's streams to close" });
+    await waitFor(() => server.handler.stats().streams === 2, { what: "u1's streams to close" });
   });
 
   it('checks the new options', async () => {

@@ -3,21 +3,20 @@ import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import { logEvent, numberOf, uniqueTopic } from '../../sse-server/test/helpers/events';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, startServer, type TestServer } from './helpers/server';
+import { serverStarter } from './helpers/server';
 
 const factories = await busFactories('eventsource-resume');
 
 describe.each(factories)('EventSource client on the $name bus', (factory) => {
-  let server: TestServer | undefined;
+  const start = serverStarter(factory);
   const sources: EventSource[] = [];
   afterEach(async () => {
     for (const source of sources.splice(0)) source.close();
-    server = await closeTestServer(server, factory);
   });
 
   it('receives typed events, and resumes after server-side socket drops with no gap and no duplicate', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus, retryMs: 20 });
+    const server = await start({ bus, retryMs: 20 });
     const id = uniqueTopic('es').slice(5);
     const topic = `repo:${id}`;
     const source = new EventSource(server.url(id));
@@ -64,7 +63,7 @@ describe.each(factories)('EventSource client on the $name bus', (factory) => {
 
   it('connects with a resume point in the URL and replays what it missed', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus, retryMs: 20 });
+    const server = await start({ bus, retryMs: 20 });
     const id = uniqueTopic('es2').slice(5);
     const first = await bus.publish(`repo:${id}`, logEvent(0, id));
     await bus.publish(`repo:${id}`, logEvent(1, id));

@@ -1,10 +1,10 @@
 import { connect } from 'node:net';
 import { waitFor } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logEvent, uniqueTopic } from '../../sse-server/test/helpers/events';
 import { getJson, openRaw } from '../../sse-server/test/helpers/raw-stream';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, startServer, type TestServer } from './helpers/server';
+import { serverStarter } from './helpers/server';
 
 const factories = await busFactories('lifecycle');
 
@@ -39,30 +39,27 @@ function connectAndDrop(port: number, path: string): Promise<void> {
 }
 
 describe.each(factories)('connection lifecycle on the $name bus', (factory) => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    server = await closeTestServer(server, factory);
-  });
+  const start = serverStarter(factory);
 
   it('10,000 connect/disconnect cycles leave no subscription, topic or connection behind', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus });
+    const server = await start({ bus });
     const prefix = uniqueTopic('cycle').slice(5);
-    const paths = Array.from({ length: 10 }, (_, i) => server!.path(`${prefix}-${i}`));
+    const paths = Array.from({ length: 10 }, (_, i) => server.path(`${prefix}-${i}`));
     const cycles = 10_000;
     const batch = 200;
     for (let done = 0; done < cycles; done += batch) {
       await Promise.all(
         Array.from({ length: batch }, (_, i) =>
-          connectAndDrop(server!.port, paths[(done + i) % paths.length]!),
+          connectAndDrop(server.port, paths[(done + i) % paths.length]!),
         ),
       );
     }
     await waitFor(
       () =>
-        server!.handler.stats().connections === 0 &&
+        server.handler.stats().connections === 0 &&
         bus.stats().subscriptions === 0 &&
-        server!.sockets.size === 0,
+        server.sockets.size === 0,
       { what: 'every connection released', timeoutMs: 15_000 },
     );
     expect(bus.stats()).toEqual({ topics: 0, subscriptions: 0 });
@@ -85,11 +82,11 @@ describe.each(factories)('connection lifecycle on the $name bus', (factory) => {
 
   it('close({ graceMs }) ends every stream within the grace period, spread out, and drains new ones', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus });
+    const server = await start({ bus });
     const id = uniqueTopic('grace').slice(5);
-    const clients = await Promise.all(Array.from({ length: 20 }, () => openRaw(server!.url(id))));
+    const clients = await Promise.all(Array.from({ length: 20 }, () => openRaw(server.url(id))));
     await Promise.all(clients.map((c) => c.waitFor((t) => t.includes(': ok'))));
-    await waitFor(() => server!.handler.stats().streams === 20);
+    await waitFor(() => server.handler.stats().streams === 20);
     expect(bus.stats().subscriptions).toBe(1);
     const endedAt: number[] = [];
     for (const c of clients) void c.ended.then(() => endedAt.push(Date.now()));

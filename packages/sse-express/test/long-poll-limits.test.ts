@@ -1,6 +1,6 @@
 import { createEvent } from '@repopulse/events-core';
 import { waitFor } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { numberOf, publishNumbered, uniqueTopic } from '../../sse-server/test/helpers/events';
 import { getJson, startRequest } from '../../sse-server/test/helpers/raw-stream';
 import {
@@ -10,17 +10,14 @@ import {
   signStreamToken,
 } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, startServer, type TestServer } from './helpers/server';
+import { serverStarter } from './helpers/server';
 
 const factories = await busFactories('long-poll-limits');
 const JSON_ACCEPT = { Accept: 'application/json' };
 const SECRET = 'long-poll-secret-0123456789';
 
 describe.each(factories)('long-poll limits on the $name bus', (factory) => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    server = await closeTestServer(server, factory);
-  });
+  const start = serverStarter(factory);
 
   const poll = async (url: string) => {
     const res = await getJson(url, JSON_ACCEPT);
@@ -31,7 +28,7 @@ describe.each(factories)('long-poll limits on the $name bus', (factory) => {
   it('an answer holds at most longPollMaxEvents (default 500); following `position` returns the rest exactly', async () => {
     expect(DEFAULT_LONG_POLL_MAX_EVENTS).toBe(500);
     const bus = await factory.create({ historyLimit: 1300 });
-    server = await startServer({ bus });
+    const server = await start({ bus });
     const id = uniqueTopic('lp-cap').slice(5);
     const positions = await publishNumbered(bus, `repo:${id}`, 0, 1200);
     const seen: string[] = [];
@@ -52,7 +49,7 @@ describe.each(factories)('long-poll limits on the $name bus', (factory) => {
   it('an answer holds at most longPollMaxBytes of events (default 512 KiB), the first always', async () => {
     expect(DEFAULT_LONG_POLL_MAX_BYTES).toBe(512 * 1024);
     const bus = await factory.create();
-    server = await startServer({ bus, longPollMaxBytes: 20_000 });
+    const server = await start({ bus, longPollMaxBytes: 20_000 });
     const id = uniqueTopic('lp-bytes').slice(5);
     const topic = `repo:${id}`;
     const positions: string[] = [];
@@ -80,12 +77,12 @@ describe.each(factories)('long-poll limits on the $name bus', (factory) => {
 
   it('a full answer takes no later live events: the next poll continues with them', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus, longPollMaxEvents: 3 });
+    const server = await start({ bus, longPollMaxEvents: 3 });
     const id = uniqueTopic('lp-live').slice(5);
     const topic = `repo:${id}`;
     const [p0] = await publishNumbered(bus, topic, 0, 1);
     const waiting = startRequest(server.url(id, `?after=${p0}&wait=20`), JSON_ACCEPT);
-    await waitFor(() => server!.handler.stats().longPolls === 1 && bus.stats().subscriptions > 0);
+    await waitFor(() => server.handler.stats().longPolls === 1 && bus.stats().subscriptions > 0);
     const live = await Promise.all([1, 2, 3, 4, 5].map((n) => publishNumbered(bus, topic, n, 1)));
     const body = JSON.parse((await waiting.done).text) as LongPollResponse;
     expect(body.events.length).toBeLessThanOrEqual(3);
@@ -99,13 +96,13 @@ describe.each(factories)('long-poll limits on the $name bus', (factory) => {
 
   it('a long-poll is answered when its token expires, before `wait`, and never carries later events', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus, tokenSecret: SECRET });
+    const server = await start({ bus, tokenSecret: SECRET });
     const id = uniqueTopic('lp-exp').slice(5);
     const topic = `repo:${id}`;
     const [p0] = await publishNumbered(bus, topic, 0, 1);
     const token = signStreamToken({ sub: 'u', topics: [topic] }, SECRET, 400);
     const waiting = startRequest(server.url(id, `?after=${p0}&wait=20&access_token=${token}`), JSON_ACCEPT);
-    await waitFor(() => server!.handler.stats().longPolls === 1);
+    await waitFor(() => server.handler.stats().longPolls === 1);
     await waitFor(() => waiting.isEnded, { timeoutMs: 10_000, what: 'the answer at token expiry' });
     // Published after the token expired: the expired poll must not deliver it.
     await publishNumbered(bus, topic, 1, 1);

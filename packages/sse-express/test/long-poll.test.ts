@@ -1,26 +1,23 @@
 import { waitFor } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from '../../sse-server/test/helpers/events';
 import { getJson, startRequest } from '../../sse-server/test/helpers/raw-stream';
 import type { LongPollResponse } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
+import { type ExpressVersion, serverStarter, type startServer } from './helpers/server';
 
 const factories = await busFactories('long-poll');
 const JSON_ACCEPT = { Accept: 'application/json' };
 
 describe.each(factories)('long-poll on the $name bus', (factory) => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    server = await closeTestServer(server, factory);
-  });
+  const start = serverStarter(factory);
 
   const setup = async (
     extra: Partial<Parameters<typeof startServer>[0]> = {},
     express: ExpressVersion = 5,
   ) => {
     const bus = await factory.create();
-    server = await startServer({ bus, ...extra }, { express });
+    const server = await start({ bus, ...extra }, { express });
     const id = uniqueTopic('lp').slice(5);
     return { bus, s: server, id, topic: `repo:${id}` };
   };

@@ -4,29 +4,25 @@ import type { AddressInfo } from 'node:net';
 import { createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
 import { comparePositions } from '@repopulse/events-core/wire';
 import { sleep, waitFor } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { logEvent, numberOf, publishNumbered, uniqueTopic } from '../../sse-server/test/helpers/events';
 import { getJson, openRaw } from '../../sse-server/test/helpers/raw-stream';
 import { createEventStreamCore } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, type ExpressVersion, startServer, type TestServer } from './helpers/server';
+import { type ExpressVersion, serverStarter, type startServer } from './helpers/server';
 
 const factories = await busFactories('sse-stream');
 const PREAMBLE = 'retry: 3000\n\n: ok\n\n';
 
 describe.each(factories)('SSE stream on the $name bus', (factory) => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    server = await closeTestServer(server, factory);
-  });
+  const serve = serverStarter(factory);
 
   const start = async (
     bus: EventBus,
     extra: Parameters<typeof startServer>[0] = { bus },
     express: ExpressVersion = 5,
   ) => {
-    server = await startServer({ ...extra, bus }, { express });
-    return server;
+    return serve({ ...extra, bus }, { express });
   };
 
   it.each([4, 5] as const)('Express %i: exact headers, first bytes and frame format', async (version) => {
@@ -54,7 +50,7 @@ describe.each(factories)('SSE stream on the $name bus', (factory) => {
   it('coalesces one tick of frames into one write per connection, sharing the bytes', async () => {
     const bus = await factory.create();
     const writes = new Map<ServerResponse, unknown[]>();
-    server = await startServer(
+    const server = await serve(
       { bus },
       {
         before: [
@@ -72,9 +68,9 @@ describe.each(factories)('SSE stream on the $name bus', (factory) => {
       },
     );
     const id = uniqueTopic('tick').slice(5);
-    const clients = await Promise.all([1, 2, 3].map(() => openRaw(server!.url(id))));
+    const clients = await Promise.all([1, 2, 3].map(() => openRaw(server.url(id))));
     await Promise.all(clients.map((c) => c.waitFor((t) => t.includes(': ok'))));
-    await waitFor(() => server!.handler.stats().streams === 3);
+    await waitFor(() => server.handler.stats().streams === 3);
     expect(bus.stats().subscriptions).toBe(1);
     // 20 publishes started in the same tick: delivered (memory: synchronously) in one burst.
     const results = await Promise.all(
@@ -112,7 +108,7 @@ describe.each(factories)('SSE stream on the $name bus', (factory) => {
     const heartbeatMs = 200;
     // Server-side truth: every write() of every response, with its time.
     const writes = new Map<string, { at: number; text: string }[]>();
-    server = await startServer(
+    const server = await serve(
       { bus, heartbeatMs },
       {
         before: [

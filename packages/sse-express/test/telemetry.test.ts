@@ -1,17 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import * as api from '@opentelemetry/api';
-import {
-  AggregationTemporality,
-  MeterProvider,
-  MetricReader,
-  type ResourceMetrics,
-} from '@opentelemetry/sdk-metrics';
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { createEvent, type EventBus, traceIdOf } from '@repopulse/events-core';
 import { registerOpenTelemetry, unregisterOpenTelemetry } from '@repopulse/events-core/otel';
-import { waitFor } from '@repopulse/test-support';
+import { createTestOpenTelemetry, metricValue, waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -20,58 +13,16 @@ import { createEventStreamHandler } from '../src/index';
 import { busFactories } from './helpers/bus-factories';
 import { startServer, type TestServer } from './helpers/server';
 
-/** Collects on demand, like a Prometheus scrape. */
-class OnDemandReader extends MetricReader {
-  constructor() {
-    super({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
-  }
-  protected async onForceFlush(): Promise<void> {}
-  protected async onShutdown(): Promise<void> {}
-}
-
-const spans = new InMemorySpanExporter();
-const tracing = new NodeTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
-const reader = new OnDemandReader();
-const metering = new MeterProvider({ readers: [reader] });
-
-beforeAll(() => {
-  tracing.register();
-  api.metrics.setGlobalMeterProvider(metering);
-  registerOpenTelemetry(api);
-});
-afterAll(async () => {
-  unregisterOpenTelemetry();
-  await tracing.shutdown();
-  await metering.shutdown();
-  api.trace.disable();
-  api.context.disable();
-  api.propagation.disable();
-  api.metrics.disable();
-});
+const otel = createTestOpenTelemetry();
+const { spans, collect } = otel;
+beforeAll(() => otel.start(registerOpenTelemetry));
+afterAll(() => otel.stop(unregisterOpenTelemetry));
 
 const factories = await busFactories('telemetry');
 
-/** Sums a metric's data points (optionally only those whose attributes match). */
-function sum(metrics: ResourceMetrics, name: string, attributes: Record<string, string> = {}): number {
-  let total = 0;
-  for (const scope of metrics.scopeMetrics) {
-    for (const metric of scope.metrics) {
-      if (metric.descriptor.name !== name) continue;
-      for (const point of metric.dataPoints) {
-        if (!Object.entries(attributes).every(([k, v]) => point.attributes[k] === v)) continue;
-        const value = point.value as number | { count: number };
-        total += typeof value === 'number' ? value : value.count;
-      }
-    }
-  }
-  return total;
-}
-
-async function collect(): Promise<ResourceMetrics> {
-  const { resourceMetrics, errors } = await reader.collect();
-  expect(errors).toEqual([]);
-  return resourceMetrics;
-}
+/** Sums a metric's data points (optionally only those whose attributes match); 0 without any. */
+const sum = (metrics: ResourceMetrics, name: string, attributes: Record<string, string> = {}): number =>
+  metricValue(metrics, name, attributes) ?? 0;
 
 /** POSTs like a browser whose click started a span: `traceparent` header, empty body. */
 function post(url: string, traceparent: string): Promise<number> {

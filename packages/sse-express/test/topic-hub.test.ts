@@ -1,36 +1,21 @@
 // The topic hub's guarantees, on every bus: one bus subscription per topic, shared catch-up reads,
 // and per topic every connection gets every event once, in order, or an explicit reset.
 // (A slow connection evicted while the others keep going: backpressure.test.ts.)
-import type { EventBus } from '@repopulse/events-core';
 import { sleep, waitFor } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
-import { logEvent, numberOf, publishNumbered, uniqueTopic } from '../../sse-server/test/helpers/events';
+import { describe, expect, it } from 'vitest';
+import {
+  countingBus,
+  logEvent,
+  numberOf,
+  publishNumbered,
+  uniqueTopic,
+} from '../../sse-server/test/helpers/events';
 import { openRaw, type RawResponse, startRequest } from '../../sse-server/test/helpers/raw-stream';
 import { busFactories } from './helpers/bus-factories';
-import { closeTestServer, startServer, type TestServer } from './helpers/server';
+import { serverStarter } from './helpers/server';
 
 const factories = await busFactories('topic-hub');
 const JSON_ACCEPT = { Accept: 'application/json' };
-
-/** The same bus, counting the calls the handler makes (a wrapper, not a mock: calls go through). */
-function counting(bus: EventBus) {
-  const calls = { subscribe: 0, head: 0 };
-  const wrapped: EventBus = {
-    publish: (topic, event) => bus.publish(topic, event),
-    subscribe: (topic, handler, options) => {
-      calls.subscribe++;
-      return bus.subscribe(topic, handler, options);
-    },
-    head: (topic) => {
-      calls.head++;
-      return bus.head(topic);
-    },
-    dropTopic: (topic) => bus.dropTopic(topic),
-    stats: () => bus.stats(),
-    close: () => bus.close(),
-  };
-  return { bus: wrapped, calls };
-}
 
 const numbers = (res: RawResponse) =>
   res
@@ -40,14 +25,11 @@ const numbers = (res: RawResponse) =>
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 describe.each(factories)('topic hub on the $name bus', (factory) => {
-  let server: TestServer | undefined;
-  afterEach(async () => {
-    server = await closeTestServer(server, factory);
-  });
+  const serve = serverStarter(factory);
 
   it('holds exactly one bus subscription per topic for N streams and long-polls, 0 once they left', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus });
+    const server = await serve({ bus });
     const s = server;
     const ids = [uniqueTopic('one').slice(5), uniqueTopic('two').slice(5)];
     const streams = await Promise.all(range(0, 40).map((i) => openRaw(s.url(ids[i % 2]!))));
@@ -71,8 +53,8 @@ describe.each(factories)('topic hub on the $name bus', (factory) => {
 
   it('a reconnect storm of 200 clients from one old position costs a handful of bus reads; each client is exact', async () => {
     const raw = await factory.create();
-    const { bus, calls } = counting(raw);
-    server = await startServer({ bus, windowEvents: 64 });
+    const { bus, calls } = countingBus(raw);
+    const server = await serve({ bus, windowEvents: 64 });
     const s = server;
     const id = uniqueTopic('storm').slice(5);
     const topic = `repo:${id}`;
@@ -106,8 +88,8 @@ describe.each(factories)('topic hub on the $name bus', (factory) => {
 
   it('hub (re)subscriptions racing publishes: every client sees each event once, in order', async () => {
     const raw = await factory.create();
-    const { bus, calls } = counting(raw);
-    server = await startServer({ bus, windowEvents: 16 });
+    const { bus, calls } = countingBus(raw);
+    const server = await serve({ bus, windowEvents: 16 });
     const s = server;
     const id = uniqueTopic('race').slice(5);
     const topic = `repo:${id}`;
@@ -168,7 +150,7 @@ describe.each(factories)('topic hub on the $name bus', (factory) => {
 
   it('long-polls and streams mixed on one topic all get every event once, in order', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus, windowEvents: 8 });
+    const server = await serve({ bus, windowEvents: 8 });
     const s = server;
     const id = uniqueTopic('mixed').slice(5);
     const topic = `repo:${id}`;
@@ -203,7 +185,7 @@ describe.each(factories)('topic hub on the $name bus', (factory) => {
 
   it('the last connection leaving while a publish is in flight: resuming gets that event exactly once', async () => {
     const bus = await factory.create();
-    server = await startServer({ bus });
+    const server = await serve({ bus });
     const s = server;
     const id = uniqueTopic('leave').slice(5);
     const topic = `repo:${id}`;

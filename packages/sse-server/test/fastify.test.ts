@@ -2,12 +2,11 @@
 // the handler; `topic`/`authorize`/`connectionKey` get Fastify's typed request; HEAD, events,
 // eviction of a client that stops reading, close.
 import { createMemoryBus } from '@repopulse/bus-memory';
-import { createEvent, type EventBus } from '@repopulse/events-core';
-import { waitFor } from '@repopulse/test-support';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createFastifyHandler, type FastifyHandler } from '../src/fastify/index';
-import { logEvent, uniqueTopic } from './helpers/events';
+import { cleanupAfterEach, waitFor } from '@repopulse/test-support';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { describe, expect, it } from 'vitest';
+import { createFastifyHandler } from '../src/fastify/index';
+import { logEvent, publishUntilEvicted, uniqueTopic } from './helpers/events';
 import { getJson, openNonReading, openRaw } from './helpers/raw-stream';
 
 declare module 'fastify' {
@@ -24,18 +23,10 @@ const USERS: Record<string, { id: string; repos: string[] }> = {
 };
 
 describe('createFastifyHandler in Fastify 5', () => {
-  let bus: EventBus | undefined;
-  let handler: FastifyHandler<EventsRequest> | undefined;
-  let app: FastifyInstance | undefined;
-  afterEach(async () => {
-    await handler?.close();
-    await app?.close();
-    await bus?.close();
-    handler = app = bus = undefined;
-  });
+  const cleanups = cleanupAfterEach();
 
   async function start(maxBufferedBytes?: number) {
-    bus = createMemoryBus();
+    const bus = createMemoryBus();
     const events = createFastifyHandler<EventsRequest>({
       bus,
       topic: (request) => `repo:${request.params.id}`,
@@ -44,8 +35,12 @@ describe('createFastifyHandler in Fastify 5', () => {
       maxConnectionsPerKey: 2,
       ...(maxBufferedBytes ? { maxBufferedBytes } : {}),
     });
-    handler = events;
-    app = Fastify();
+    const app = Fastify();
+    cleanups.push(
+      () => bus.close(),
+      () => app.close(),
+      () => events.close(),
+    );
     app.addHook('onRequest', async (request, reply) => {
       const user = USERS[String(request.headers['x-api-key'])];
       if (!user) return reply.code(401).send({ error: { code: 'unauthenticated', message: 'no key' } });
@@ -112,17 +107,8 @@ describe('createFastifyHandler in Fastify 5', () => {
     const stalled = await openNonReadingWithKey(port, path);
     const reader = await openRaw(origin + path, { Accept: 'text/event-stream', 'x-api-key': 'key-alice' });
     await waitFor(() => events.stats().streams === 2, { what: 'two streams' });
-    const message = 'x'.repeat(4000);
-    let published = 0;
-    while (events.stats().closedForBackpressure === 0 && published < 5000) {
-      await bus.publish(
-        `repo:${id}`,
-        createEvent('log.append', { level: 'info', message: `${published}:${message}` }),
-      );
-      published++;
-      if (published % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await waitFor(() => events.stats().closedForBackpressure === 1, { what: 'the stalled client evicted' });
+    const published = await publishUntilEvicted(bus, events, `repo:${id}`);
+    expect(events.stats().closedForBackpressure).toBe(1);
     await reader.waitFor(() => reader.blocks().filter((b) => b.event === 'log.append').length === published);
     await events.close();
     await reader.ended;

@@ -3,39 +3,36 @@
 
 import { createAdaptorServer } from '@hono/node-server';
 import { createMemoryBus } from '@repopulse/bus-memory';
-import { createEvent, type EventBus } from '@repopulse/events-core';
-import { listenTracked, type TrackedServer, waitFor } from '@repopulse/test-support';
+import { cleanupAfterEach, listenTracked, waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
 import { Hono } from 'hono';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createFetchHandler, type FetchHandler, type FetchHandlerOptions } from '../src/fetch/index';
-import { logEvent, numberOf, uniqueTopic } from './helpers/events';
+import { describe, expect, it } from 'vitest';
+import { createFetchHandler, type FetchHandlerOptions } from '../src/fetch/index';
+import { logEvent, numberOf, publishUntilEvicted, uniqueTopic } from './helpers/events';
 import { openNonReading, openRaw } from './helpers/raw-stream';
 
 type Params = { id: string };
 
 describe('createFetchHandler in Hono on @hono/node-server', () => {
-  let bus: EventBus | undefined;
-  let handler: FetchHandler<Params> | undefined;
-  let listening: TrackedServer | undefined;
-  afterEach(async () => {
-    await handler?.close();
-    await listening?.close();
-    await bus?.close();
-    handler = listening = bus = undefined;
-  });
+  const cleanups = cleanupAfterEach();
 
   async function start(options: Partial<FetchHandlerOptions<Params>> = {}) {
-    bus = createMemoryBus();
+    const bus = createMemoryBus();
     const events = createFetchHandler<Params>({
       bus,
       topic: (_request, params) => `repo:${params.id}`,
       ...options,
     });
-    handler = events;
     const app = new Hono();
     app.all('/repos/:id/events', (c) => events(c.req.raw, c.req.param()));
-    listening = await listenTracked(createAdaptorServer({ fetch: app.fetch }) as import('node:http').Server);
+    const listening = await listenTracked(
+      createAdaptorServer({ fetch: app.fetch }) as import('node:http').Server,
+    );
+    cleanups.push(
+      () => bus.close(),
+      () => listening.close(),
+      () => events.close(),
+    );
     return { bus, events, origin: listening.origin, port: listening.port };
   }
 
@@ -88,17 +85,8 @@ describe('createFetchHandler in Hono on @hono/node-server', () => {
     const stalled = await openNonReading(port, path);
     const reader = await openRaw(origin + path);
     await waitFor(() => events.stats().streams === 2, { what: 'two streams' });
-    const message = 'x'.repeat(4000);
-    let published = 0;
-    while (events.stats().closedForBackpressure === 0 && published < 5000) {
-      await bus.publish(
-        `repo:${id}`,
-        createEvent('log.append', { level: 'info', message: `${published}:${message}` }),
-      );
-      published++;
-      if (published % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await waitFor(() => events.stats().closedForBackpressure === 1, { what: 'the stalled client evicted' });
+    const published = await publishUntilEvicted(bus, events, `repo:${id}`);
+    expect(events.stats().closedForBackpressure).toBe(1);
     await reader.waitFor(() => reader.blocks().filter((b) => b.event === 'log.append').length === published);
     expect(events.stats().streams).toBe(1);
     stalled.destroy();

@@ -2,11 +2,11 @@
 // Response body; a reader that stops pulling is evicted; aborting the request ends the stream.
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEventStream } from '@repopulse/client';
-import { createEvent, type EventBus } from '@repopulse/events-core';
+import type { EventBus } from '@repopulse/events-core';
 import { waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFetchHandler, type FetchHandler } from '../src/fetch/index';
-import { logEvent, numberOf, uniqueTopic } from './helpers/events';
+import { logEvent, numberOf, publishUntilEvicted, uniqueTopic } from './helpers/events';
 
 const ORIGIN = 'http://in-process.test';
 
@@ -61,18 +61,14 @@ describe('createFetchHandler with Node Request/Response', () => {
     const first = await reader.read();
     expect(new TextDecoder().decode(first.value)).toContain(': ok');
     // From here on nothing reads.
-    const message = 'x'.repeat(4000);
-    let published = 0;
     let peakBuffered = 0;
-    while (events.stats().closedForBackpressure === 0 && published < 1000) {
-      await bus.publish(
-        topic,
-        createEvent('log.append', { level: 'info', message: `${published}:${message}` }),
-      );
-      published++;
-      await new Promise((resolve) => setImmediate(resolve));
-      peakBuffered = Math.max(peakBuffered, events.stats().bufferedBytes);
-    }
+    await publishUntilEvicted(bus, events, topic, {
+      limit: 1000,
+      yieldEvery: 1,
+      afterEach: () => {
+        peakBuffered = Math.max(peakBuffered, events.stats().bufferedBytes);
+      },
+    });
     expect(events.stats().closedForBackpressure).toBe(1);
     expect(peakBuffered).toBeGreaterThan(16 * 1024);
     expect(peakBuffered).toBeLessThanOrEqual(64 * 1024 + 8 * 1024);

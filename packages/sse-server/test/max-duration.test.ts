@@ -4,32 +4,27 @@
 import { createServer } from 'node:http';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEventStream } from '@repopulse/client';
-import type { EventBus } from '@repopulse/events-core';
-import { listenTracked, sleep, type TrackedServer, waitFor } from '@repopulse/test-support';
+import { cleanupAfterEach, listenTracked, sleep, waitFor } from '@repopulse/test-support';
 import { EventSource } from 'eventsource';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createNodeHandler, type NodeHandler } from '../src/node/index';
+import { describe, expect, it } from 'vitest';
+import { createNodeHandler } from '../src/node/index';
 import { logEvent, numberOf, uniqueTopic } from './helpers/events';
 import { getJson, openRaw } from './helpers/raw-stream';
 
 const MAX_DURATION_MS = 400;
 
 describe('maxDurationMs', () => {
-  let bus: EventBus | undefined;
-  let handler: NodeHandler | undefined;
-  let listening: TrackedServer | undefined;
-  afterEach(async () => {
-    await handler?.close();
-    await listening?.close();
-    await bus?.close();
-    handler = listening = bus = undefined;
-  });
+  const cleanups = cleanupAfterEach();
 
   async function start(topic: string) {
-    bus = createMemoryBus();
+    const bus = createMemoryBus();
     const events = createNodeHandler({ bus, topic, maxDurationMs: MAX_DURATION_MS, retryMs: 50 });
-    handler = events;
-    listening = await listenTracked(createServer(events));
+    const listening = await listenTracked(createServer(events));
+    cleanups.push(
+      () => bus.close(),
+      () => listening.close(),
+      () => events.close(),
+    );
     return { bus, events, url: `${listening.origin}/events` };
   }
 

@@ -2,38 +2,33 @@
 // stops reading is evicted, a client that leaves is counted, close() ends streams.
 import { createServer } from 'node:http';
 import { createMemoryBus } from '@repopulse/bus-memory';
-import { createEvent, type EventBus } from '@repopulse/events-core';
-import { listenTracked, type TrackedServer, waitFor } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createNodeHandler, type NodeHandler } from '../src/node/index';
-import { logEvent, uniqueTopic } from './helpers/events';
+import { cleanupAfterEach, listenTracked, waitFor } from '@repopulse/test-support';
+import { describe, expect, it } from 'vitest';
+import { createNodeHandler } from '../src/node/index';
+import { logEvent, publishUntilEvicted, uniqueTopic } from './helpers/events';
 import { getJson, openNonReading, openRaw } from './helpers/raw-stream';
 
 describe('createNodeHandler on node:http', () => {
-  let bus: EventBus | undefined;
-  let handler: NodeHandler | undefined;
-  let listening: TrackedServer | undefined;
-  afterEach(async () => {
-    await handler?.close();
-    await listening?.close();
-    await bus?.close();
-    handler = listening = bus = undefined;
-  });
+  const cleanups = cleanupAfterEach();
 
   /** Serves `/events/<topic>`; anything else is 404 from the test's router. */
   async function start(options: Partial<Parameters<typeof createNodeHandler>[0]> = {}) {
-    bus = createMemoryBus();
+    const bus = createMemoryBus();
     const events = createNodeHandler({
       bus,
       topic: (req) => decodeURIComponent((req.url ?? '').split('?')[0]?.slice('/events/'.length) ?? ''),
       ...options,
     });
-    handler = events;
-    listening = await listenTracked(
+    const listening = await listenTracked(
       createServer((req, res) => {
         if (req.url?.startsWith('/events/')) events(req, res);
         else res.writeHead(404).end();
       }),
+    );
+    cleanups.push(
+      () => bus.close(),
+      () => listening.close(),
+      () => events.close(),
     );
     return { bus, events, origin: listening.origin, port: listening.port };
   }
@@ -87,17 +82,8 @@ describe('createNodeHandler on node:http', () => {
     const stalled = await openNonReading(port, path);
     const reader = await openRaw(origin + path);
     await waitFor(() => events.stats().streams === 2, { what: 'two streams' });
-    const message = 'x'.repeat(4000);
-    let published = 0;
-    while (events.stats().closedForBackpressure === 0 && published < 5000) {
-      await bus.publish(
-        topic,
-        createEvent('log.append', { level: 'info', message: `${published}:${message}` }),
-      );
-      published++;
-      if (published % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await waitFor(() => events.stats().closedForBackpressure === 1, { what: 'the stalled client evicted' });
+    const published = await publishUntilEvicted(bus, events, topic);
+    expect(events.stats().closedForBackpressure).toBe(1);
     await reader.waitFor(() => reader.blocks().filter((b) => b.event === 'log.append').length === published);
     expect(events.stats().streams).toBe(1);
     stalled.destroy();

@@ -4,11 +4,11 @@
 import { type ClientHttp2Session, connect, createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { createMemoryBus } from '@repopulse/bus-memory';
-import { createEvent, type EventBus } from '@repopulse/events-core';
+import type { EventBus } from '@repopulse/events-core';
 import { requirement, waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createNodeHandler, type NodeHandler } from '../src/node/index';
-import { logEvent, uniqueTopic } from './helpers/events';
+import { logEvent, publishUntilEvicted, uniqueTopic } from './helpers/events';
 import { parseBlocks } from './helpers/raw-stream';
 import { selfSignedCertificate } from './helpers/tls';
 
@@ -120,17 +120,7 @@ describe.skipIf(mode === 'skip')('createNodeHandler on node:http2 (TLS)', () => 
     await stalled.response;
     stalled.stream.pause();
     await waitFor(() => events.stats().streams === 2, { what: 'two streams' });
-    const message = 'x'.repeat(4000);
-    let published = 0;
-    while (events.stats().closedForBackpressure === 0 && published < 5000) {
-      await bus.publish(
-        topic,
-        createEvent('log.append', { level: 'info', message: `${published}:${message}` }),
-      );
-      published++;
-      if (published % 10 === 0) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await waitFor(() => events.stats().closedForBackpressure >= 1, { what: 'the stalled stream evicted' });
+    const published = await publishUntilEvicted(bus, events, topic);
     expect(events.stats().closedForBackpressure).toBe(1);
     await waitFor(() => reader.events().length === published, { what: 'the reader got everything' });
     expect(events.stats().streams).toBe(1);

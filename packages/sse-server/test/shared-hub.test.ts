@@ -2,33 +2,12 @@
 // hub (one bus subscription, one window); handlers on different buses do not.
 import { createServer } from 'node:http';
 import { createMemoryBus } from '@repopulse/bus-memory';
-import type { EventBus } from '@repopulse/events-core';
 import { listenTracked, type TrackedServer, waitFor } from '@repopulse/test-support';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFetchHandler, type FetchHandler } from '../src/fetch/index';
 import { createNodeHandler, type NodeHandler } from '../src/node/index';
-import { logEvent, uniqueTopic } from './helpers/events';
+import { countingBus, logEvent, uniqueTopic } from './helpers/events';
 import { openRaw, parseBlocks } from './helpers/raw-stream';
-
-/** The same bus, counting the calls the handlers make (a wrapper, not a mock: calls go through). */
-function counting(bus: EventBus) {
-  const calls = { subscribe: 0, head: 0 };
-  const wrapped: EventBus = {
-    publish: (topic, event) => bus.publish(topic, event),
-    subscribe: (topic, handler, options) => {
-      calls.subscribe++;
-      return bus.subscribe(topic, handler, options);
-    },
-    head: (topic) => {
-      calls.head++;
-      return bus.head(topic);
-    },
-    dropTopic: (topic) => bus.dropTopic(topic),
-    stats: () => bus.stats(),
-    close: () => bus.close(),
-  };
-  return { bus: wrapped, calls };
-}
 
 /** Reads a Fetch SSE body into text until `until(text)` holds. */
 async function readUntil(response: Response, until: (text: string) => boolean): Promise<string> {
@@ -58,7 +37,7 @@ describe('one topic hub per topic per process', () => {
 
   it('a node handler and a fetch handler on the same bus share one subscription and one window', async () => {
     const memory = createMemoryBus();
-    const { bus, calls } = counting(memory);
+    const { bus, calls } = countingBus(memory);
     const topic = uniqueTopic('shared');
     const nodeEvents = createNodeHandler({ bus, topic });
     const fetchEvents: FetchHandler = createFetchHandler({ bus, topic });
@@ -108,8 +87,8 @@ describe('one topic hub per topic per process', () => {
   });
 
   it('handlers on different buses have hubs of their own', async () => {
-    const first = counting(createMemoryBus());
-    const second = counting(createMemoryBus());
+    const first = countingBus(createMemoryBus());
+    const second = countingBus(createMemoryBus());
     const topic = uniqueTopic('apart');
     const a = createNodeHandler({ bus: first.bus, topic });
     const b = createNodeHandler({ bus: second.bus, topic });

@@ -1,7 +1,9 @@
 export { createTestCertificate, type TestCertificate } from './certificate';
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
+export { type Cleanups, cleanupAfterEach } from './cleanups';
 export { type ExampleServer, failedStart, startExampleServer } from './example-server';
 export { listenTracked, type TrackedServer } from './listen';
+export { createTestOpenTelemetry, metricValue, type TestOpenTelemetry } from './open-telemetry';
 export { freePort } from './port';
 export {
   createTestSchema,
@@ -30,4 +32,5 @@ export {
 export { ping, type RedisProcess, spawnRedis } from './redis-process';
 export { isCI, requirement } from './requirement';
 export { compile, createTarballProject, type TarballProject, type ThirdParty } from './tarball-project';
+export { createTextBody, type TextBody } from './text-body';
 export { sleep, type WaitForOptions, waitFor } from './wait';

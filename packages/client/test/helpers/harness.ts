@@ -1,5 +1,5 @@
+import type { Cleanups } from '@repopulse/test-support';
 import { createEventStream, type EventStreamError, type EventStreamOptions } from '../../src/index';
-import type { Cleanups } from './cleanups';
 import { type EventServer, startEventServer } from './event-server';
 import { collect } from './events';
 

@@ -1,6 +1,6 @@
+import type { Cleanups } from '@repopulse/test-support';
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
-import type { Cleanups } from './cleanups';
 
 const env = globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean };
 

@@ -28,3 +28,8 @@ export {
   spanContextOf,
   unregisterOpenTelemetry,
 } from './registration';
+export {
+  type SnapshotInstrumentKind,
+  type SnapshotInstruments,
+  snapshotInstruments,
+} from './snapshot-instruments';

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import { listenTracked } from '@repopulse/test-support';
 import express5, { type RequestHandler } from 'express';
 import express4 from 'express4';
+import { afterEach } from 'vitest';
 import type { ExpressLikeRequest } from '../../src/express';
 import { createEventStreamHandler, type EventStreamHandler, type EventStreamOptions } from '../../src/index';
 import type { BusFactory } from './bus-factories';
@@ -69,21 +70,28 @@ export async function startServer(
 }
 
 /**
- * After a test: closes its server (when it started one), then its bus; resolves to `undefined`, to
- * clear the variable that held the server.
+ * A test file's server starter for one bus factory: starts a server as {@link startServer} does;
+ * after each test, closes the servers that test started, then the factory's buses.
  *
  * @example
  * ```ts
- * afterEach(async () => {
- *   server = await closeTestServer(server, factory);
+ * describe.each(factories)('… on the $name bus', (factory) => {
+ *   const start = serverStarter(factory);
+ *   it('…', async () => {
+ *     const server = await start({ bus: await factory.create() });
+ *   });
  * });
  * ```
  */
-export async function closeTestServer(
-  server: TestServer | undefined,
-  factory: BusFactory,
-): Promise<undefined> {
-  await server?.close();
-  await factory.cleanup();
-  return undefined;
+export function serverStarter(factory: BusFactory): typeof startServer {
+  const started: TestServer[] = [];
+  afterEach(async () => {
+    for (const server of started.splice(0)) await server.close();
+    await factory.cleanup();
+  });
+  return async (...args) => {
+    const server = await startServer(...args);
+    started.push(server);
+    return server;
+  };
 }

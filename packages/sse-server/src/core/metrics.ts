@@ -3,9 +3,9 @@ import {
   destinationTemplate,
   type ObservedCount,
   type OtelAttributes,
-  type OtelObservableResult,
   observedCounter,
   registeredOpenTelemetry,
+  snapshotInstruments,
 } from '@repopulse/events-core/otel';
 import type { EventStreamStats } from './stats';
 
@@ -45,47 +45,14 @@ export interface HandlerTelemetry {
 
 /**
  * The handler's observable instruments when `registerOpenTelemetry` of
- * `@repopulse/events-core/otel` ran, else `undefined`. Gauges and totals are read from `stats()`
- * at each collection.
+ * `@repopulse/events-core/otel` ran, else `undefined`. Gauges and totals are read from one
+ * `stats()` per collection.
  */
 export function handlerTelemetry(stats: () => EventStreamStats): HandlerTelemetry | undefined {
   const api = registeredOpenTelemetry();
   if (!api) return undefined;
-  const meter = api.metrics.getMeter(SSE_INSTRUMENTATION_SCOPE);
-
-  let snapshot: EventStreamStats | undefined;
-  // One stats() per collection pass (its callbacks run within one macrotask), however many
-  // instruments read it.
-  const current = (): EventStreamStats => {
-    if (!snapshot) {
-      snapshot = stats();
-      setImmediate(() => {
-        snapshot = undefined;
-      });
-    }
-    return snapshot;
-  };
-  const observers: [
-    { removeCallback(cb: (r: OtelObservableResult) => void): void },
-    (r: OtelObservableResult) => void,
-  ][] = [];
-  const observe = (
-    kind: 'gauge' | 'total',
-    name: string,
-    description: string,
-    unit: string,
-    read: (s: EventStreamStats, result: OtelObservableResult) => void,
-  ) => {
-    const options = { description, unit };
-    const instrument =
-      kind === 'gauge'
-        ? meter.createObservableUpDownCounter(name, options)
-        : meter.createObservableCounter(name, options);
-    const callback = (result: OtelObservableResult) => read(current(), result);
-    instrument.addCallback(callback);
-    observers.push([instrument, callback]);
-  };
-
+  const instruments = snapshotInstruments(api.metrics.getMeter(SSE_INSTRUMENTATION_SCOPE), stats);
+  const { observe } = instruments;
   observe('gauge', 'repopulse.sse.streams', 'Open SSE streams.', '{stream}', (s, r) => r.observe(s.streams));
   observe('gauge', 'repopulse.sse.long_polls', 'Long-polls waiting for events.', '{request}', (s, r) =>
     r.observe(s.longPolls),
@@ -137,12 +104,7 @@ export function handlerTelemetry(stats: () => EventStreamStats): HandlerTelemetr
     (s, r) => r.observe(s.catchUpReads),
   );
 
-  return {
-    dispose() {
-      for (const [instrument, callback] of observers) instrument.removeCallback(callback);
-      observers.length = 0;
-    },
-  };
+  return instruments;
 }
 
 /**

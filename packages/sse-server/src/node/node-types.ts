@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders } from 'node:http';
 import type { Http2ServerRequest } from 'node:http2';
 import type { RequestView } from '../core/request-view';
+import type { ResponseSink } from '../core/response-sink';
 
 /** The request a Node server hands over: `node:http`'s, or `node:http2`'s compatibility API. */
 export type NodeServerRequest = IncomingMessage | Http2ServerRequest;
@@ -19,9 +20,10 @@ export interface NodeRequest {
 
 /**
  * The parts of a response the server uses: Node's `ServerResponse` (also Express's, also behind
- * `compression()`) and HTTP/2's `Http2ServerResponse` both fit.
+ * `compression()`) and HTTP/2's `Http2ServerResponse` both fit. A {@link ResponseSink} whose
+ * methods also take Node's header objects and strings.
  */
-export interface NodeResponse {
+export interface NodeResponse extends Omit<ResponseSink, 'writeHead' | 'write' | 'end' | 'destroy'> {
   /** Sends status and headers. */
   writeHead(statusCode: number, headers?: OutgoingHttpHeaders): unknown;
   /** Writes a chunk; `false` means it was buffered above the high-water mark (wait for `drain`). */
@@ -30,22 +32,6 @@ export interface NodeResponse {
   end(chunk?: Uint8Array | string): unknown;
   /** Tears the connection (or HTTP/2 stream) down, dropping unsent bytes. */
   destroy(error?: Error): unknown;
-  /** `close`: the connection ended; `drain`: buffered bytes were sent. */
-  on(event: 'close' | 'drain', listener: () => void): unknown;
-  /** Removes a listener added with `on`. */
-  removeListener(event: 'close' | 'drain', listener: () => void): unknown;
-  /** True once headers went out. */
-  readonly headersSent: boolean;
-  /** True once `end()` was called. */
-  readonly writableEnded: boolean;
-  /** Bytes buffered and not yet handed to the kernel (response plus socket). */
-  readonly writableLength?: number;
-  /** Holds writes back until {@link uncork}, so several chunks go out in one send. */
-  cork?: () => void;
-  /** Sends what was written since {@link cork}. */
-  uncork?: () => void;
-  /** Added by `compression()`: pushes compressed bytes out now. */
-  flush?: () => void;
 }
 
 /** A {@link RequestView} over a Node request (one small object, only while the request is set up). */

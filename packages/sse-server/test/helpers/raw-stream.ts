@@ -1,5 +1,6 @@
 import { type ClientRequest, type IncomingMessage, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { createTextBody } from '@repopulse/test-support';
 
 /** One parsed SSE block (lines up to a blank line). */
 export interface RawBlock {
@@ -66,65 +67,30 @@ export function openRaw(
     const req = request(url, { headers, agent: false });
     req.on('error', reject);
     req.on('response', (res) => {
-      let text = '';
-      let isEnded = false;
+      const body = createTextBody();
       const chunks: { at: number; text: string }[] = [];
-      const waiters = new Set<() => void>();
-      const wake = () => {
-        for (const waiter of [...waiters]) waiter();
-      };
-      let markEnded: () => void = () => {};
-      const ended = new Promise<void>((done) => {
-        markEnded = () => {
-          if (isEnded) return;
-          isEnded = true;
-          done();
-          wake();
-        };
-      });
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
-        text += chunk;
         chunks.push({ at: Date.now(), text: chunk });
-        wake();
+        body.append(chunk);
       });
-      res.on('end', markEnded);
-      res.on('close', markEnded);
-      res.on('error', markEnded);
-      req.on('close', markEnded);
+      res.on('end', body.end);
+      res.on('close', body.end);
+      res.on('error', body.end);
+      req.on('close', body.end);
       resolve({
         status: res.statusCode ?? 0,
         headers: res.headers,
         rawHeaders: res.rawHeaders,
         get text() {
-          return text;
+          return body.text;
         },
         chunks,
-        blocks: () => parseBlocks(text),
-        waitFor(predicate, timeoutMs = 10_000) {
-          return new Promise<void>((done, fail) => {
-            const check = () => {
-              if (predicate(text)) finish(undefined);
-              else if (isEnded)
-                finish(new Error(`response ended before condition; body: ${text.slice(-500)}`));
-            };
-            const timer = setTimeout(
-              () => finish(new Error(`timed out waiting; body: ${text.slice(-500)}`)),
-              timeoutMs,
-            );
-            const finish = (error: Error | undefined) => {
-              clearTimeout(timer);
-              waiters.delete(check);
-              if (error) fail(error);
-              else done();
-            };
-            waiters.add(check);
-            check();
-          });
-        },
-        ended,
+        blocks: () => parseBlocks(body.text),
+        waitFor: (predicate, timeoutMs) => body.waitFor(predicate, timeoutMs),
+        ended: body.ended,
         get isEnded() {
-          return isEnded;
+          return body.isEnded;
         },
         req,
         res,
