@@ -35,6 +35,15 @@ export interface SqliteStoreOptions {
 /** How often the relay looks again while the connection it shares has a transaction open. */
 const BUSY_RETRY_MS = 2;
 
+/** One window's marks, waiting for the commit that holds every topic's marks of the moment. */
+interface QueuedMark {
+  topic: string;
+  firstId: number;
+  lastId: number;
+  prune: boolean;
+  done: (error?: unknown) => void;
+}
+
 /**
  * The outbox store for a better-sqlite3 database (12 or newer): `enqueue(db, topic, event)` writes a
  * row synchronously inside the transaction open on `db` (`db.transaction(fn)` or `BEGIN`), and throws
@@ -43,7 +52,8 @@ const BUSY_RETRY_MS = 2;
  * SQLite has one writer at a time and the table's ids are never reused (the row with the largest id
  * is kept, marked, until a larger one exists), so a row committed later has a larger id: the relay publishes in commit order with no lock. It reads and
  * marks rows through the same connection, never while a transaction is open on it, and wakes up
- * right after the transaction that enqueued returns.
+ * right after the transaction that enqueued returns. The marks of every topic drained at the same
+ * moment go in one commit.
  *
  * Several processes on one file each relay (SQLite cannot wake another process at commit): each
  * publishes a topic's rows in id order, and the bus's idempotent append stores an event two relays
@@ -122,21 +132,33 @@ export function createSqliteStore(
       await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
     }
   };
-  /** A window's marks, in one commit. */
-  const markDelivered = (topic: string, firstId: number, lastId: number, prune: boolean) => {
-    db.exec('BEGIN');
+  let marks: QueuedMark[] = [];
+  /** Every queued window's marks in one commit: a page holding rows of several topics is written once. */
+  const commitMarks = () => {
+    const batch = marks;
+    marks = [];
+    const now = Date.now();
     try {
-      if (prune) {
-        remove.run(topic, firstId, lastId);
-        removeKept.run(); // a row kept as the last one, now that a newer one exists
+      db.exec('BEGIN');
+      for (const { topic, firstId, lastId, prune } of batch) {
+        if (prune) remove.run(topic, firstId, lastId);
+        deliver.run(now, topic, firstId, lastId); // what is left: the last row, or all when kept
       }
-      deliver.run(Date.now(), topic, firstId, lastId); // what is left: the last row, or all when kept
+      if (batch.some((mark) => mark.prune)) removeKept.run(); // a row kept as the last one, now that a newer one exists
       db.exec('COMMIT');
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
-      throw error;
+      for (const mark of batch) mark.done(error);
+      return;
     }
+    for (const mark of batch) mark.done();
   };
+  /** Queues a window's marks; those queued until the next turn of the event loop share one commit. */
+  const markDelivered = (topic: string, firstId: number, lastId: number, prune: boolean) =>
+    new Promise<void>((resolve, reject) => {
+      if (marks.length === 0) setImmediate(() => void whenIdle(commitMarks));
+      marks.push({ topic, firstId, lastId, prune, done: (error) => (error ? reject(error) : resolve()) });
+    });
 
   return {
     wakesAtCommit: false,
@@ -156,9 +178,7 @@ export function createSqliteStore(
     pending(topic, limit) {
       return whenIdle(() => pending.all(topic, limit) as PendingRow[]);
     },
-    markDelivered(topic, firstId, lastId, prune) {
-      return whenIdle(() => markDelivered(topic, firstId, lastId, prune));
-    },
+    markDelivered,
     async markFailed(topic, id, reason) {
       await whenIdle(() => fail.run(Date.now(), reason, topic, id));
     },
