@@ -118,9 +118,11 @@ export class Relay {
         });
         this.lease = this.store.lead ? await this.leadOrClose(this.leaseLost as () => void) : ALWAYS_HELD;
         if (!this.lease) return;
-        if (this.store.watch && !this.unwatch) this.unwatch = await this.store.watch((t) => this.wake(t));
+        // Watching starts before the first scan, which it may already report to; waited for after it.
+        const watching = this.unwatch ? undefined : this.store.watch?.((t) => this.wake(t));
         this.retry.succeeded();
         this.wake();
+        if (watching) this.unwatch = await watching;
         await Promise.race([lost, this.closing]);
       } catch (error) {
         this.settings.report(

@@ -1,7 +1,8 @@
 import { checkOptions } from '@repopulse/events-core/bus-kit';
 import { OutboxError } from '../outbox-error';
-import type { OutboxRowInput, OutboxStore, PendingRow, StoreBacklog } from '../store';
+import type { OutboxRowInput, OutboxStore, StoreBacklog } from '../store';
 import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';
+import { ReadAhead } from './read-ahead';
 
 /** A prepared statement, as better-sqlite3 makes them. */
 export interface SqliteStatement {
@@ -77,6 +78,8 @@ export function createSqliteStore(
   checkOptions(scope, options, { optional: ['table'] });
   const name = options.table ?? DEFAULT_OUTBOX_TABLE;
   const table = quotedTable(scope, name, false);
+  // No index on pending rows: an insert writes the table's last page and nothing else. The relay
+  // reads pending rows in id order (see ReadAhead); the two partial indexes hold marked rows only.
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${table} (
       id INTEGER PRIMARY KEY,
@@ -88,33 +91,44 @@ export function createSqliteStore(
       failed_at INTEGER,
       error TEXT
     );
-    CREATE INDEX IF NOT EXISTS "${name}_pending" ON ${table} (topic, id)
-      WHERE delivered_at IS NULL AND failed_at IS NULL;
+    DROP INDEX IF EXISTS "${name}_pending";
     CREATE INDEX IF NOT EXISTS "${name}_failed" ON ${table} (id) WHERE failed_at IS NOT NULL;
     CREATE INDEX IF NOT EXISTS "${name}_delivered" ON ${table} (delivered_at) WHERE delivered_at IS NOT NULL;
   `);
   const PENDING = 'delivered_at IS NULL AND failed_at IS NULL';
   const insertSql = `INSERT INTO ${table} (topic, event_id, event, created_at) VALUES (?, ?, ?, ?)`;
   const insert = db.prepare(insertSql);
-  const topics = db.prepare(`SELECT DISTINCT topic FROM ${table} WHERE ${PENDING}`);
-  const pending = db.prepare(
-    `SELECT id, event FROM ${table} WHERE topic = ? AND ${PENDING} ORDER BY id LIMIT ?`,
+  let wake: ((topic?: string) => void) | undefined;
+  const readAhead = new ReadAhead(
+    {
+      after: db.prepare(
+        `SELECT id, topic, event FROM ${table} WHERE id > ? AND ${PENDING} ORDER BY id LIMIT ?`,
+      ),
+      topicAfter: db.prepare(
+        `SELECT id, event FROM ${table} WHERE topic = ? AND id > ? AND ${PENDING} ORDER BY id LIMIT ?`,
+      ),
+      topicsAfter: db.prepare(`SELECT DISTINCT topic FROM ${table} WHERE id > ? AND ${PENDING}`),
+      newest: db.prepare(`SELECT max(id) AS id FROM ${table}`),
+    },
+    (topic) => wake?.(topic),
   );
-  const deliver = db.prepare(
+  const deliverRange = db.prepare(
     `UPDATE ${table} SET delivered_at = ? WHERE topic = ? AND id BETWEEN ? AND ? AND ${PENDING}`,
   );
+  const deliver = db.prepare(`UPDATE ${table} SET delivered_at = ? WHERE id = ? AND ${PENDING}`);
   // The row with the largest id is never deleted (only marked): SQLite gives a new row that id plus
   // one, so ids are never reused, without AUTOINCREMENT's extra write per insert.
-  const NOT_LAST = `+id < (SELECT max(id) FROM ${table})`; // `+`: not a rowid range, the index serves
-  const remove = db.prepare(
+  const NOT_LAST = `id < (SELECT max(id) FROM ${table})`;
+  const removeRange = db.prepare(
     `DELETE FROM ${table} WHERE topic = ? AND id BETWEEN ? AND ? AND ${PENDING} AND ${NOT_LAST}`,
   );
+  const remove = db.prepare(`DELETE FROM ${table} WHERE id = ? AND ${PENDING} AND ${NOT_LAST}`);
   const fail = db.prepare(
     `UPDATE ${table} SET failed_at = ?, error = ? WHERE topic = ? AND id = ? AND ${PENDING}`,
   );
-  const removeKept = db.prepare(`DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND ${NOT_LAST}`);
+  const removeKept = db.prepare(`DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND +${NOT_LAST}`);
   const prune = db.prepare(
-    `DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND delivered_at < ? AND ${NOT_LAST}`,
+    `DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND delivered_at < ? AND +${NOT_LAST}`,
   );
   const backlog = db.prepare(
     `SELECT count(*) AS pending, min(created_at) AS oldest FROM ${table} WHERE ${PENDING}`,
@@ -141,8 +155,15 @@ export function createSqliteStore(
     try {
       db.exec('BEGIN');
       for (const { topic, firstId, lastId, prune } of batch) {
-        if (prune) remove.run(topic, firstId, lastId);
-        deliver.run(now, topic, firstId, lastId); // what is left: the last row, or all when kept
+        // Pending rows up to `readTo` are held: by id. Rows beyond (read on their own): by range.
+        for (const id of readAhead.heldIds(topic, firstId, lastId)) {
+          if (!prune || (remove.run(id) as { changes: number }).changes === 0) deliver.run(now, id);
+        }
+        const beyond = Math.max(firstId, readAhead.readTo + 1);
+        if (beyond <= lastId) {
+          if (prune) removeRange.run(topic, beyond, lastId);
+          deliverRange.run(now, topic, beyond, lastId); // what is left: the last row, or all when kept
+        }
       }
       if (batch.some((mark) => mark.prune)) removeKept.run(); // a row kept as the last one, now that a newer one exists
       db.exec('COMMIT');
@@ -151,7 +172,10 @@ export function createSqliteStore(
       for (const mark of batch) mark.done(error);
       return;
     }
-    for (const mark of batch) mark.done();
+    for (const mark of batch) {
+      readAhead.forget(mark.topic, mark.firstId, mark.lastId);
+      mark.done();
+    }
   };
   /** Queues a window's marks; those queued until the next turn of the event loop share one commit. */
   const markDelivered = (topic: string, firstId: number, lastId: number, prune: boolean) =>
@@ -173,14 +197,15 @@ export function createSqliteStore(
       (tx === db ? insert : tx.prepare(insertSql)).run(row.topic, row.eventId, row.event, row.createdAt);
     },
     pendingTopics() {
-      return whenIdle(() => (topics.all() as { topic: string }[]).map((r) => r.topic));
+      return whenIdle(() => readAhead.topics());
     },
     pending(topic, limit) {
-      return whenIdle(() => pending.all(topic, limit) as PendingRow[]);
+      return whenIdle(() => readAhead.pending(topic, limit));
     },
     markDelivered,
     async markFailed(topic, id, reason) {
       await whenIdle(() => fail.run(Date.now(), reason, topic, id));
+      readAhead.forget(topic, id, id);
     },
     prune(before) {
       return whenIdle(() => (prune.run(before) as { changes: number }).changes);
@@ -194,6 +219,12 @@ export function createSqliteStore(
           failed: (failed.get() as { failed: number }).failed,
         };
       });
+    },
+    async watch(wakeUp) {
+      wake = wakeUp;
+      return async () => {
+        if (wake === wakeUp) wake = undefined;
+      };
     },
   };
 }
