@@ -53,8 +53,10 @@ interface QueuedMark {
  * SQLite has one writer at a time and the table's ids are never reused (the row with the largest id
  * is kept, marked, until a larger one exists), so a row committed later has a larger id: the relay publishes in commit order with no lock. It reads and
  * marks rows through the same connection, never while a transaction is open on it, and wakes up
- * right after the transaction that enqueued returns. The marks of every topic drained at the same
- * moment go in one commit.
+ * right after the transaction that enqueued returns. The table has no index on pending rows, so an
+ * insert writes the table's last page alone: the relay reads pending rows ahead in id order and keeps
+ * them per topic in memory (at most 10,000) until they are marked. The marks of every topic drained
+ * at the same moment go in one commit.
  *
  * Several processes on one file each relay (SQLite cannot wake another process at commit): each
  * publishes a topic's rows in id order, and the bus's idempotent append stores an event two relays
