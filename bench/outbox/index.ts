@@ -74,11 +74,12 @@ export async function outbox({ quick, redisUrl, log }: BenchContext): Promise<Be
       postgres ? ` and ${ratio(median(perRound(postgres.plain, postgres.enqueue)))} on Postgres` : ''
     }.`,
     '',
-    'Each event is a row and an index entry in the same commit: in WAL mode a commit writes every page it',
-    'changed, and the outbox adds two (its table’s last page, its index’s) to the two or three the update',
-    'changes. With `FULL`, where each commit waits for the disk, they cost little in proportion. On',
-    'Postgres the cost is a round trip per `enqueue` and the per-topic lock, held to the commit, that',
-    'keeps a topic in commit order (the list topics are shared by every repository).',
+    'Each event is a row in the same commit: in WAL mode a commit writes every page it changed, and the',
+    'outbox adds its table’s last page (it has no index on pending rows) to the two or three the update',
+    'changes (3.5 pages per transaction instead of 2.2). With `FULL`, where each commit waits for the disk,',
+    'it costs little in proportion. On Postgres the cost is a round trip per `enqueue`, a row and one',
+    'index entry, and the per-topic lock, held to the commit, that keeps a topic in commit order (the',
+    'list topics are shared by every repository).',
     '',
   );
   bars.push({

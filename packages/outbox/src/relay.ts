@@ -1,4 +1,5 @@
 import type { EventBus, StreamPosition } from '@repopulse/events-core';
+import { validatedEnvelopeFromJson } from '@repopulse/events-core/bus-kit';
 import { comparePositions } from '@repopulse/events-core/wire';
 import { OutboxError } from './outbox-error';
 import { refusedForGood, wasDuplicate } from './publish-outcome';
@@ -117,9 +118,11 @@ export class Relay {
         });
         this.lease = this.store.lead ? await this.leadOrClose(this.leaseLost as () => void) : ALWAYS_HELD;
         if (!this.lease) return;
-        if (this.store.watch && !this.unwatch) this.unwatch = await this.store.watch((t) => this.wake(t));
+        // Watching starts before the first scan, which it may already report to; waited for after it.
+        const watching = this.unwatch ? undefined : this.store.watch?.((t) => this.wake(t));
         this.retry.succeeded();
         this.wake();
+        if (watching) this.unwatch = await watching;
         await Promise.race([lost, this.closing]);
       } catch (error) {
         this.settings.report(
@@ -254,9 +257,7 @@ export class Relay {
       if (!this.relaying) break;
       const window = rows.slice(start, start + state.window);
       // Issued in one tick: a bus that joins a tick's publishes into one append stores all or none.
-      const outcomes = await Promise.allSettled(
-        window.map((row) => this.bus.publish(topic, JSON.parse(row.event))),
-      );
+      const outcomes = await Promise.allSettled(window.map((row) => this.publish(topic, row)));
       for (let i = 0; i < window.length; i++) {
         const row = window[i] as PendingRow;
         const outcome = outcomes[i] as PromiseSettledResult<Awaited<ReturnType<EventBus['publish']>>>;
@@ -297,6 +298,18 @@ export class Relay {
     }
     await flush();
     return true;
+  }
+
+  /**
+   * Publishes a row's event: the text `enqueue` validated and stored, sealed as it is, so the bus
+   * stores that text without validating it again.
+   */
+  private publish(topic: string, row: PendingRow): ReturnType<EventBus['publish']> {
+    try {
+      return this.bus.publish(topic, validatedEnvelopeFromJson(row.event));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   private noteOrder(topic: string, row: PendingRow, result: { position: StreamPosition }, state: TopicDrain) {

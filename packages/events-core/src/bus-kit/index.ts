@@ -27,6 +27,6 @@ export { isolateHandler } from './handler-isolation';
 export { REPLAY_PAGE_SIZE, type ReadResult, ReplayMerge, type ReplayMergeHost } from './replay-merge';
 export { type CursorOrigin, decideReplay, neverWrittenRange, type RetainedRange } from './reset-decision';
 export type { AppendResult, BusTransport, TransportSink } from './transport';
-export { validatedEnvelopeJson } from './validated-json';
+export { validatedEnvelopeFromJson, validatedEnvelopeJson } from './validated-json';
 export { Waiters } from './waiters';
 export { withTimeout } from './with-timeout';

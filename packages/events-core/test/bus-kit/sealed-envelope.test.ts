@@ -6,7 +6,13 @@ import {
   parseEnvelope,
   registerEventType,
 } from '@repopulse/events-core';
-import { type BusTransport, defineBus, resolveBusOptions } from '@repopulse/events-core/bus-kit';
+import {
+  type BusTransport,
+  defineBus,
+  resolveBusOptions,
+  validatedEnvelopeFromJson,
+  validatedEnvelopeJson,
+} from '@repopulse/events-core/bus-kit';
 import { describe, expect, it } from 'vitest';
 import { sealedEnvelopeJson } from '../../src/sealed-envelope';
 
@@ -102,5 +108,35 @@ describe('createEvent envelopes are validated once', () => {
     expect(appended).toHaveLength(0);
     await bus.publish('t', createEvent('log.append', { level: 'info', message: 'short' }));
     expect(appended).toHaveLength(1);
+  });
+});
+
+describe('validatedEnvelopeFromJson', () => {
+  it('seals the envelope of a stored validated text: publish stores that object and text as they are', async () => {
+    const { json } = validatedEnvelopeJson(
+      { ...createEvent('task.progress', { phase: 'llm', percent: 40 }, { repo_id: 7 }) },
+      65_536,
+    );
+    const envelope = validatedEnvelopeFromJson(json);
+    expect(envelope).toStrictEqual(JSON.parse(json));
+    expect(sealedEnvelopeJson(envelope)).toBe(json);
+    expect(Object.isFrozen(envelope) && Object.isFrozen(envelope.payload)).toBe(true);
+    const { bus, appended } = recordingBus();
+    const result = await bus.publish('t', envelope);
+    expect(appended[0]?.event).toBe(envelope); // not validated and copied again
+    expect(appended[0]?.json).toBe(json);
+    expect(result.event).toBe(envelope);
+  });
+
+  it('refuses text that is not a JSON object or whose type this process does not know', () => {
+    for (const text of ['{"id":', '[1]', 'null']) {
+      expect(() => validatedEnvelopeFromJson(text)).toThrow(
+        expect.objectContaining({ name: 'EventValidationError', code: 'invalid_envelope' }),
+      );
+    }
+    const unknown = JSON.stringify({ id: '01J', type: 'nobody.knows', ts: 1, payload: {} });
+    expect(() => validatedEnvelopeFromJson(unknown)).toThrow(
+      expect.objectContaining({ code: 'unknown_type' }),
+    );
   });
 });

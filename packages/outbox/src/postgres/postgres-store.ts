@@ -75,10 +75,12 @@ export async function createPostgresStore(
   try {
     await setup.query('BEGIN');
     // Serializes the CREATEs of processes starting together (CREATE IF NOT EXISTS races otherwise).
+    // No primary key: every statement finds rows by the pending index, `(topic, id)`, so an insert
+    // adds one index entry, not two.
     await setup.query('SELECT pg_advisory_xact_lock($1::bigint)', [String(LOCK_CLASS << 32n)]);
     await setup.query(`
       CREATE TABLE IF NOT EXISTS ${table} (
-        id bigserial PRIMARY KEY,
+        id bigserial NOT NULL,
         topic text NOT NULL,
         event_id text NOT NULL,
         event text NOT NULL,

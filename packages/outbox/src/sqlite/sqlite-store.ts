@@ -1,7 +1,8 @@
 import { checkOptions } from '@repopulse/events-core/bus-kit';
 import { OutboxError } from '../outbox-error';
-import type { OutboxRowInput, OutboxStore, PendingRow, StoreBacklog } from '../store';
+import type { OutboxRowInput, OutboxStore, StoreBacklog } from '../store';
 import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';
+import { ReadAhead } from './read-ahead';
 
 /** A prepared statement, as better-sqlite3 makes them. */
 export interface SqliteStatement {
@@ -35,6 +36,15 @@ export interface SqliteStoreOptions {
 /** How often the relay looks again while the connection it shares has a transaction open. */
 const BUSY_RETRY_MS = 2;
 
+/** One window's marks, waiting for the commit that holds every topic's marks of the moment. */
+interface QueuedMark {
+  topic: string;
+  firstId: number;
+  lastId: number;
+  prune: boolean;
+  done: (error?: unknown) => void;
+}
+
 /**
  * The outbox store for a better-sqlite3 database (12 or newer): `enqueue(db, topic, event)` writes a
  * row synchronously inside the transaction open on `db` (`db.transaction(fn)` or `BEGIN`), and throws
@@ -43,7 +53,10 @@ const BUSY_RETRY_MS = 2;
  * SQLite has one writer at a time and the table's ids are never reused (the row with the largest id
  * is kept, marked, until a larger one exists), so a row committed later has a larger id: the relay publishes in commit order with no lock. It reads and
  * marks rows through the same connection, never while a transaction is open on it, and wakes up
- * right after the transaction that enqueued returns.
+ * right after the transaction that enqueued returns. The table has no index on pending rows, so an
+ * insert writes the table's last page alone: the relay reads pending rows ahead in id order and keeps
+ * them per topic in memory (at most 10,000) until they are marked. The marks of every topic drained
+ * at the same moment go in one commit.
  *
  * Several processes on one file each relay (SQLite cannot wake another process at commit): each
  * publishes a topic's rows in id order, and the bus's idempotent append stores an event two relays
@@ -67,6 +80,8 @@ export function createSqliteStore(
   checkOptions(scope, options, { optional: ['table'] });
   const name = options.table ?? DEFAULT_OUTBOX_TABLE;
   const table = quotedTable(scope, name, false);
+  // No index on pending rows: an insert writes the table's last page and nothing else. The relay
+  // reads pending rows in id order (see ReadAhead); the two partial indexes hold marked rows only.
   db.exec(`
     CREATE TABLE IF NOT EXISTS ${table} (
       id INTEGER PRIMARY KEY,
@@ -78,33 +93,44 @@ export function createSqliteStore(
       failed_at INTEGER,
       error TEXT
     );
-    CREATE INDEX IF NOT EXISTS "${name}_pending" ON ${table} (topic, id)
-      WHERE delivered_at IS NULL AND failed_at IS NULL;
+    DROP INDEX IF EXISTS "${name}_pending";
     CREATE INDEX IF NOT EXISTS "${name}_failed" ON ${table} (id) WHERE failed_at IS NOT NULL;
     CREATE INDEX IF NOT EXISTS "${name}_delivered" ON ${table} (delivered_at) WHERE delivered_at IS NOT NULL;
   `);
   const PENDING = 'delivered_at IS NULL AND failed_at IS NULL';
   const insertSql = `INSERT INTO ${table} (topic, event_id, event, created_at) VALUES (?, ?, ?, ?)`;
   const insert = db.prepare(insertSql);
-  const topics = db.prepare(`SELECT DISTINCT topic FROM ${table} WHERE ${PENDING}`);
-  const pending = db.prepare(
-    `SELECT id, event FROM ${table} WHERE topic = ? AND ${PENDING} ORDER BY id LIMIT ?`,
+  let wake: ((topic?: string) => void) | undefined;
+  const readAhead = new ReadAhead(
+    {
+      after: db.prepare(
+        `SELECT id, topic, event FROM ${table} WHERE id > ? AND ${PENDING} ORDER BY id LIMIT ?`,
+      ),
+      topicAfter: db.prepare(
+        `SELECT id, event FROM ${table} WHERE topic = ? AND id > ? AND ${PENDING} ORDER BY id LIMIT ?`,
+      ),
+      topicsAfter: db.prepare(`SELECT DISTINCT topic FROM ${table} WHERE id > ? AND ${PENDING}`),
+      newest: db.prepare(`SELECT max(id) AS id FROM ${table}`),
+    },
+    (topic) => wake?.(topic),
   );
-  const deliver = db.prepare(
+  const deliverRange = db.prepare(
     `UPDATE ${table} SET delivered_at = ? WHERE topic = ? AND id BETWEEN ? AND ? AND ${PENDING}`,
   );
+  const deliver = db.prepare(`UPDATE ${table} SET delivered_at = ? WHERE id = ? AND ${PENDING}`);
   // The row with the largest id is never deleted (only marked): SQLite gives a new row that id plus
   // one, so ids are never reused, without AUTOINCREMENT's extra write per insert.
-  const NOT_LAST = `+id < (SELECT max(id) FROM ${table})`; // `+`: not a rowid range, the index serves
-  const remove = db.prepare(
+  const NOT_LAST = `id < (SELECT max(id) FROM ${table})`;
+  const removeRange = db.prepare(
     `DELETE FROM ${table} WHERE topic = ? AND id BETWEEN ? AND ? AND ${PENDING} AND ${NOT_LAST}`,
   );
+  const remove = db.prepare(`DELETE FROM ${table} WHERE id = ? AND ${PENDING} AND ${NOT_LAST}`);
   const fail = db.prepare(
     `UPDATE ${table} SET failed_at = ?, error = ? WHERE topic = ? AND id = ? AND ${PENDING}`,
   );
-  const removeKept = db.prepare(`DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND ${NOT_LAST}`);
+  const removeKept = db.prepare(`DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND +${NOT_LAST}`);
   const prune = db.prepare(
-    `DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND delivered_at < ? AND ${NOT_LAST}`,
+    `DELETE FROM ${table} WHERE delivered_at IS NOT NULL AND delivered_at < ? AND +${NOT_LAST}`,
   );
   const backlog = db.prepare(
     `SELECT count(*) AS pending, min(created_at) AS oldest FROM ${table} WHERE ${PENDING}`,
@@ -122,21 +148,43 @@ export function createSqliteStore(
       await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_MS));
     }
   };
-  /** A window's marks, in one commit. */
-  const markDelivered = (topic: string, firstId: number, lastId: number, prune: boolean) => {
-    db.exec('BEGIN');
+  let marks: QueuedMark[] = [];
+  /** Every queued window's marks in one commit: a page holding rows of several topics is written once. */
+  const commitMarks = () => {
+    const batch = marks;
+    marks = [];
+    const now = Date.now();
     try {
-      if (prune) {
-        remove.run(topic, firstId, lastId);
-        removeKept.run(); // a row kept as the last one, now that a newer one exists
+      db.exec('BEGIN');
+      for (const { topic, firstId, lastId, prune } of batch) {
+        // Pending rows up to `readTo` are held: by id. Rows beyond (read on their own): by range.
+        for (const id of readAhead.heldIds(topic, firstId, lastId)) {
+          if (!prune || (remove.run(id) as { changes: number }).changes === 0) deliver.run(now, id);
+        }
+        const beyond = Math.max(firstId, readAhead.readTo + 1);
+        if (beyond <= lastId) {
+          if (prune) removeRange.run(topic, beyond, lastId);
+          deliverRange.run(now, topic, beyond, lastId); // what is left: the last row, or all when kept
+        }
       }
-      deliver.run(Date.now(), topic, firstId, lastId); // what is left: the last row, or all when kept
+      if (batch.some((mark) => mark.prune)) removeKept.run(); // a row kept as the last one, now that a newer one exists
       db.exec('COMMIT');
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
-      throw error;
+      for (const mark of batch) mark.done(error);
+      return;
+    }
+    for (const mark of batch) {
+      readAhead.forget(mark.topic, mark.firstId, mark.lastId);
+      mark.done();
     }
   };
+  /** Queues a window's marks; those queued until the next turn of the event loop share one commit. */
+  const markDelivered = (topic: string, firstId: number, lastId: number, prune: boolean) =>
+    new Promise<void>((resolve, reject) => {
+      if (marks.length === 0) setImmediate(() => void whenIdle(commitMarks));
+      marks.push({ topic, firstId, lastId, prune, done: (error) => (error ? reject(error) : resolve()) });
+    });
 
   return {
     wakesAtCommit: false,
@@ -151,16 +199,15 @@ export function createSqliteStore(
       (tx === db ? insert : tx.prepare(insertSql)).run(row.topic, row.eventId, row.event, row.createdAt);
     },
     pendingTopics() {
-      return whenIdle(() => (topics.all() as { topic: string }[]).map((r) => r.topic));
+      return whenIdle(() => readAhead.topics());
     },
     pending(topic, limit) {
-      return whenIdle(() => pending.all(topic, limit) as PendingRow[]);
+      return whenIdle(() => readAhead.pending(topic, limit));
     },
-    markDelivered(topic, firstId, lastId, prune) {
-      return whenIdle(() => markDelivered(topic, firstId, lastId, prune));
-    },
+    markDelivered,
     async markFailed(topic, id, reason) {
       await whenIdle(() => fail.run(Date.now(), reason, topic, id));
+      readAhead.forget(topic, id, id);
     },
     prune(before) {
       return whenIdle(() => (prune.run(before) as { changes: number }).changes);
@@ -174,6 +221,12 @@ export function createSqliteStore(
           failed: (failed.get() as { failed: number }).failed,
         };
       });
+    },
+    async watch(wakeUp) {
+      wake = wakeUp;
+      return async () => {
+        if (wake === wakeUp) wake = undefined;
+      };
     },
   };
 }
