@@ -156,13 +156,18 @@ function receive(
   const received: Received[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`only ${received.length} of ${count} events`)), 10_000);
-    source.onopen = () => void onOpen().catch(reject);
+    let opened: Promise<unknown> | undefined;
+    source.onopen = () => {
+      opened ??= onOpen();
+      opened.catch(reject);
+    };
     source.addEventListener('task.progress', (message) => {
       received.push({ id: message.lastEventId, percent: JSON.parse(message.data).payload.percent });
       if (received.length < count) return;
       clearTimeout(timer);
       source.close();
-      resolve(received);
+      // The events may arrive before the publishes' responses: resolve once those are in too.
+      void Promise.resolve(opened).then(() => resolve(received), reject);
     });
   });
 }
