@@ -11,7 +11,11 @@ export default defineConfig({
   // packages (OpenTelemetry's) point at builds Node cannot load (extensionless imports).
   ssr: { resolve: { conditions: [source, ...defaultServerConditions.filter((c) => c !== 'module')] } },
   test: {
-    include: ['packages/*/test/**/*.test.{ts,tsx}', 'examples/*/test/**/*.test.{ts,tsx}'],
+    include: [
+      'packages/*/test/**/*.test.{ts,tsx}',
+      'examples/*/test/**/*.test.{ts,tsx}',
+      'bench/test/**/*.test.ts',
+    ],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',

@@ -2,7 +2,7 @@
 // Browser niceties (online/offline, page visibility) with happy-dom's window and fetch, against a
 // real sse-express server.
 
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import { ids, realSleep, until, waitForState } from './helpers/events';
 import { setPageUrl, setVisibility } from './helpers/happy-dom';

@@ -1,7 +1,7 @@
 // Errors a user can act on: HTTP failures name the URL they happened on (without the query, which
 // may hold a token), and option names that do not exist are refused, listing the valid ones.
 import { StreamHttpError } from '@repopulse/sse-express';
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import { createEventStream, EventStreamError, type EventStreamOptions } from '../src/index';
 import { waitForState } from './helpers/events';

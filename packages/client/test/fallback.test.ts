@@ -1,6 +1,6 @@
 // Long-poll fallback through misbehaving proxies in front of a real sse-express server.
 
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   createEventStream,

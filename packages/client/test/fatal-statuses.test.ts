@@ -1,6 +1,6 @@
 // Answers that must stop the stream without a retry loop, and the one credential refresh on 401.
 
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import { createEventStream, type EventStream, type EventStreamError } from '../src/index';
 import { collect, frame, realSleep, waitForState } from './helpers/events';

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // useLiveResource rendered with react-dom/client against a real sse-express server and snapshot endpoint.
 import type { AnyEnvelope } from '@repopulse/events-core';
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import { useLiveResource } from '../src/react';
 import { tabSharing } from '../src/share';

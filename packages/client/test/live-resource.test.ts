@@ -2,7 +2,7 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import type { AnyEnvelope } from '@repopulse/events-core';
 import { isAfter } from '@repopulse/events-core/wire';
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import { createLiveResource, type FetchLike, type LiveResourceOptions } from '../src/index';
 import { tabSharing } from '../src/share';

@@ -1,7 +1,7 @@
 // WHATWG event-stream parsing as the client applies it (its own parser + a streaming TextDecoder),
 // over real sockets from servers that write exact bytes.
 
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it, vi } from 'vitest';
 import { createEventStream, type EventStream, type EventStreamError } from '../src/index';
 import { collect, envelope, frame, realSleep } from './helpers/events';

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // useEventStream rendered with react-dom/client against a real sse-express server.
 
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { useEffect, useState } from 'react';
 import { describe, expect, it } from 'vitest';
 import type { EventStreamError } from '../src/index';

@@ -2,7 +2,7 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent } from '@repopulse/events-core';
 import { StreamHttpError, signStreamToken } from '@repopulse/sse-express';
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import type { EventStream, ResetNotice, StreamItem } from '../src/index';
 import { ids, range, until, waitForState } from './helpers/events';

@@ -1,7 +1,7 @@
 // The stream object itself: argument checks, handler isolation, close from inside a handler,
 // headers() failures, and a real 503 + Retry-After from sse-express's connection limit.
 
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import { createEventStream, EventStreamError, type EventStreamOptions } from '../src/index';
 import { realSleep, until, waitForState } from './helpers/events';

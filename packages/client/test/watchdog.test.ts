@@ -1,7 +1,7 @@
 // Heartbeat watchdog: a server that stops sending is detected by wall-clock silence.
 
 import type { ServerResponse } from 'node:http';
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it, vi } from 'vitest';
 import { createEventStream, type EventStreamError } from '../src/index';
 import { collect, realSleep, until, waitForState } from './helpers/events';

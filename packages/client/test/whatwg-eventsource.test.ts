@@ -2,7 +2,7 @@
 // real sockets against servers that write exact bytes. Where the client deviates on purpose
 // (retries of 5xx, the long-poll fallback), the README's "Deviations from EventSource" says so.
 import type { ServerResponse } from 'node:http';
-import { cleanupAfterEach } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it, vi } from 'vitest';
 import {
   createEventStream,

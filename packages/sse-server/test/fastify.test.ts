@@ -2,7 +2,8 @@
 // the handler; `topic`/`authorize`/`connectionKey` get Fastify's typed request; HEAD, events,
 // eviction of a client that stops reading, close.
 import { createMemoryBus } from '@repopulse/bus-memory';
-import { cleanupAfterEach, waitFor } from '@repopulse/test-support';
+import { waitFor } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { createFastifyHandler } from '../src/fastify/index';

@@ -3,7 +3,8 @@
 
 import { createAdaptorServer } from '@hono/node-server';
 import { createMemoryBus } from '@repopulse/bus-memory';
-import { cleanupAfterEach, listenTracked, waitFor } from '@repopulse/test-support';
+import { listenTracked, waitFor } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { EventSource } from 'eventsource';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';

@@ -4,7 +4,8 @@
 import { createServer } from 'node:http';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEventStream } from '@repopulse/client';
-import { cleanupAfterEach, listenTracked, sleep, waitFor } from '@repopulse/test-support';
+import { listenTracked, sleep, waitFor } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { EventSource } from 'eventsource';
 import { describe, expect, it } from 'vitest';
 import { createNodeHandler } from '../src/node/index';

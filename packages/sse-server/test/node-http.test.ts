@@ -2,7 +2,8 @@
 // stops reading is evicted, a client that leaves is counted, close() ends streams.
 import { createServer } from 'node:http';
 import { createMemoryBus } from '@repopulse/bus-memory';
-import { cleanupAfterEach, listenTracked, waitFor } from '@repopulse/test-support';
+import { listenTracked, waitFor } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import { createNodeHandler } from '../src/node/index';
 import { logEvent, publishUntilEvicted, uniqueTopic } from './helpers/events';

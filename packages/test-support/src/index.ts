@@ -1,6 +1,5 @@
 export { createTestCertificate, type TestCertificate } from './certificate';
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
-export { type Cleanups, cleanupAfterEach } from './cleanups';
 export { type ExampleServer, failedStart, startExampleServer } from './example-server';
 export { listenTracked, type TrackedServer } from './listen';
 export { createTestOpenTelemetry, metricValue, type TestOpenTelemetry } from './open-telemetry';

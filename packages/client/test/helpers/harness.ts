@@ -1,4 +1,4 @@
-import type { Cleanups } from '@repopulse/test-support';
+import type { Cleanups } from '@repopulse/test-support/vitest';
 import { createEventStream, type EventStreamError, type EventStreamOptions } from '../../src/index';
 import { type EventServer, startEventServer } from './event-server';
 import { collect } from './events';

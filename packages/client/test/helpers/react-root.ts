@@ -1,4 +1,4 @@
-import type { Cleanups } from '@repopulse/test-support';
+import type { Cleanups } from '@repopulse/test-support/vitest';
 import { act } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 
