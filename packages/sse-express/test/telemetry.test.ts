@@ -180,6 +180,30 @@ describe.each(factories)('OpenTelemetry on the $name bus', (factory) => {
     expect(after - before).toBe(3);
   });
 
+  it('the open streams of two handlers in one process add up in repopulse.sse.streams', async () => {
+    const bus = await factory.create();
+    const before = sum(await collect(), 'repopulse.sse.streams');
+    const [one, two] = [await startServer({ bus }), await startServer({ bus })];
+    const sources = [one, two, two].map(
+      (started) => new EventSource(started.url(uniqueTopic('otel-h').slice(5))),
+    );
+    try {
+      await waitFor(() => one.handler.stats().streams === 1 && two.handler.stats().streams === 2);
+      expect(sum(await collect(), 'repopulse.sse.streams') - before).toBe(3);
+      sources[0]?.close();
+      await one.close(); // a closed handler's streams leave the gauge; the other's stay
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(sum(await collect(), 'repopulse.sse.streams') - before).toBe(2);
+      await two.close();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(sum(await collect(), 'repopulse.sse.streams')).toBe(before); // not the last value seen
+    } finally {
+      for (const opened of sources) opened.close();
+      await one.close();
+      await two.close();
+    }
+  });
+
   it('a resume from before the window is one catch-up span; a reset is counted by its reason', async () => {
     const bus = await factory.create();
     const started = await startServer({ bus, windowEvents: 1 });

@@ -1,4 +1,5 @@
 import type { OtelAttributes, OtelInstrumentOptions, OtelMeter } from './api';
+import { attributesKey } from './attributes-key';
 
 /**
  * One running total of an {@link observedCounter}: the hot path adds to `value`, a plain number;
@@ -56,7 +57,7 @@ export function observedCounter(
   }
   const known = totals;
   return (attributes) => {
-    const key = JSON.stringify(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const key = attributesKey(attributes);
     let total = known.get(key);
     if (!total) {
       total = { attributes, count: { value: 0 } };

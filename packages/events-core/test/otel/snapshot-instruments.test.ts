@@ -1,5 +1,6 @@
 // snapshotInstruments against the real OpenTelemetry SDK: one snapshot per collection however many
-// instruments read it, async snapshots, a failed snapshot reports nothing, dispose stops reporting.
+// instruments read it, async snapshots, a failed snapshot reports nothing, dispose stops reporting,
+// several components on one name summed.
 import * as api from '@opentelemetry/api';
 import { createTestOpenTelemetry, metricValue } from '@repopulse/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -66,15 +67,47 @@ describe('snapshotInstruments', () => {
     failing.dispose();
   });
 
+  it('sums the components that observe one name on one meter; a stopped one stays in a total', async () => {
+    const shared = meter();
+    const component = (state: { open: number; opened: number }) => {
+      const instruments = snapshotInstruments(shared, () => ({ ...state }));
+      instruments.observe('gauge', 'test.shared.open', 'Open things.', '{thing}', (s, r) => r.observe(s.open));
+      instruments.observe('total', 'test.shared.opened', 'Things opened.', '{thing}', (s, r) => {
+        r.observe(s.opened, { kind: 'a' });
+      });
+      return instruments;
+    };
+    const first = { open: 2, opened: 5 };
+    const second = { open: 3, opened: 7 };
+    const one = component(first);
+    const two = component(second);
+    let collected = await otel.collect();
+    expect(metricValue(collected, 'test.shared.open')).toBe(5);
+    expect(metricValue(collected, 'test.shared.opened', { kind: 'a' })).toBe(12);
+
+    first.opened = 6; // counted after the last collection, then the component stops
+    one.dispose();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    collected = await otel.collect();
+    expect(metricValue(collected, 'test.shared.open')).toBe(3);
+    expect(metricValue(collected, 'test.shared.opened', { kind: 'a' })).toBe(13);
+    two.dispose(); // none left: the gauge reads 0 (the SDK would repeat its last value), the total stays
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    collected = await otel.collect();
+    expect(metricValue(collected, 'test.shared.open')).toBe(0);
+    expect(metricValue(collected, 'test.shared.opened', { kind: 'a' })).toBe(13);
+  });
+
   it('stops reporting after dispose', async () => {
     let taken = 0;
     const instruments = snapshotInstruments(meter(), () => ++taken);
     instruments.observe('total', 'test.disposed.reads', 'Reads.', '{read}', (s, r) => r.observe(s));
     await otel.collect();
     expect(taken).toBe(1);
-    instruments.dispose();
+    instruments.dispose(); // takes the final value of its total
+    const atDispose = taken;
     await new Promise((resolve) => setTimeout(resolve, 5));
     await otel.collect();
-    expect(taken).toBe(1);
+    expect(taken).toBe(atDispose);
   });
 });
