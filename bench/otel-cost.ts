@@ -15,6 +15,7 @@ import { registerOpenTelemetry, unregisterOpenTelemetry } from '@repopulse/event
 import { Redis } from 'ioredis';
 import { compare, resultsTable, type VariantResult } from './harness';
 import { num, ratio } from './markdown';
+import { type AppVariant, appTaskUpdates } from './otel-app-workload';
 import { createTally, openSseClients, type SseClients } from './otel-rig';
 import type { BenchContext, BenchSection } from './scenario';
 
@@ -58,6 +59,8 @@ interface Variant {
  * RepoPulse's spans and metrics); only the API registered (no SDK: no-op tracer and meter); off
  * (never registered: what an app without `@opentelemetry/api` runs, since no RepoPulse package
  * imports it and `createEvent` then only finds an empty slot). Interleaved rounds, one process.
+ * Last, the reference app's own publish path (a task update committed with its events through the
+ * app's outbox, relayed to the bus; see {@link appTaskUpdates}), off and on, on both buses.
  */
 export async function otelCost({ quick, redisUrl }: BenchContext): Promise<BenchSection> {
   const tracing = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(new NoopExporter())] });
@@ -210,6 +213,29 @@ export async function otelCost({ quick, redisUrl }: BenchContext): Promise<Bench
       { ops: events * clients, rounds, clock: 'cpu' },
     );
 
+    // The app's own publish path: a task update through its outbox, off and on, on both buses.
+    const appVariants: AppVariant<Mode>[] = [
+      { mode: 'off', transport: 'memory', name: labels.off },
+      { mode: 'on', transport: 'memory', name: labels.on },
+      { mode: 'sdk-only', transport: 'memory', name: labels['sdk-only'] },
+      { mode: 'off', transport: 'redis', name: `Redis bus: ${labels.off}` },
+      { mode: 'on', transport: 'redis', name: `Redis bus: ${labels.on}` },
+    ];
+    const appUpdates = quick ? 200 : 2000;
+    const app = await appTaskUpdates({
+      variants: appVariants,
+      updates: appUpdates,
+      rounds,
+      redisUrl,
+      keyPrefix: prefix,
+      enter,
+      inRequest,
+    });
+    const redisAppOff = app.find((r) => r.name === `Redis bus: ${labels.off}`) as VariantResult;
+    const appRows = app.map((r, at) =>
+      appVariants[at]?.transport === 'redis' ? { ...r, ratio: r.opsPerSecond / redisAppOff.opsPerSecond } : r,
+    );
+
     // The Redis rows are compared with Redis off, not with the memory bus.
     const byTransport = (results: VariantResult[]) => {
       const redisOff = results.find((r) => r.name === variants[modes.length]?.name) as VariantResult;
@@ -271,6 +297,20 @@ export async function otelCost({ quick, redisUrl }: BenchContext): Promise<Bench
         resultsTable(fanRows),
         '',
         perRound(fan),
+        '',
+        "### The reference app's task update",
+        '',
+        `What an app's publish is: ${num(appUpdates)} requests per round, each one task status change as`,
+        "the reference app's task runner makes it (`TaskService.setStatus` on the app's SQLite schema, WAL,",
+        '`synchronous = NORMAL`: the task row, the repository recompute, `task.status_changed` and, when the',
+        "repository's status changes, `repo.status_changed` on three topics, enqueued in the same transaction,",
+        "each a fresh `createEvent`), and the app's outbox relay publishing them after the commit (its `send`",
+        'spans linked to the request); the round ends when the relay has delivered everything. A database,',
+        'outbox and bus per variant; timed by CPU time like the rows above; the Redis rows against "Redis bus: off".',
+        '',
+        resultsTable(appRows),
+        '',
+        perRound(app),
       ].join('\n'),
       bars: [
         { label: 'otel on: publish', value: on(publishRows), target: 0.9, better: 'higher' },
@@ -283,6 +323,13 @@ export async function otelCost({ quick, redisUrl }: BenchContext): Promise<Bench
         },
         { label: 'otel on, Redis bus: publish', value: redisOn(publishRows), target: 0.9, better: 'higher' },
         { label: 'otel on, Redis bus: fan-out', value: redisOn(fanRows), target: 0.9, better: 'higher' },
+        { label: 'otel on: app task update', value: on(appRows), target: 0.9, better: 'higher' },
+        {
+          label: 'otel on, Redis bus: app task update',
+          value: redisOn(appRows),
+          target: 0.9,
+          better: 'higher',
+        },
       ],
     };
   } finally {
