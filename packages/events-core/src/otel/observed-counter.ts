@@ -1,5 +1,5 @@
 import type { OtelAttributes, OtelInstrumentOptions, OtelMeter } from './api';
-import { attributesKey } from './attributes-key';
+import { attributesKey, perMeter } from './per-meter';
 
 /**
  * One running total of an {@link observedCounter}: the hot path adds to `value`, a plain number;
@@ -13,11 +13,9 @@ export interface ObservedCount {
 /** The totals of one observable counter of one meter, by attribute set. */
 type Totals = Map<string, { attributes: OtelAttributes; count: ObservedCount }>;
 
-// Per meter and name, as the SDK keeps a synchronous counter's storage: every bus or handler that
-// counts into one name adds to the same totals, and the counter is created once. On `globalThis`, so
-// every copy of this package (ESM and CJS) shares them.
+// Every bus or handler that counts into one name of one meter adds to the same totals, as the SDK
+// keeps a synchronous counter's storage, and the counter is made once.
 const COUNTERS = Symbol.for('@repopulse/events-core.observedCounters');
-const slots = globalThis as { [COUNTERS]?: WeakMap<OtelMeter, Map<string, Totals>> };
 
 /**
  * A monotonic counter with no per-event metric cost: an observable counter of `meter` that reports,
@@ -40,22 +38,13 @@ export function observedCounter(
   name: string,
   options: OtelInstrumentOptions,
 ): (attributes: OtelAttributes) => ObservedCount {
-  slots[COUNTERS] ??= new WeakMap();
-  let counters = slots[COUNTERS].get(meter);
-  if (!counters) {
-    counters = new Map();
-    slots[COUNTERS].set(meter, counters);
-  }
-  let totals = counters.get(name);
-  if (!totals) {
+  const known = perMeter(COUNTERS, meter, name, () => {
     const made: Totals = new Map();
     meter.createObservableCounter(name, options).addCallback((result) => {
       for (const { attributes, count } of made.values()) result.observe(count.value, attributes);
     });
-    counters.set(name, made);
-    totals = made;
-  }
-  const known = totals;
+    return made;
+  });
   return (attributes) => {
     const key = attributesKey(attributes);
     let total = known.get(key);

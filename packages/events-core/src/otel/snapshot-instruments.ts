@@ -1,5 +1,5 @@
 import type { OtelAttributes, OtelMeter, OtelObservableResult } from './api';
-import { attributesKey } from './attributes-key';
+import { attributesKey, perMeter } from './per-meter';
 
 /** How an observable instrument of {@link snapshotInstruments} reads: `gauge` goes up and down, `total` only up. */
 export type SnapshotInstrumentKind = 'gauge' | 'total';
@@ -63,9 +63,8 @@ interface SharedInstrument {
 }
 
 // Per meter and name: the instrument is made once and its one callback sums what every component
-// observing it reports. On `globalThis`, so every copy of this package (ESM and CJS) shares them.
+// observing it reports.
 const SHARED = Symbol.for('@repopulse/events-core.snapshotInstruments');
-const slots = globalThis as { [SHARED]?: WeakMap<OtelMeter, Map<string, SharedInstrument>> };
 
 /** The shared instrument `name` of `meter`, made with its summing callback on first use. */
 function sharedInstrument(
@@ -74,34 +73,29 @@ function sharedInstrument(
   name: string,
   options: { description: string; unit: string },
 ): SharedInstrument {
-  slots[SHARED] ??= new WeakMap();
-  let byName = slots[SHARED].get(meter);
-  if (!byName) {
-    byName = new Map();
-    slots[SHARED].set(meter, byName);
-  }
-  const known = byName.get(name);
-  if (known) return known;
-  const shared: SharedInstrument = { readers: new Set(), retired: new Sums(), seen: new Sums() };
-  const instrument =
-    kind === 'gauge'
-      ? meter.createObservableUpDownCounter(name, options)
-      : meter.createObservableCounter(name, options);
-  instrument.addCallback(async (result) => {
-    const sums = new Sums();
-    for (const { value, attributes } of shared.retired.byKey.values()) sums.add(value, attributes);
-    const summing = { observe: (value: number, attributes?: OtelAttributes) => sums.add(value, attributes) };
-    await Promise.all([...shared.readers].map((read) => read(summing)));
-    if (kind === 'gauge') {
-      // The SDK keeps reporting a series' last value until it is observed again.
-      for (const [key, { attributes }] of shared.seen.byKey)
-        if (!sums.byKey.has(key)) sums.add(0, attributes);
-      for (const { attributes } of sums.byKey.values()) shared.seen.add(0, attributes);
-    }
-    for (const { value, attributes } of sums.byKey.values()) result.observe(value, attributes);
+  return perMeter(SHARED, meter, name, () => {
+    const shared: SharedInstrument = { readers: new Set(), retired: new Sums(), seen: new Sums() };
+    const instrument =
+      kind === 'gauge'
+        ? meter.createObservableUpDownCounter(name, options)
+        : meter.createObservableCounter(name, options);
+    instrument.addCallback(async (result) => {
+      const sums = new Sums();
+      for (const { value, attributes } of shared.retired.byKey.values()) sums.add(value, attributes);
+      const summing = {
+        observe: (value: number, attributes?: OtelAttributes) => sums.add(value, attributes),
+      };
+      await Promise.all([...shared.readers].map((read) => read(summing)));
+      if (kind === 'gauge') {
+        // The SDK keeps reporting a series' last value until it is observed again.
+        for (const [key, { attributes }] of shared.seen.byKey)
+          if (!sums.byKey.has(key)) sums.add(0, attributes);
+        for (const { attributes } of sums.byKey.values()) shared.seen.add(0, attributes);
+      }
+      for (const { value, attributes } of sums.byKey.values()) result.observe(value, attributes);
+    });
+    return shared;
   });
-  byName.set(name, shared);
-  return shared;
 }
 
 /**
