@@ -119,7 +119,13 @@ local function append(k, id, json)
   lines[#lines + 1] = json
   return position
 end
-local find, sub = string.find, string.sub
+local find, sub, byte = string.find, string.sub, string.byte
+-- The KEYS index written in decimal from byte from to byte to, read without making a string of it.
+local function index_at(from, to)
+  local k = 0
+  for i = from, to do k = k * 10 + byte(events, i) - 48 end
+  return k
+end
 local ks, ids, jsons, count = {}, {}, {}, 0
 local at, size = 1, #events
 while at <= size do
@@ -127,7 +133,7 @@ while at <= size do
   local json_at = find(events, '\\n', id_at + 1, true)
   local next_at = find(events, '\\n', json_at + 1, true) or size + 1
   count = count + 1
-  local k, id = tonumber(sub(events, at, id_at - 1)), sub(events, id_at + 1, json_at - 1)
+  local k, id = index_at(at, id_at - 1), sub(events, id_at + 1, json_at - 1)
   ks[count], ids[count], jsons[count] = k, id, sub(events, json_at + 1, next_at - 1)
   local list = batch_ids[k]
   if not list then
