@@ -9,6 +9,7 @@ export {
   createOutbox,
   type Enqueued,
   type Outbox,
+  type OutboxEntry,
   type OutboxErrorHandler,
   type OutboxOptions,
   type OutboxStats,

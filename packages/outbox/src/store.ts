@@ -65,6 +65,12 @@ export interface OutboxStore<Tx = never, Written extends void | Promise<void> = 
    * caller's transaction then rolls back.
    */
   write(tx: Tx, row: OutboxRowInput): Written;
+  /**
+   * Writes several rows inside the transaction `tx` is in, as `write` would one after the other (ids
+   * in array order per topic, commit order across transactions), in fewer round trips. Optional:
+   * without it `enqueueMany` calls `write` once per row.
+   */
+  writeMany?(tx: Tx, rows: readonly OutboxRowInput[]): Written;
   /** True when `write` makes the store's {@link OutboxStore.watch} fire at commit (no local wake-up needed). */
   readonly wakesAtCommit: boolean;
   /** Topics with at least one pending row. */

@@ -114,12 +114,25 @@ export async function createPostgresStore(
     WITH topic_lock AS (SELECT pg_advisory_xact_lock($1::int4, hashtext($2)))
     INSERT INTO ${table} (topic, event_id, event, created_at)
     SELECT $2, $3, $4, $5 FROM topic_lock`;
+  // Several rows in one statement: the locks of their topics first, every one before any id is drawn,
+  // in array order (as that many `enqueue`s would take them: mixing both never adds a deadlock), then
+  // the rows in array order.
+  const insertMany = `
+    WITH topic_lock AS MATERIALIZED (
+      SELECT count(pg_advisory_xact_lock($1::int4, hashtext(t))) AS locked
+      FROM (SELECT t FROM unnest($2::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n) AS topics)
+    INSERT INTO ${table} (topic, event_id, event, created_at)
+    SELECT r.topic, r.event_id, r.event, r.created_at
+    FROM topic_lock, unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY
+      AS r(topic, event_id, event, created_at, n)
+    ORDER BY r.n`;
   const statementPrefix = `repopulse_outbox_${oid}`;
   const insertStatement = `${statementPrefix}_insert`;
   const pendingSql = `SELECT id, event FROM ${table} WHERE topic = $1 AND ${PENDING} ORDER BY id LIMIT $2`;
   const removeSql = `DELETE FROM ${table} WHERE topic = $1 AND id BETWEEN $2 AND $3 AND ${PENDING}`;
   // For a transaction handle whose end cannot be watched: the server announces the commit itself.
   const insertAndNotify = `${insert} RETURNING pg_notify($6, $2)`;
+  const insertManyAndNotify = `${insertMany} RETURNING pg_notify($6, topic)`;
   let watcher: ((topic?: string) => void) | undefined;
   let leading = false;
   /** After a watched transaction ended: wake this process's relay, or the one that leads. */
@@ -143,6 +156,19 @@ export async function createPostgresStore(
       // connection (parsed and planned once, not per transaction).
       if (watchTransactionEnd(tx, row.topic, announce)) await prepared(tx, insertStatement, insert, values);
       else await tx.query(insertAndNotify, [...values, channel]);
+    },
+    async writeMany(tx, rows) {
+      const values = [
+        topicLockClass,
+        rows.map((r) => r.topic),
+        rows.map((r) => r.eventId),
+        rows.map((r) => r.event),
+        rows.map((r) => r.createdAt),
+      ];
+      let watched = true;
+      for (const topic of new Set(values[1] as string[])) watched = watchTransactionEnd(tx, topic, announce);
+      if (watched) await prepared(tx, `${insertStatement}_many`, insertMany, values);
+      else await tx.query(insertManyAndNotify, [...values, channel]);
     },
     async pendingTopics() {
       const result = await pool.query(`SELECT DISTINCT topic FROM ${table} WHERE ${PENDING}`);
