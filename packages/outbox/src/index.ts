@@ -15,5 +15,12 @@ export {
   type OutboxStats,
 } from './outbox';
 export { OutboxError, type OutboxErrorCode } from './outbox-error';
-export type { OutboxRowInput, OutboxStore, PendingRow, RelayLease, StoreBacklog } from './store';
+export type {
+  OutboxBatchWriter,
+  OutboxRowInput,
+  OutboxStore,
+  PendingRow,
+  RelayLease,
+  StoreBacklog,
+} from './store';
 export { DEFAULT_OUTBOX_TABLE } from './table-name';

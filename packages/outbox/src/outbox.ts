@@ -18,7 +18,7 @@ import {
 import { outboxTelemetry } from './metrics';
 import { OutboxError } from './outbox-error';
 import { Relay } from './relay';
-import type { OutboxRowInput, OutboxStore } from './store';
+import type { OutboxBatchWriter, OutboxRowInput, OutboxStore } from './store';
 
 /** Receives what the relay cannot tell a caller: a bus outage, a store failure, a refused event. */
 export type OutboxErrorHandler = (error: OutboxError) => void;
@@ -120,7 +120,7 @@ export interface OutboxEntry {
   /** The topic the event goes to. */
   topic: Topic;
   /** The envelope (`createEvent`'s); the same one may go to several topics. */
-  event: AnyEnvelope;
+  event: AnyEnvelope | Envelope<EventType>;
 }
 
 /** A transactional outbox: events written with the state change, relayed to the bus after commit. */
@@ -322,6 +322,7 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
     };
     return (written instanceof Promise ? written.then(wake) : wake()) as Enqueued<Written, R>;
   };
+  const writeMany = (store as Partial<OutboxBatchWriter<Tx, Written>>).writeMany;
   /** Writes rows one by one, each after the previous one's write settled (no `writeMany`). */
   const writeEach = (tx: Tx, rows: OutboxRowInput[]): void | Promise<void> => {
     for (let i = 0; i < rows.length; i++) {
@@ -349,7 +350,7 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
       const rows = made.map((m) => m.row);
       const envelopes = made.map((m) => m.envelope);
       if (rows.length === 0) return afterWrite(undefined, [], envelopes);
-      const written = store.writeMany ? store.writeMany(tx, rows) : writeEach(tx, rows);
+      const written = writeMany ? writeMany.call(store, tx, rows) : writeEach(tx, rows);
       return afterWrite(written, [...new Set(rows.map((r) => r.topic))], envelopes);
     },
     stats,

@@ -65,12 +65,6 @@ export interface OutboxStore<Tx = never, Written extends void | Promise<void> = 
    * caller's transaction then rolls back.
    */
   write(tx: Tx, row: OutboxRowInput): Written;
-  /**
-   * Writes several rows inside the transaction `tx` is in, as `write` would one after the other (ids
-   * in array order per topic, commit order across transactions), in fewer round trips. Optional:
-   * without it `enqueueMany` calls `write` once per row.
-   */
-  writeMany?(tx: Tx, rows: readonly OutboxRowInput[]): Written;
   /** True when `write` makes the store's {@link OutboxStore.watch} fire at commit (no local wake-up needed). */
   readonly wakesAtCommit: boolean;
   /** Topics with at least one pending row. */
@@ -106,4 +100,27 @@ export interface OutboxStore<Tx = never, Written extends void | Promise<void> = 
    * it yet (SQLite, where the relay shares the caller's connection).
    */
   busy?(): boolean;
+}
+
+/**
+ * What a store may add to write `enqueueMany`'s rows at once (the Postgres store does, in one
+ * statement). `createOutbox` uses it when the store object has it; without it `enqueueMany` calls
+ * `write` once per row. A store wrapped by spreading (`{ ...store, write }`) does not carry the
+ * Postgres store's `writeMany` along (it is not enumerable), so its `write` stays the only writer.
+ *
+ * @example
+ * ```ts
+ * const store: OutboxStore<MyTx, Promise<void>> & OutboxBatchWriter<MyTx, Promise<void>> = {
+ *   ...(await createPostgresStore({ pool })),
+ *   write: (tx, row) => tx.insertOutboxRows([row]),
+ *   writeMany: (tx, rows) => tx.insertOutboxRows(rows),
+ * };
+ * ```
+ */
+export interface OutboxBatchWriter<Tx = never, Written extends void | Promise<void> = void | Promise<void>> {
+  /**
+   * Writes `rows` inside the transaction `tx` is in, as `write` would one after the other (per topic
+   * in array order, and the store's promise kept across transactions), in fewer round trips.
+   */
+  writeMany(tx: Tx, rows: readonly OutboxRowInput[]): Written;
 }

@@ -270,6 +270,34 @@ describe.skipIf(mode === 'skip')('enqueueMany on Postgres', () => {
     }
   });
 
+  it('a store wrapped by spreading it with its own write gets every row through that write', async () => {
+    const { db, bus } = await setup();
+    const pool = new pg.Pool({ connectionString: db.url, options: `-c search_path="${db.name}"`, max: 4 });
+    cleanups.push(() => pool.end());
+    const postgres = await createPostgresStore({ pool, table: 'wrapped_outbox' });
+    const written: string[] = [];
+    const outbox = createOutbox({
+      store: {
+        ...postgres,
+        write: (tx, row) => {
+          written.push(row.topic);
+          return postgres.write(tx, row);
+        },
+      },
+      bus,
+      onError: () => {}, // its lease connection's pool ends in the cleanup
+    });
+    cleanups.push(() => outbox.close());
+    const event = statusChanged(4, 'analyzing');
+    await update(pool, outbox, 4, [
+      { topic: 'repo:4', event },
+      { topic: 'repos', event },
+    ]);
+    expect(written).toEqual(['repo:4', 'repos']);
+    await outbox.drained();
+    expect(await ids(bus, 'repos')).toEqual([event.id]);
+  });
+
   it('through a handle whose end cannot be watched (a wrapper), the commit is announced by NOTIFY', async () => {
     const { pool, bus, outbox } = await setup();
     const event = statusChanged(3, 'analyzing');

@@ -1,5 +1,5 @@
 import { checkOptions, requireOption } from '@repopulse/events-core/bus-kit';
-import type { OutboxStore, PendingRow } from '../store';
+import type { OutboxBatchWriter, OutboxStore, PendingRow } from '../store';
 import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';
 import { watchTransactionEnd } from './commit-watch';
 import { takeLease } from './postgres-lease';
@@ -146,7 +146,7 @@ export async function createPostgresStore(
     });
   };
 
-  return {
+  const store: OutboxStore<PgQueryable, Promise<void>> = {
     wakesAtCommit: true,
     async write(tx, row) {
       const values = [topicLockClass, row.topic, row.eventId, row.event, row.createdAt];
@@ -156,19 +156,6 @@ export async function createPostgresStore(
       // connection (parsed and planned once, not per transaction).
       if (watchTransactionEnd(tx, row.topic, announce)) await prepared(tx, insertStatement, insert, values);
       else await tx.query(insertAndNotify, [...values, channel]);
-    },
-    async writeMany(tx, rows) {
-      const values = [
-        topicLockClass,
-        rows.map((r) => r.topic),
-        rows.map((r) => r.eventId),
-        rows.map((r) => r.event),
-        rows.map((r) => r.createdAt),
-      ];
-      let watched = true;
-      for (const topic of new Set(values[1] as string[])) watched = watchTransactionEnd(tx, topic, announce);
-      if (watched) await prepared(tx, `${insertStatement}_many`, insertMany, values);
-      else await tx.query(insertManyAndNotify, [...values, channel]);
     },
     async pendingTopics() {
       const result = await pool.query(`SELECT DISTINCT topic FROM ${table} WHERE ${PENDING}`);
@@ -245,6 +232,23 @@ export async function createPostgresStore(
       };
     },
   };
+  // Not enumerable: a wrapper made by spreading the store and replacing `write` leaves it behind
+  // (its `write` then writes every row of `enqueueMany`).
+  const writeMany: OutboxBatchWriter<PgQueryable, Promise<void>>['writeMany'] = async (tx, rows) => {
+    const values = [
+      topicLockClass,
+      rows.map((r) => r.topic),
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.event),
+      rows.map((r) => r.createdAt),
+    ];
+    let watched = true;
+    for (const topic of new Set(values[1] as string[])) watched = watchTransactionEnd(tx, topic, announce);
+    if (watched) await prepared(tx, `${insertStatement}_many`, insertMany, values);
+    else await tx.query(insertManyAndNotify, [...values, channel]);
+  };
+  Object.defineProperty(store, 'writeMany', { value: writeMany, enumerable: false });
+  return store;
 }
 
 /**
