@@ -33,6 +33,11 @@ const PENDING = 'delivered_at IS NULL AND failed_at IS NULL';
  * enqueueing to one topic the second waits, from its `enqueue` to the first one's commit, and ids
  * follow commit order per topic. Transactions enqueueing to different topics never wait for each other.
  *
+ * **Several topics at once.** `outbox.enqueueMany(client, entries)` writes its rows in one statement
+ * (one round trip): the topics' locks in array order, as that many `enqueue`s would take them, then
+ * the rows. A wrapper made by spreading this store and replacing `write` writes them one by one
+ * through its `write` (this store's `writeMany` is not enumerable).
+ *
  * **One relay at a time.** Every process may run a relay; one holds a session advisory lock on the
  * table and relays, the others wait for it in the server and take over the moment its session ends.
  *
