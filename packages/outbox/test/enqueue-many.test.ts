@@ -3,7 +3,7 @@ import { BusError, createEvent, type EventBus, EventValidationError } from '@rep
 import { createTestSchema, postgresMissing, requirement } from '@repopulse/test-support';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createOutbox, type OutboxEntry } from '../src/index';
+import { createOutbox, type OutboxEntry, type OutboxStore } from '../src/index';
 import { createPostgresStore, type PgQueryable } from '../src/postgres/index';
 import { createSqliteStore } from '../src/sqlite/index';
 import { replayTopic } from './helpers/collect';
@@ -276,14 +276,15 @@ describe.skipIf(mode === 'skip')('enqueueMany on Postgres', () => {
     cleanups.push(() => pool.end());
     const postgres = await createPostgresStore({ pool, table: 'wrapped_outbox' });
     const written: string[] = [];
-    const outbox = createOutbox({
-      store: {
-        ...postgres,
-        write: (tx, row) => {
-          written.push(row.topic);
-          return postgres.write(tx, row);
-        },
+    const store: OutboxStore<PgQueryable, Promise<void>> = {
+      ...postgres,
+      write: (tx, row) => {
+        written.push(row.topic);
+        return postgres.write(tx, row);
       },
+    };
+    const outbox = createOutbox({
+      store,
       bus,
       onError: () => {}, // its lease connection's pool ends in the cleanup
     });
