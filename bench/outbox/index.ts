@@ -49,7 +49,8 @@ export async function outbox({ quick, redisUrl, log }: BenchContext): Promise<Be
     'The reference app’s task status change, as its task runner makes it: `TaskService.setStatus` reads the',
     'task and its repository, updates the task row, recomputes the repository’s status from its tasks',
     '(updating it when it changes) and, in the `enqueue` variant, enqueues `task.status_changed` (and',
-    '`repo.status_changed` on three topics when the repository changes), each a fresh `createEvent`, all in',
+    '`repo.status_changed` on three topics when the repository changes, in one `enqueueMany` as the app',
+    'does), each a fresh `createEvent`, all in',
     `one transaction. ${num(REPOSITORIES)} repositories of five tasks, each task cycling \`queued → running →`,
     'completed → pending`. SQLite: the app’s own schema, code and pragmas (WAL, `BEGIN IMMEDIATE`),',
     `${num(txOps)} transactions per round with \`synchronous = NORMAL\` as the app runs it and`,
@@ -77,9 +78,10 @@ export async function outbox({ quick, redisUrl, log }: BenchContext): Promise<Be
     'Each event is a row in the same commit: in WAL mode a commit writes every page it changed, and the',
     'outbox adds its table’s last page (it has no index on pending rows) to the two or three the update',
     'changes (3.5 pages per transaction instead of 2.2). With `FULL`, where each commit waits for the disk,',
-    'it costs little in proportion. On Postgres the cost is a round trip per `enqueue`, a row and one',
-    'index entry, and the per-topic lock, held to the commit, that keeps a topic in commit order (the',
-    'list topics are shared by every repository).',
+    'it costs little in proportion. On Postgres the cost is a round trip per `enqueue` or `enqueueMany`',
+    '(one or two per transaction), a row and one index entry per event, the relay’s read and delete',
+    'after each commit, and the per-topic lock, held to the commit, that keeps a topic in commit order',
+    '(the list topics are shared by every repository).',
     '',
   );
   bars.push({

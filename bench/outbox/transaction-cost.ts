@@ -75,7 +75,8 @@ export async function sqliteTransactionCost(
  * The same transaction on Postgres, as the reference app's `TaskService.setStatus` would run it there
  * (the app's tables and indexes): `BEGIN`, read the task and its repository, update the task row,
  * [enqueue `task.status_changed`], read the repository and its tasks, and on a status change update
- * it [and enqueue `repo.status_changed` on its topic and the two list topics], read the task back,
+ * it [and enqueue `repo.status_changed` on its topic and the two list topics, in one `enqueueMany` as
+ * the app does], read the task back,
  * `COMMIT`; every event a fresh `createEvent`. `workers` pooled clients at once, each updating its
  * own repository's tasks (the list topics are shared, as in the app). Undefined when Postgres is not
  * reachable.
@@ -150,8 +151,11 @@ export async function postgresTransactionCost(
           { from: current.status, to: repoTo },
           { repo_id: w },
         );
-        for (const t of [topic, 'repos.bench', 'repos.bench:user:alice'])
-          await outbox.enqueue(client, t, event);
+        // As the app's `enqueueEnvelope` does: one call for the repository's topic and the list topics.
+        await outbox.enqueueMany(
+          client,
+          [topic, 'repos.bench', 'repos.bench:user:alice'].map((t) => ({ topic: t, event })),
+        );
       }
     }
     await client.query('SELECT * FROM tasks WHERE id = $1', [taskId]);

@@ -91,10 +91,15 @@ export function createEventOutbox(options: EventOutboxOptions): EventOutbox {
   function enqueueEnvelope<K extends EventType>(repo: RepoRef, made: Envelope<K>): Envelope<K> {
     const requestId = made.request_id ?? currentAction()?.requestId;
     const event = requestId === made.request_id ? made : { ...made, request_id: requestId };
-    outbox.enqueue(db, repoTopic(repo), event);
     if (LIST_EVENTS.has(event.type)) {
-      outbox.enqueue(db, topics.all, event);
-      outbox.enqueue(db, topics.owner(repo.owner), event);
+      // One write for the three topics (one statement on Postgres).
+      outbox.enqueueMany(db, [
+        { topic: repoTopic(repo), event },
+        { topic: topics.all, event },
+        { topic: topics.owner(repo.owner), event },
+      ]);
+    } else {
+      outbox.enqueue(db, repoTopic(repo), event);
     }
     return event;
   }

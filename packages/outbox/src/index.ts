@@ -9,10 +9,18 @@ export {
   createOutbox,
   type Enqueued,
   type Outbox,
+  type OutboxEntry,
   type OutboxErrorHandler,
   type OutboxOptions,
   type OutboxStats,
 } from './outbox';
 export { OutboxError, type OutboxErrorCode } from './outbox-error';
-export type { OutboxRowInput, OutboxStore, PendingRow, RelayLease, StoreBacklog } from './store';
+export type {
+  OutboxBatchWriter,
+  OutboxRowInput,
+  OutboxStore,
+  PendingRow,
+  RelayLease,
+  StoreBacklog,
+} from './store';
 export { DEFAULT_OUTBOX_TABLE } from './table-name';

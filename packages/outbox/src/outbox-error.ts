@@ -4,6 +4,8 @@ import { RepoPulseError, type RepoPulseErrorOptions } from '@repopulse/events-co
  * Why the outbox refused or reported something:
  * - `not_in_transaction`: `enqueue` was given a connection with no open transaction (SQLite), so
  *   the event could not be written together with the state change.
+ * - `invalid_entries`: `enqueueMany` was given something other than an array of `{ topic, event }`;
+ *   nothing was written.
  * - `store_failed`: the database refused a relay read or write (reported to `onError`; retried).
  * - `publish_failed`: the bus did not take an event for now (unreachable, closed); retried with backoff.
  * - `event_refused`: the bus refused an event for good (e.g. larger than its `maxEventBytes`); the row
@@ -15,6 +17,7 @@ import { RepoPulseError, type RepoPulseErrorOptions } from '@repopulse/events-co
  */
 export type OutboxErrorCode =
   | 'not_in_transaction'
+  | 'invalid_entries'
   | 'store_failed'
   | 'publish_failed'
   | 'event_refused'

@@ -1,4 +1,5 @@
 import {
+  type AnyEnvelope,
   DEFAULT_MAX_EVENT_BYTES,
   type Envelope,
   type EventBus,
@@ -17,7 +18,7 @@ import {
 import { outboxTelemetry } from './metrics';
 import { OutboxError } from './outbox-error';
 import { Relay } from './relay';
-import type { OutboxStore } from './store';
+import type { OutboxBatchWriter, OutboxRowInput, OutboxStore } from './store';
 
 /** Receives what the relay cannot tell a caller: a bus outage, a store failure, a refused event. */
 export type OutboxErrorHandler = (error: OutboxError) => void;
@@ -114,6 +115,14 @@ export interface OutboxStats {
  */
 export type Enqueued<Written, E> = Written extends Promise<void> ? Promise<E> : E;
 
+/** One event of {@link Outbox.enqueueMany}: the topic it goes to and the envelope. */
+export interface OutboxEntry {
+  /** The topic the event goes to. */
+  topic: Topic;
+  /** The envelope (`createEvent`'s); the same one may go to several topics. */
+  event: AnyEnvelope | Envelope<EventType>;
+}
+
 /** A transactional outbox: events written with the state change, relayed to the bus after commit. */
 export interface Outbox<Tx, Written extends void | Promise<void>> {
   /**
@@ -131,6 +140,22 @@ export interface Outbox<Tx, Written extends void | Promise<void>> {
    * ```
    */
   enqueue<K extends EventType>(tx: Tx, topic: Topic, event: Envelope<K>): Enqueued<Written, Envelope<K>>;
+  /**
+   * Like `enqueue` for each entry in turn (per topic in array order), in one write where the store
+   * can (Postgres: one statement, one round trip). Every entry is validated before anything is
+   * written: an invalid one throws as `enqueue` does and none is written. Returns the envelopes in
+   * entry order. For the events one change emits on several topics.
+   *
+   * @example
+   * ```ts
+   * const event = createEvent('repo.status_changed', { from: 'ready', to: 'analyzing' }, { repo_id: 42 });
+   * await outbox.enqueueMany(client, [
+   *   { topic: 'repo:42', event },
+   *   { topic: 'repos', event },
+   * ]);
+   * ```
+   */
+  enqueueMany(tx: Tx, entries: readonly OutboxEntry[]): Enqueued<Written, AnyEnvelope[]>;
   /** The backlog, its oldest event's age, failures, and what this process's relay is doing. */
   stats(): Promise<OutboxStats>;
   /**
@@ -278,23 +303,55 @@ export function createOutbox<Tx, Written extends void | Promise<void>>(
   };
   const telemetry = outboxTelemetry(stats);
 
+  /** Checks the topic and the event; the row to write and the envelope as it will be published. */
+  const validated = (topic: Topic, event: AnyEnvelope | Envelope<EventType>, createdAt: number) => {
+    assertTopic(topic);
+    // A `createEvent` envelope keeps the JSON text its validation made: stored as it is.
+    const { envelope, json } = validatedEnvelopeJson(event, eventBytes) as {
+      envelope: AnyEnvelope;
+      json: string;
+    };
+    const row: OutboxRowInput = { topic, eventId: envelope.id, event: json, createdAt };
+    return { envelope, row };
+  };
+  /** Waits for `written` (if a promise), wakes the relay for `topics`, then gives `result`. */
+  const afterWrite = <R>(written: void | Promise<void>, topics: readonly Topic[], result: R) => {
+    const wake = () => {
+      for (const topic of topics) wakeSoon(topic);
+      return result;
+    };
+    return (written instanceof Promise ? written.then(wake) : wake()) as Enqueued<Written, R>;
+  };
+  const writeMany = (store as Partial<OutboxBatchWriter<Tx, Written>>).writeMany;
+  /** Writes rows one by one, each after the previous one's write settled (no `writeMany`). */
+  const writeEach = (tx: Tx, rows: OutboxRowInput[]): void | Promise<void> => {
+    for (let i = 0; i < rows.length; i++) {
+      const written = store.write(tx, rows[i] as OutboxRowInput);
+      if (written instanceof Promise) return written.then(() => writeEach(tx, rows.slice(i + 1)));
+    }
+  };
+
   return {
     enqueue<K extends EventType>(tx: Tx, topic: Topic, event: Envelope<K>) {
-      assertTopic(topic);
-      // A `createEvent` envelope keeps the JSON text its validation made: stored as it is.
-      const { envelope, json } = validatedEnvelopeJson(event, eventBytes) as {
-        envelope: Envelope<K>;
-        json: string;
-      };
-      const written = store.write(tx, { topic, eventId: envelope.id, event: json, createdAt: Date.now() });
-      if (written instanceof Promise) {
-        return written.then(() => {
-          wakeSoon(topic);
-          return envelope;
-        }) as Enqueued<Written, Envelope<K>>;
+      const { envelope, row } = validated(topic, event, Date.now());
+      return afterWrite(store.write(tx, row), [topic], envelope as unknown as Envelope<K>);
+    },
+    enqueueMany(tx: Tx, entries: readonly OutboxEntry[]) {
+      if (!Array.isArray(entries)) {
+        throw new OutboxError('invalid_entries', 'enqueueMany() takes an array of { topic, event }');
       }
-      wakeSoon(topic);
-      return envelope as Enqueued<Written, Envelope<K>>;
+      const now = Date.now();
+      const made = entries.map((entry: OutboxEntry | undefined) => {
+        if (typeof entry !== 'object' || entry === null) {
+          throw new OutboxError('invalid_entries', 'enqueueMany() takes an array of { topic, event }');
+        }
+        return validated(entry.topic, entry.event, now);
+      });
+      const rows = made.map((m) => m.row);
+      const envelopes = made.map((m) => m.envelope);
+      if (rows.length === 0) return afterWrite(undefined, [], envelopes);
+      const written = writeMany ? writeMany.call(store, tx, rows) : writeEach(tx, rows);
+      return afterWrite(written, [...new Set(rows.map((r) => r.topic))], envelopes);
     },
     stats,
     async drained(timeoutMs = 30_000) {

@@ -101,3 +101,26 @@ export interface OutboxStore<Tx = never, Written extends void | Promise<void> = 
    */
   busy?(): boolean;
 }
+
+/**
+ * What a store may add to write `enqueueMany`'s rows at once (the Postgres store does, in one
+ * statement). `createOutbox` uses it when the store object has it; without it `enqueueMany` calls
+ * `write` once per row. A store wrapped by spreading (`{ ...store, write }`) does not carry the
+ * Postgres store's `writeMany` along (it is not enumerable), so its `write` stays the only writer.
+ *
+ * @example
+ * ```ts
+ * const store: OutboxStore<MyTx, Promise<void>> & OutboxBatchWriter<MyTx, Promise<void>> = {
+ *   ...(await createPostgresStore({ pool })),
+ *   write: (tx, row) => tx.insertOutboxRows([row]),
+ *   writeMany: (tx, rows) => tx.insertOutboxRows(rows),
+ * };
+ * ```
+ */
+export interface OutboxBatchWriter<Tx = never, Written extends void | Promise<void> = void | Promise<void>> {
+  /**
+   * Writes `rows` inside the transaction `tx` is in, as `write` would one after the other (per topic
+   * in array order, and the store's promise kept across transactions), in fewer round trips.
+   */
+  writeMany(tx: Tx, rows: readonly OutboxRowInput[]): Written;
+}

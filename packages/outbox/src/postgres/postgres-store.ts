@@ -1,5 +1,5 @@
 import { checkOptions, requireOption } from '@repopulse/events-core/bus-kit';
-import type { OutboxStore, PendingRow } from '../store';
+import type { OutboxBatchWriter, OutboxStore, PendingRow } from '../store';
 import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';
 import { watchTransactionEnd } from './commit-watch';
 import { takeLease } from './postgres-lease';
@@ -32,6 +32,11 @@ const PENDING = 'delivered_at IS NULL AND failed_at IS NULL';
  * transaction-scoped advisory lock on the topic (`pg_advisory_xact_lock`): of two transactions
  * enqueueing to one topic the second waits, from its `enqueue` to the first one's commit, and ids
  * follow commit order per topic. Transactions enqueueing to different topics never wait for each other.
+ *
+ * **Several topics at once.** `outbox.enqueueMany(client, entries)` writes its rows in one statement
+ * (one round trip): the topics' locks in array order, as that many `enqueue`s would take them, then
+ * the rows. A wrapper made by spreading this store and replacing `write` writes them one by one
+ * through its `write` (this store's `writeMany` is not enumerable).
  *
  * **One relay at a time.** Every process may run a relay; one holds a session advisory lock on the
  * table and relays, the others wait for it in the server and take over the moment its session ends.
@@ -114,12 +119,25 @@ export async function createPostgresStore(
     WITH topic_lock AS (SELECT pg_advisory_xact_lock($1::int4, hashtext($2)))
     INSERT INTO ${table} (topic, event_id, event, created_at)
     SELECT $2, $3, $4, $5 FROM topic_lock`;
+  // Several rows in one statement: the locks of their topics first, every one before any id is drawn,
+  // in array order (as that many `enqueue`s would take them: mixing both never adds a deadlock), then
+  // the rows in array order.
+  const insertMany = `
+    WITH topic_lock AS MATERIALIZED (
+      SELECT count(pg_advisory_xact_lock($1::int4, hashtext(t))) AS locked
+      FROM (SELECT t FROM unnest($2::text[]) WITH ORDINALITY AS u(t, n) ORDER BY n) AS topics)
+    INSERT INTO ${table} (topic, event_id, event, created_at)
+    SELECT r.topic, r.event_id, r.event, r.created_at
+    FROM topic_lock, unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY
+      AS r(topic, event_id, event, created_at, n)
+    ORDER BY r.n`;
   const statementPrefix = `repopulse_outbox_${oid}`;
   const insertStatement = `${statementPrefix}_insert`;
   const pendingSql = `SELECT id, event FROM ${table} WHERE topic = $1 AND ${PENDING} ORDER BY id LIMIT $2`;
   const removeSql = `DELETE FROM ${table} WHERE topic = $1 AND id BETWEEN $2 AND $3 AND ${PENDING}`;
   // For a transaction handle whose end cannot be watched: the server announces the commit itself.
   const insertAndNotify = `${insert} RETURNING pg_notify($6, $2)`;
+  const insertManyAndNotify = `${insertMany} RETURNING pg_notify($6, topic)`;
   let watcher: ((topic?: string) => void) | undefined;
   let leading = false;
   /** After a watched transaction ended: wake this process's relay, or the one that leads. */
@@ -133,7 +151,7 @@ export async function createPostgresStore(
     });
   };
 
-  return {
+  const store: OutboxStore<PgQueryable, Promise<void>> = {
     wakesAtCommit: true,
     async write(tx, row) {
       const values = [topicLockClass, row.topic, row.eventId, row.event, row.createdAt];
@@ -219,6 +237,23 @@ export async function createPostgresStore(
       };
     },
   };
+  // Not enumerable: a wrapper made by spreading the store and replacing `write` leaves it behind
+  // (its `write` then writes every row of `enqueueMany`).
+  const writeMany: OutboxBatchWriter<PgQueryable, Promise<void>>['writeMany'] = async (tx, rows) => {
+    const values = [
+      topicLockClass,
+      rows.map((r) => r.topic),
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.event),
+      rows.map((r) => r.createdAt),
+    ];
+    let watched = true;
+    for (const topic of new Set(values[1] as string[])) watched = watchTransactionEnd(tx, topic, announce);
+    if (watched) await prepared(tx, `${insertStatement}_many`, insertMany, values);
+    else await tx.query(insertManyAndNotify, [...values, channel]);
+  };
+  Object.defineProperty(store, 'writeMany', { value: writeMany, enumerable: false });
+  return store;
 }
 
 /**
