@@ -368,8 +368,8 @@ export class SseConnection implements Flushable, Deadline, HubReader {
   private readonly onDrain: () => void;
   private readonly onResponseClose: () => void;
   /**
-   * The response has `flush` (added by `compression()` before the handler runs), looked up once: a
-   * missing method looked up on every write walks Node's prototype chain.
+   * The response has `flush` (added by `compression()` before the handler runs): looked up once per
+   * stream, not on every write (Node's own responses have none).
    */
   private readonly flushes: boolean;
 
