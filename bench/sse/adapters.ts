@@ -60,7 +60,9 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
     writeFileSync(join(tlsDir, 'cert.pem'), certificate.cert);
     for (let round = 0; round < sizes.rounds; round++) {
       for (const row of withHttp2 ? [...rows, HTTP2_ROW] : rows) {
-        for (const variant of row.variants) {
+        // Every other round in reverse order: a variant is not always measured first (or last) in its row.
+        const order = round % 2 === 0 ? row.variants : [...row.variants].reverse();
+        for (const variant of order) {
           const idle = row === HTTP2_ROW ? h2Clients : idleClients;
           const protocol = protocolOf(variant);
           const load = loads.get(protocol) ?? (await startChild('load.ts', { BENCH_PROTOCOL: protocol }));
@@ -152,7 +154,8 @@ export async function adapterMatrix({ quick, log }: BenchContext): Promise<Bench
       `of ~100 B at once, deliveries/s until every client has every event; p99: the same clients at 50`,
       `events/s for 2 s. RSS: ${num(idleClients)} idle connections, server RSS growth per connection after GC;`,
       `idle p99 at 5 events/s. Latency is sampled on every 10th (20th when idle) client across the whole`,
-      `set. Median over ${sizes.rounds} interleaved round(s), spread (min–max) in parentheses; × is the ratio to`,
+      `set. Median over ${sizes.rounds} interleaved round(s) (a row's order reversed every other round), spread`,
+      `(min–max) in parentheses; × is the ratio to`,
       `the row's coalescing baseline. A fresh server process per variant and round: the idle set first, then`,
       `(closed) the burst set. p99 \`—\`: the variant fell more than ${BEHIND_MS / 1000} s behind and was cut off (its`,
       `burst is then not measured); a burst not done in ${BURST_MS / 1000} s counts what arrived by then.`,

@@ -1,5 +1,6 @@
 // One benchmark server process: a variant on `GET /events` (an Express variant, or one of the
 // adapter matrix's `framework:implementation`), publishing on command.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMemoryBus } from '@repopulse/bus-memory';
@@ -67,5 +68,24 @@ serve({
     const m = process.memoryUsage();
     return { rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers };
   },
+  /**
+   * CPU time (µs), the monotonic clock (µs, the clock of `--cpu-prof` profiles) and, on Linux,
+   * write/read syscalls and bytes so far (`/proc/self/io`).
+   */
+  usage: () => ({ ...process.cpuUsage(), clock: Number(process.hrtime.bigint() / 1000n), ...procIo() }),
   stats: () => ({ handler: diagnostics(), bus: bus.stats(), listeners: server.listenerCount('request') }),
 });
+
+/** `syscw`, `syscr`, `wchar`, `rchar` of this process (empty where `/proc` is missing). */
+function procIo(): Record<string, number> {
+  try {
+    const fields: Record<string, number> = {};
+    for (const line of readFileSync('/proc/self/io', 'utf8').split('\n')) {
+      const [key, value] = line.split(': ');
+      if (key && value) fields[key] = Number(value);
+    }
+    return fields;
+  } catch {
+    return {};
+  }
+}

@@ -106,6 +106,7 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     // property (a ~256-byte property array per function, per connection).
     this.onDrain = () => this.drained();
     this.onResponseClose = () => this.responseClosed();
+    this.flushes = typeof res.flush === 'function';
     res.on('close', this.onResponseClose);
   }
 
@@ -161,7 +162,7 @@ export class SseConnection implements Flushable, Deadline, HubReader {
     if (this.closed || this.paused) return;
     this.position = (items[items.length - 1] as TickItem).position;
     if (!this.opened || this.blocked || this.chunks !== undefined) this.enqueue(joined);
-    else this.write([joined], now);
+    else this.writeOne(joined, now);
   }
 
   /** Bytes accepted but not yet handed to the kernel: queued here plus buffered by Node. */
@@ -257,7 +258,7 @@ export class SseConnection implements Flushable, Deadline, HubReader {
   heartbeat(comment: Buffer, now: number, idleMs: number): boolean {
     if (this.closed || !this.opened || this.blocked || this.chunks !== undefined) return false;
     if (now - this.lastWriteAt < idleMs) return false;
-    this.write([comment], now);
+    this.writeOne(comment, now);
     return true;
   }
 
@@ -295,30 +296,45 @@ export class SseConnection implements Flushable, Deadline, HubReader {
    * still goes out alone); otherwise the connection is closed for backpressure.
    */
   private write(data: readonly Buffer[], now: number): void {
+    if (data.length === 1) {
+      this.writeOne(data[0] as Buffer, now);
+      return;
+    }
     this.lastWriteAt = now;
     const res = this.res;
-    const before = typeof res.writableLength === 'number' ? res.writableLength : 0;
+    const before = res.writableLength;
     let ok = true;
     let bytes = 0;
-    if (data.length === 1) {
-      ok = res.write(data[0] as Buffer);
-      bytes = (data[0] as Buffer).length;
-    } else {
-      res.cork?.();
-      for (const chunk of data) {
-        ok = res.write(chunk) && ok;
-        bytes += chunk.length;
-      }
-      res.uncork?.();
+    res.cork?.();
+    for (const chunk of data) {
+      ok = res.write(chunk) && ok;
+      bytes += chunk.length;
     }
-    res.flush?.();
+    res.uncork?.();
+    this.wrote(ok, bytes, before, now);
+  }
+
+  /** {@link write} of one chunk (a live tick's: no array per write). */
+  private writeOne(chunk: Buffer, now: number): void {
+    this.lastWriteAt = now;
+    const res = this.res;
+    // Read once: it is a getter (Node's walks to the socket's state; a Fetch body's asks its queue).
+    const before = res.writableLength;
+    this.wrote(res.write(chunk), chunk.length, before, now);
+  }
+
+  /** After a write: flush (`compression()`), note backpressure, check the cap. */
+  private wrote(ok: boolean, bytes: number, before: number | undefined, now: number): void {
+    const res = this.res;
+    if (this.flushes) res.flush?.();
     if (!ok) {
       this.blocked = true;
       this.blockedBytes = bytes;
       this.stalledSince = now;
-      this.stallMark = typeof res.writableLength === 'number' ? res.writableLength : bytes;
+      const inNode = res.writableLength;
+      this.stallMark = typeof inNode === 'number' ? inNode : bytes;
     }
-    if (before > 0 && this.unsentBytes > this.host.maxBufferedBytes) this.close('backpressure');
+    if ((before ?? 0) > 0 && this.unsentBytes > this.host.maxBufferedBytes) this.close('backpressure');
   }
 
   /**
@@ -351,6 +367,11 @@ export class SseConnection implements Flushable, Deadline, HubReader {
 
   private readonly onDrain: () => void;
   private readonly onResponseClose: () => void;
+  /**
+   * The response has `flush` (added by `compression()` before the handler runs): looked up once per
+   * stream, not on every write (Node's own responses have none).
+   */
+  private readonly flushes: boolean;
 
   private drained(): void {
     if (!this.blocked) return;
