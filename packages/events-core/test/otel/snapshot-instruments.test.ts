@@ -71,7 +71,9 @@ describe('snapshotInstruments', () => {
     const shared = meter();
     const component = (state: { open: number; opened: number }) => {
       const instruments = snapshotInstruments(shared, () => ({ ...state }));
-      instruments.observe('gauge', 'test.shared.open', 'Open things.', '{thing}', (s, r) => r.observe(s.open));
+      instruments.observe('gauge', 'test.shared.open', 'Open things.', '{thing}', (s, r) =>
+        r.observe(s.open),
+      );
       instruments.observe('total', 'test.shared.opened', 'Things opened.', '{thing}', (s, r) => {
         r.observe(s.opened, { kind: 'a' });
       });
