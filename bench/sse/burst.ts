@@ -60,6 +60,20 @@ export async function burstRate(
   events: number,
   { timeoutMs = 120_000, partial = false } = {},
 ): Promise<number> {
+  const { rate, timedOut } = await timedBurst(pair, clients, events, timeoutMs);
+  return timedOut && !partial ? Number.NaN : rate;
+}
+
+/**
+ * One burst as {@link burstRate} makes it: deliveries/s, over the `timeoutMs` window when it was
+ * not all delivered by then (`timedOut`).
+ */
+export async function timedBurst(
+  pair: Pair,
+  clients: number,
+  events: number,
+  timeoutMs: number,
+): Promise<{ rate: number; timedOut: boolean }> {
   await pair.load.call('reset');
   const done = pair.load.call<{ at: number; events: number; timedOut?: boolean }>('expect', {
     total: clients * events,
@@ -70,6 +84,5 @@ export async function burstRate(
     bytes: 100,
   });
   const result = await done;
-  if (result.timedOut && !partial) return Number.NaN;
-  return result.events / ((result.at - startedAt) / 1000);
+  return { rate: result.events / ((result.at - startedAt) / 1000), timedOut: result.timedOut === true };
 }
