@@ -166,7 +166,8 @@ describe('durationEnd', () => {
     const ends = Array.from({ length: 1000 }, () => durationEnd(60_000, 1_000_000) - 1_000_000);
     expect(Math.min(...ends)).toBeGreaterThanOrEqual(54_000);
     expect(Math.max(...ends)).toBeLessThanOrEqual(60_000);
-    expect(new Set(ends).size).toBeGreaterThan(900);
+    // 1,000 draws of 6,000 whole milliseconds: about 921 distinct on average, 850 is 8 standard deviations below.
+    expect(new Set(ends).size).toBeGreaterThan(850);
     // Both halves of the range are used.
     expect(ends.filter((end) => end < 57_000).length).toBeGreaterThan(300);
     expect(ends.filter((end) => end >= 57_000).length).toBeGreaterThan(300);
