@@ -9,6 +9,9 @@ import { type ContractContext, collect, numbered, settle } from '../harness';
  */
 const KEPT_TTL_MS = 600;
 
+/** The count limit of the count-trimming tests. */
+const HISTORY_LIMIT = 10;
+
 /** Retention: historyLimit and historyTtlMs. */
 export function retentionSuite(ctx: ContractContext): void {
   const timeout = () => ctx.options.deliveryTimeoutMs;
@@ -30,14 +33,19 @@ export function retentionSuite(ctx: ContractContext): void {
     expect(sub.resets()).toEqual([]);
   }
 
+  /** A bus keeping `HISTORY_LIMIT` events, and a topic it published three times as many to (plus the slack). */
+  async function publishPastLimit() {
+    const bus = await ctx.create({ historyLimit: HISTORY_LIMIT });
+    const topic = ctx.topic();
+    const total = HISTORY_LIMIT * 3 + ctx.options.trimSlack;
+    const published = [];
+    for (let i = 0; i < total; i++) published.push(await bus.publish(topic, numbered(i)));
+    return { bus, topic, total, published };
+  }
+
   describe('retention', () => {
     it('keeps at least historyLimit events; an evicted point gets a reset (expired)', async () => {
-      const historyLimit = 10;
-      const bus = await ctx.create({ historyLimit });
-      const topic = ctx.topic();
-      const total = historyLimit * 3 + ctx.options.trimSlack;
-      const published = [];
-      for (let i = 0; i < total; i++) published.push(await bus.publish(topic, numbered(i)));
+      const { bus, topic, total, published } = await publishPastLimit();
 
       const evicted = await collect(bus, topic, { after: published[0]!.position });
       await evicted.waitForReset(timeout());
@@ -51,12 +59,12 @@ export function retentionSuite(ctx: ContractContext): void {
       await fromZero.waitForReset(timeout());
       expect(fromZero.deliveries[0]).toMatchObject({ reset: true, reason: 'expired' });
 
-      const keptFrom = total - historyLimit;
+      const keptFrom = total - HISTORY_LIMIT;
       const retained = await collect(bus, topic, { after: published[keptFrom]!.position });
-      await retained.waitForEvents(historyLimit - 1, timeout());
+      await retained.waitForEvents(HISTORY_LIMIT - 1, timeout());
       await settle();
       expect(retained.numbers()).toEqual(
-        Array.from({ length: historyLimit - 1 }, (_, i) => keptFrom + 1 + i),
+        Array.from({ length: HISTORY_LIMIT - 1 }, (_, i) => keptFrom + 1 + i),
       );
       expect(retained.resets()).toEqual([]);
     });
@@ -81,12 +89,7 @@ export function retentionSuite(ctx: ContractContext): void {
     });
 
     it('an expired reset after count trimming carries retainedAfter; after it the tail replays, then live', async () => {
-      const historyLimit = 10;
-      const bus = await ctx.create({ historyLimit });
-      const topic = ctx.topic();
-      const total = historyLimit * 3 + ctx.options.trimSlack;
-      const published = [];
-      for (let i = 0; i < total; i++) published.push(await bus.publish(topic, numbered(i)));
+      const { bus, topic, total, published } = await publishPastLimit();
 
       const fromZero = await collect(bus, topic, { after: '0-0' });
       const evicted = await collect(bus, topic, { after: published[0]!.position });
@@ -101,7 +104,7 @@ export function retentionSuite(ctx: ContractContext): void {
       const expected = published.flatMap((p, i) =>
         comparePositions(p.position, retainedAfter) > 0 ? [i] : [],
       );
-      expect(expected.length).toBeGreaterThanOrEqual(historyLimit);
+      expect(expected.length).toBeGreaterThanOrEqual(HISTORY_LIMIT);
       expect(expected.length).toBeLessThan(total);
 
       await expectReplayThenLive(bus, topic, retainedAfter, expected, total);
