@@ -7,7 +7,13 @@ import { createOutbox, type OutboxEntry, type OutboxStore } from '../src/index';
 import { createPostgresStore, type PgQueryable } from '../src/postgres/index';
 import { createSqliteStore } from '../src/sqlite/index';
 import { replayTopic } from './helpers/collect';
-import { commitOrderViolations, createTasks, type TimedCommit, timed } from './helpers/postgres-app';
+import {
+  commitOrderViolations,
+  createTasks,
+  inTaskTransaction,
+  type TimedCommit,
+  timed,
+} from './helpers/postgres-app';
 import { sqliteFile } from './helpers/sqlite-file';
 
 const mode = requirement('outbox', await postgresMissing(), 'the Postgres enqueueMany tests');
@@ -115,20 +121,13 @@ describe.skipIf(mode === 'skip')('enqueueMany on Postgres', () => {
       handle?: (c: pg.PoolClient) => PgQueryable;
     } = {},
   ) {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        'INSERT INTO tasks (id, status) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET status = $2',
-        [id, 'running'],
-      );
-      const envelopes = await outbox.enqueueMany(options.handle?.(client) ?? client, entries);
-      await options.hold?.();
-      await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
-      return envelopes.map((e) => e.id);
-    } finally {
-      client.release();
-    }
+    const envelopes = await inTaskTransaction(
+      pool,
+      id,
+      (client) => outbox.enqueueMany(options.handle?.(client) ?? client, entries),
+      { beforeCommit: options.hold, rollback: options.rollback },
+    );
+    return envelopes.map((e) => e.id);
   }
 
   it('writes the entries in one statement, per topic in array order; a rolled-back call is never published', async () => {
