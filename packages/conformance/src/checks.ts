@@ -85,6 +85,17 @@ function expectReset(read: ReadResult, reason: string, what: string): void {
   );
 }
 
+/** A long-poll body's `position` is its last event's (`shown`: what the message shows as got). */
+function expectLastPosition(
+  body: { events?: { position?: string }[]; position?: string },
+  shown: string,
+): void {
+  expectThat(
+    body.position === body.events!.at(-1)!.position,
+    `"position" must be the last event's, got ${shown}`,
+  );
+}
+
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
   {
@@ -240,10 +251,7 @@ export const CHECKS: readonly Check[] = [
         got.every((item, i) => JSON.stringify(item.event) === JSON.stringify(JSON.parse(want[i]!.data!))),
         'the long-poll events differ from the same events over SSE',
       );
-      expectThat(
-        body.position === body.events.at(-1)!.position,
-        `"position" must be the last event's, got ${show(body.position)}`,
-      );
+      expectLastPosition(body, show(body.position));
     },
   },
   {
@@ -262,11 +270,7 @@ export const CHECKS: readonly Check[] = [
           body.position === head,
           `expected position ${head} with no events, got ${show(body.position)}`,
         );
-      else
-        expectThat(
-          body.position === body.events.at(-1)!.position,
-          `"position" must be the last event's, got ${show(all.text)}`,
-        );
+      else expectLastPosition(body, show(all.text));
     },
   },
   {
