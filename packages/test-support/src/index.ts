@@ -19,6 +19,7 @@ export {
   startPostgres,
 } from './postgres-process';
 export { prng } from './prng';
+export { publishSeries, type SeriesBus } from './publish-series';
 export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl, withRedis } from './redis';
 export {
   type ClusterNode,
