@@ -1,8 +1,9 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { BusError, createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
 import { createTestSchema, postgresMissing, requirement } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutbox, type OutboxEntry, type OutboxStore } from '../src/index';
 import { createPostgresStore, type PgQueryable } from '../src/postgres/index';
 import { createSqliteStore } from '../src/sqlite/index';
@@ -18,10 +19,7 @@ import { sqliteFile } from './helpers/sqlite-file';
 
 const mode = requirement('outbox', await postgresMissing(), 'the Postgres enqueueMany tests');
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 const statusChanged = (repo: number, to: 'analyzing' | 'ready') =>
   createEvent('repo.status_changed', { from: 'ready', to }, { repo_id: repo });

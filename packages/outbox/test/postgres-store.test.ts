@@ -1,8 +1,9 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
 import { createTestSchema, postgresMissing, requirement, type TestSchema } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutbox, type OutboxError } from '../src/index';
 import { createPostgresStore } from '../src/postgres/index';
 import { replayTopic, until } from './helpers/collect';
@@ -16,10 +17,7 @@ import {
 
 const mode = requirement('outbox', await postgresMissing(), 'the Postgres outbox tests');
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function schema(): Promise<TestSchema> {
   const made = await createTestSchema('outbox');
