@@ -35,8 +35,7 @@ export function retentionSuite(ctx: ContractContext): void {
 
   /** A bus keeping `HISTORY_LIMIT` events, and a topic it published three times as many to (plus the slack). */
   async function publishPastLimit() {
-    const bus = await ctx.create({ historyLimit: HISTORY_LIMIT });
-    const topic = ctx.topic();
+    const { bus, topic } = await ctx.fresh({ historyLimit: HISTORY_LIMIT });
     const total = HISTORY_LIMIT * 3 + ctx.options.trimSlack;
     const published = [];
     for (let i = 0; i < total; i++) published.push(await bus.publish(topic, numbered(i)));
@@ -70,8 +69,7 @@ export function retentionSuite(ctx: ContractContext): void {
     });
 
     it('drops events older than historyTtlMs', async () => {
-      const bus = await ctx.create({ historyTtlMs: KEPT_TTL_MS });
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh({ historyTtlMs: KEPT_TTL_MS });
       const old = await bus.publish(topic, numbered(0));
       await bus.publish(topic, numbered(1));
       await new Promise((r) => setTimeout(r, KEPT_TTL_MS + 200));
@@ -111,8 +109,7 @@ export function retentionSuite(ctx: ContractContext): void {
     });
 
     it('an expired reset after age trimming carries retainedAfter, between the expired and the kept', async () => {
-      const bus = await ctx.create({ historyTtlMs: KEPT_TTL_MS });
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh({ historyTtlMs: KEPT_TTL_MS });
       const old = await bus.publish(topic, numbered(0));
       const newestExpired = await bus.publish(topic, numbered(1));
       await new Promise((r) => setTimeout(r, KEPT_TTL_MS + 200));
@@ -135,8 +132,7 @@ export function retentionSuite(ctx: ContractContext): void {
     });
 
     it('a topic whose every event expired gives an expired reset without retainedAfter', async () => {
-      const bus = await ctx.create({ historyTtlMs: 100 });
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh({ historyTtlMs: 100 });
       const old = await bus.publish(topic, numbered(0));
       const last = await bus.publish(topic, numbered(1));
       await new Promise((r) => setTimeout(r, 250));
