@@ -1,6 +1,6 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { BusError, createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
-import { createTestSchema, postgresMissing, requirement } from '@repopulse/test-support';
+import { createTestSchema, deferred, postgresMissing, requirement } from '@repopulse/test-support';
 import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -184,14 +184,8 @@ describe.skipIf(mode === 'skip')('enqueueMany on Postgres', () => {
 
   it('a second transaction on a shared topic waits for the first to commit, and is published after it', async () => {
     const { pool, bus, outbox } = await setup();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: () => void;
-    const firstLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
+    const { promise: held, resolve: release } = deferred();
+    const { promise: firstLocked, resolve: locked } = deferred();
     const a = statusChanged(1, 'analyzing');
     const b = statusChanged(2, 'analyzing');
     const first = update(

@@ -1,6 +1,12 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
-import { createTestSchema, postgresMissing, requirement, type TestSchema } from '@repopulse/test-support';
+import {
+  createTestSchema,
+  deferred,
+  postgresMissing,
+  requirement,
+  type TestSchema,
+} from '@repopulse/test-support';
 import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
@@ -120,14 +126,8 @@ describe.skipIf(mode === 'skip')('the Postgres store', () => {
     const db = await schema();
     const bus = createMemoryBus();
     const { pool, outbox } = await processOn(db, bus);
-    let releaseFirst!: () => void;
-    const firstHeld = new Promise<void>((resolve) => {
-      releaseFirst = resolve;
-    });
-    let firstEnqueued!: () => void;
-    const enqueued = new Promise<void>((resolve) => {
-      firstEnqueued = resolve;
-    });
+    const { promise: firstHeld, resolve: releaseFirst } = deferred();
+    const { promise: enqueued, resolve: firstEnqueued } = deferred();
     const first = updateTask(pool, outbox, 'repo:1', 1, {
       beforeCommit: async () => {
         firstEnqueued();

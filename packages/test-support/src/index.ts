@@ -1,5 +1,6 @@
 export { createTestCertificate, type TestCertificate } from './certificate';
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
+export { type Deferred, deferred } from './deferred';
 export { type ExampleServer, failedStart, startExampleServer } from './example-server';
 export { listenTracked, type TrackedServer } from './listen';
 export { createTestOpenTelemetry, metricValue, type TestOpenTelemetry } from './open-telemetry';
