@@ -49,6 +49,8 @@ export interface ContractContext {
   create(options?: BusFactoryOptions): Promise<EventBus>;
   /** A topic name no other test (or earlier run on a shared store) uses. */
   topic(label?: string): string;
+  /** A bus from {@link create} and a topic from {@link topic}: what most tests start with. */
+  fresh(options?: BusFactoryOptions): Promise<{ bus: EventBus; topic: string }>;
   /** The suite's options with defaults applied. */
   options: Required<ContractOptions>;
 }

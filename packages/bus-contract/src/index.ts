@@ -36,6 +36,9 @@ export function testBus(name: string, factory: BusFactory, options: ContractOpti
       return bus;
     },
     topic: (label = 't') => `contract:${run}:${label}:${topicCounter++}`,
+    async fresh(busOptions: BusFactoryOptions = {}) {
+      return { bus: await ctx.create(busOptions), topic: ctx.topic() };
+    },
     options: resolved,
   };
 

@@ -1,12 +1,20 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { numbered } from '@repopulse/bus-contract';
 import { createTestSchema } from '@repopulse/test-support';
 import { afterAll, expect, it } from 'vitest';
 import { createPostgresBus, postgresBusSchemaSql } from '../src/index';
 import { describeWithPostgres } from './postgres-support';
 
-it('ships sql/schema.sql as postgresBusSchemaSql() makes it for the default schema', () => {
-  const shipped = readFileSync(new URL('../sql/schema.sql', import.meta.url), 'utf8');
+it('the build writes sql/schema.sql as postgresBusSchemaSql() makes it for the default schema', () => {
+  const output = join(mkdtempSync(join(tmpdir(), 'bus-postgres-sql-')), 'schema.sql');
+  const script = fileURLToPath(new URL('../scripts/write-schema-sql.mjs', import.meta.url));
+  execFileSync(process.execPath, [script, output]);
+  const shipped = readFileSync(output, 'utf8');
+  rmSync(dirname(output), { recursive: true });
   expect(shipped).toBe(postgresBusSchemaSql());
   expect(shipped).toContain('CREATE SCHEMA IF NOT EXISTS "repopulse"');
 });

@@ -1,8 +1,8 @@
 import { collect, numbered } from '@repopulse/bus-contract';
 import { Redis } from 'ioredis6';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { createRedisBus } from '../src/index';
-import { describeWithRedis, type RedisServer, startRedisServer } from './redis-server';
+import { describeWithRedis, redisServerPerSuite } from './redis-server';
 import { contractSuite } from './suites/contract';
 import { faultsSuite } from './suites/faults';
 
@@ -21,16 +21,14 @@ contractSuite('ioredis 6');
 faultsSuite('ioredis 6');
 
 describeWithRedis('bus-redis on a given ioredis 6 client with RESP3 reply mapping', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
+  const server = redisServerPerSuite();
 
   it('publishes, replays and delivers live', async () => {
-    const client = new Redis(server.url, { protocol: 3, replyMapping: 'resp3', enableAutoPipelining: true });
+    const client = new Redis(server().url, {
+      protocol: 3,
+      replyMapping: 'resp3',
+      enableAutoPipelining: true,
+    });
     const bus = createRedisBus({ client: client as never });
     const first = await bus.publish('repo:resp3', numbered(1));
     const sub = await collect(bus, 'repo:resp3', { after: '0-0' });

@@ -1,20 +1,14 @@
 import { collect, numbered } from '@repopulse/bus-contract';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createRedisBus, topicKey } from '../src/index';
-import { describeWithRedis, type RedisServer, startRedisServer } from './redis-server';
+import { describeWithRedis, redisServerPerSuite } from './redis-server';
 
 describeWithRedis('bus-redis: options', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(async () => {
-    await server?.destroy();
-  });
+  const server = redisServerPerSuite();
 
   it('uses a given (lazy) client, keeps it open on close, and honours keyPrefix', async () => {
-    const client = new Redis(server.url, { lazyConnect: true, enableAutoPipelining: true });
+    const client = new Redis(server().url, { lazyConnect: true, enableAutoPipelining: true });
     const bus = createRedisBus({ client, keyPrefix: 'app1:' });
     const sub = await collect(bus, 'repo:7', { after: '0-0' });
     const { position } = await bus.publish('repo:7', numbered(1));
@@ -29,7 +23,7 @@ describeWithRedis('bus-redis: options', () => {
   });
 
   it('rejects oversized events with too_large and stores nothing', async () => {
-    const bus = createRedisBus({ url: server.url, maxEventBytes: 300 });
+    const bus = createRedisBus({ url: server().url, maxEventBytes: 300 });
     const big = numbered(1, 'x'.repeat(400));
     await expect(bus.publish('repo:big', big)).rejects.toMatchObject({ code: 'too_large' });
     expect(await bus.head('repo:big')).toBe('0-0');

@@ -8,7 +8,7 @@ import {
   requirement,
   spawnRedis,
 } from '@repopulse/test-support';
-import { describe } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 
 /** True when a `redis-server` binary is on PATH. */
 const hasRedisServer: boolean = findRedisServer();
@@ -77,4 +77,19 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * One {@link startRedisServer} server for the enclosing `describe`: started before its tests and
+ * stopped after them. Returns a getter of the running server (call it in tests and hooks).
+ */
+export function redisServerPerSuite(options: RedisServerOptions = {}): () => RedisServer {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer(options);
+  });
+  afterAll(async () => {
+    await server?.destroy();
+  });
+  return () => server!;
 }

@@ -1,29 +1,23 @@
 import { collect, numbered } from '@repopulse/bus-contract';
 import { comparePositions } from '@repopulse/events-core/wire';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { createRedisBus, type RedisBus } from '../src/index';
-import { describeWithRedis, type RedisServer, startRedisServer } from './redis-server';
+import { describeWithRedis, redisServerPerSuite } from './redis-server';
 
 // Two bus instances on one Redis model two server processes behind a load balancer.
 describeWithRedis('bus-redis: two instances on one Redis', () => {
-  let server: RedisServer;
+  const server = redisServerPerSuite();
   const buses: RedisBus[] = [];
   const bus = () => {
-    const created = createRedisBus({ url: server.url });
+    const created = createRedisBus({ url: server().url });
     buses.push(created);
     return created;
   };
   let n = 0;
   const topic = () => `repo:${++n}`;
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
   afterEach(async () => {
     await Promise.all(buses.splice(0).map((b) => b.close()));
-  });
-  afterAll(async () => {
-    await server?.destroy();
   });
 
   it('delivers live to B what A publishes, at the positions A was given', async () => {

@@ -29,6 +29,10 @@ const sse = (
     { until, timeoutMs: ctx.timeoutMs },
   );
 
+/** A stream from the start of the topic (`?last_event_id=0-0`), read until it holds `messages` messages. */
+const sseFromStart = (ctx: CheckContext, headers: Record<string, string>, messages: number) =>
+  sse(ctx, ctx.with({ last_event_id: '0-0' }), headers, (r) => r.messages.length >= messages);
+
 const json = async (ctx: CheckContext, url: string, init: RequestInit = {}) => {
   const read = await readBody(
     ctx.fetch,
@@ -85,6 +89,17 @@ function expectReset(read: ReadResult, reason: string, what: string): void {
   );
 }
 
+/** A long-poll body's `position` is its last event's (`shown`: what the message shows as got). */
+function expectLastPosition(
+  body: { events?: { position?: string }[]; position?: string },
+  shown: string,
+): void {
+  expectThat(
+    body.position === body.events!.at(-1)!.position,
+    `"position" must be the last event's, got ${shown}`,
+  );
+}
+
 /** Every check, in the order they run. */
 export const CHECKS: readonly Check[] = [
   {
@@ -116,12 +131,7 @@ export const CHECKS: readonly Check[] = [
     title: 'every frame is "id: <position>", "event: <type>", one "data:" line of the envelope JSON',
     async run(ctx) {
       const events = await ctx.replay();
-      const read = await sse(
-        ctx,
-        ctx.with({ last_event_id: '0-0' }),
-        {},
-        (r) => r.messages.length >= ctx.minEvents,
-      );
+      const read = await sseFromStart(ctx, {}, ctx.minEvents);
       for (const [i, message] of events.entries()) {
         const envelope = JSON.parse(message.data!) as Record<string, unknown>;
         expectThat(
@@ -150,12 +160,7 @@ export const CHECKS: readonly Check[] = [
     title: 'Last-Event-ID resumes right after that position (and wins over ?last_event_id=)',
     async run(ctx) {
       const events = await ctx.replay();
-      const read = await sse(
-        ctx,
-        ctx.with({ last_event_id: '0-0' }),
-        { 'Last-Event-ID': events[0]!.id },
-        (r) => r.messages.length >= 1,
-      );
+      const read = await sseFromStart(ctx, { 'Last-Event-ID': events[0]!.id }, 1);
       expectSseHeaders(read, 'GET with Last-Event-ID');
       expectThat(
         read.messages[0]?.id === events[1]!.id,
@@ -240,10 +245,7 @@ export const CHECKS: readonly Check[] = [
         got.every((item, i) => JSON.stringify(item.event) === JSON.stringify(JSON.parse(want[i]!.data!))),
         'the long-poll events differ from the same events over SSE',
       );
-      expectThat(
-        body.position === body.events.at(-1)!.position,
-        `"position" must be the last event's, got ${show(body.position)}`,
-      );
+      expectLastPosition(body, show(body.position));
     },
   },
   {
@@ -262,11 +264,7 @@ export const CHECKS: readonly Check[] = [
           body.position === head,
           `expected position ${head} with no events, got ${show(body.position)}`,
         );
-      else
-        expectThat(
-          body.position === body.events.at(-1)!.position,
-          `"position" must be the last event's, got ${show(all.text)}`,
-        );
+      else expectLastPosition(body, show(all.text));
     },
   },
   {

@@ -1,4 +1,4 @@
-import { prng } from '@repopulse/test-support';
+import { deferred, prng } from '@repopulse/test-support';
 import { describe, expect, it } from 'vitest';
 import {
   aggregateRepositoryStatus,
@@ -18,14 +18,6 @@ import {
  */
 async function yieldTimes(n: number): Promise<void> {
   for (let i = 0; i < n; i++) await Promise.resolve();
-}
-
-function deferred<T = void>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
 }
 
 /** An in-memory "database" of repositories, with call logs. */

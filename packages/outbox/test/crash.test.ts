@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRedisBus } from '@repopulse/bus-redis';
 import { deleteKeys, reachableRedis, redisUrl, requirement } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutbox, type OutboxError } from '../src/index';
 import { createSqliteStore } from '../src/sqlite/index';
 import { replayTopic } from './helpers/collect';
@@ -18,10 +19,7 @@ const mode = requirement(
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '../../..');
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 /** Runs the app process until it is killed (by the parent or itself); resolves to the ids it committed. */
 function runApp(

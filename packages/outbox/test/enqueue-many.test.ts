@@ -1,21 +1,25 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { BusError, createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
-import { createTestSchema, postgresMissing, requirement } from '@repopulse/test-support';
+import { createTestSchema, deferred, postgresMissing, requirement } from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutbox, type OutboxEntry, type OutboxStore } from '../src/index';
 import { createPostgresStore, type PgQueryable } from '../src/postgres/index';
 import { createSqliteStore } from '../src/sqlite/index';
 import { replayTopic } from './helpers/collect';
-import { commitOrderViolations, createTasks, type TimedCommit, timed } from './helpers/postgres-app';
+import {
+  commitOrderViolations,
+  createTasks,
+  inTaskTransaction,
+  type TimedCommit,
+  timed,
+} from './helpers/postgres-app';
 import { sqliteFile } from './helpers/sqlite-file';
 
 const mode = requirement('outbox', await postgresMissing(), 'the Postgres enqueueMany tests');
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 const statusChanged = (repo: number, to: 'analyzing' | 'ready') =>
   createEvent('repo.status_changed', { from: 'ready', to }, { repo_id: repo });
@@ -115,20 +119,13 @@ describe.skipIf(mode === 'skip')('enqueueMany on Postgres', () => {
       handle?: (c: pg.PoolClient) => PgQueryable;
     } = {},
   ) {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        'INSERT INTO tasks (id, status) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET status = $2',
-        [id, 'running'],
-      );
-      const envelopes = await outbox.enqueueMany(options.handle?.(client) ?? client, entries);
-      await options.hold?.();
-      await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
-      return envelopes.map((e) => e.id);
-    } finally {
-      client.release();
-    }
+    const envelopes = await inTaskTransaction(
+      pool,
+      id,
+      (client) => outbox.enqueueMany(options.handle?.(client) ?? client, entries),
+      { beforeCommit: options.hold, rollback: options.rollback },
+    );
+    return envelopes.map((e) => e.id);
   }
 
   it('writes the entries in one statement, per topic in array order; a rolled-back call is never published', async () => {
@@ -187,14 +184,8 @@ describe.skipIf(mode === 'skip')('enqueueMany on Postgres', () => {
 
   it('a second transaction on a shared topic waits for the first to commit, and is published after it', async () => {
     const { pool, bus, outbox } = await setup();
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked!: () => void;
-    const firstLocked = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
+    const { promise: held, resolve: release } = deferred();
+    const { promise: firstLocked, resolve: locked } = deferred();
     const a = statusChanged(1, 'analyzing');
     const b = statusChanged(2, 'analyzing');
     const first = update(

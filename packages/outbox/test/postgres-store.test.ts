@@ -1,8 +1,15 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent, type EventBus, EventValidationError } from '@repopulse/events-core';
-import { createTestSchema, postgresMissing, requirement, type TestSchema } from '@repopulse/test-support';
+import {
+  createTestSchema,
+  deferred,
+  postgresMissing,
+  requirement,
+  type TestSchema,
+} from '@repopulse/test-support';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutbox, type OutboxError } from '../src/index';
 import { createPostgresStore } from '../src/postgres/index';
 import { replayTopic, until } from './helpers/collect';
@@ -16,10 +23,7 @@ import {
 
 const mode = requirement('outbox', await postgresMissing(), 'the Postgres outbox tests');
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function schema(): Promise<TestSchema> {
   const made = await createTestSchema('outbox');
@@ -122,14 +126,8 @@ describe.skipIf(mode === 'skip')('the Postgres store', () => {
     const db = await schema();
     const bus = createMemoryBus();
     const { pool, outbox } = await processOn(db, bus);
-    let releaseFirst!: () => void;
-    const firstHeld = new Promise<void>((resolve) => {
-      releaseFirst = resolve;
-    });
-    let firstEnqueued!: () => void;
-    const enqueued = new Promise<void>((resolve) => {
-      firstEnqueued = resolve;
-    });
+    const { promise: firstHeld, resolve: releaseFirst } = deferred();
+    const { promise: enqueued, resolve: firstEnqueued } = deferred();
     const first = updateTask(pool, outbox, 'repo:1', 1, {
       beforeCommit: async () => {
         firstEnqueued();

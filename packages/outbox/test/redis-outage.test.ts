@@ -7,7 +7,8 @@ import {
   requirement,
   spawnRedis,
 } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutbox, type OutboxError } from '../src/index';
 import { createSqliteStore } from '../src/sqlite/index';
 import { replayTopic, until } from './helpers/collect';
@@ -20,10 +21,7 @@ const mode = requirement(
 );
 const TOPICS = ['repo:1', 'repo:2', 'repo:3', 'repo:4'];
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 async function setup() {
   const port = await freePort();

@@ -2,7 +2,8 @@
 // the row and its event together, and a failed transaction publishes nothing.
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createTestSchema, postgresMissing, requirement } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
+import { describe, expect, it } from 'vitest';
 import { replayTopic } from './helpers/collect';
 import { sqliteFile } from './helpers/sqlite-file';
 import { createTaskStore as kyselyTasks } from './snippets/kysely-tasks';
@@ -11,10 +12,7 @@ import { createTaskStore as sqliteTasks } from './snippets/sqlite-tasks';
 
 const mode = requirement('outbox', await postgresMissing(), 'the Postgres and Kysely snippets');
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 type TaskStore = {
   setStatus(repoId: number, taskId: number, to: 'running'): unknown;

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { createRedisBus } from '@repopulse/bus-redis';
 import { createEvent } from '@repopulse/events-core';
 import { deleteKeys, reachableRedis, redisUrl, requirement } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutbox } from '../src/index';
 import { createSqliteStore } from '../src/sqlite/index';
 import { replayTopic } from './helpers/collect';
@@ -14,10 +15,7 @@ const mode = requirement(
   'the SQLite multi-process test',
 );
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 describe.skipIf(mode === 'skip')('two app processes on one SQLite file and one Redis', () => {
   it('both relay; every event is stored once, each topic in commit order', async () => {

@@ -1,16 +1,14 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEvent } from '@repopulse/events-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutbox } from '../src/index';
 import { createSqliteStore } from '../src/sqlite/index';
 import { READ_AHEAD_ROWS } from '../src/sqlite/read-ahead';
 import { replayTopic, until } from './helpers/collect';
 import { sqliteFile } from './helpers/sqlite-file';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 function setup() {
   const file = sqliteFile();

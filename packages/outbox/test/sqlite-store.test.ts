@@ -1,15 +1,13 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { BusError, createEvent, EventValidationError, OptionsError } from '@repopulse/events-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
+import { describe, expect, it } from 'vitest';
 import { createOutbox, type OutboxError } from '../src/index';
 import { createSqliteStore } from '../src/sqlite/index';
 import { replayTopic, until } from './helpers/collect';
 import { sqliteFile } from './helpers/sqlite-file';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 function setup(options: { busMaxBytes?: number; keepDeliveredMs?: number } = {}) {
   const file = sqliteFile();

@@ -1,8 +1,9 @@
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { type AnyEnvelope, type BusOptions, createEvent, type EventBus } from '@repopulse/events-core';
+import { publishSeries } from '@repopulse/test-support';
 import type { ContractHandlerOptions, MountedServer, ServerMount } from './mount';
 import { topicOf } from './mount';
-import type { Transport } from './transport';
+import type { RawResponse, Transport } from './transport';
 
 /** Makes the bus a test's handler reads (and the suite publishes to). */
 export type ContractBusFactory = (options: BusOptions) => EventBus | Promise<EventBus>;
@@ -51,6 +52,17 @@ export interface ServerContext {
   options: ServerContractOptions;
 }
 
+/** Opens an SSE request on route id `id` of `server`, destroyed after the test. */
+export async function openStream(
+  ctx: ServerContext,
+  server: MountedServer,
+  id: string,
+): Promise<RawResponse> {
+  const res = await ctx.transport.request(server.url(id));
+  ctx.defer(() => res.destroy());
+  return res;
+}
+
 /** A `log.append` event numbered `n` (its message is `m<n>`). */
 export function numbered(n: number, size = 0): AnyEnvelope {
   return createEvent('log.append', { level: 'info', message: `m${n}${size ? ` ${'x'.repeat(size)}` : ''}` });
@@ -69,10 +81,7 @@ export async function publishNumbered(
   from: number,
   count: number,
 ): Promise<string[]> {
-  const positions: string[] = [];
-  for (let n = from; n < from + count; n++)
-    positions.push((await bus.publish(topicOf(id), numbered(n))).position);
-  return positions;
+  return publishSeries(bus, topicOf(id), from, count, (n) => numbered(n));
 }
 
 /** `[from, …, from + count - 1]` */

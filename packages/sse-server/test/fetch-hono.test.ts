@@ -3,13 +3,14 @@
 
 import { createAdaptorServer } from '@hono/node-server';
 import { createMemoryBus } from '@repopulse/bus-memory';
-import { listenTracked, waitFor } from '@repopulse/test-support';
+import { waitFor } from '@repopulse/test-support';
 import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { EventSource } from 'eventsource';
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
 import { createFetchHandler, type FetchHandlerOptions } from '../src/fetch/index';
 import { logEvent, numberOf, publishUntilEvicted, uniqueTopic } from './helpers/events';
+import { listenHandler } from './helpers/listen-handler';
 import { openNonReading, openRaw } from './helpers/raw-stream';
 
 type Params = { id: string };
@@ -26,13 +27,11 @@ describe('createFetchHandler in Hono on @hono/node-server', () => {
     });
     const app = new Hono();
     app.all('/repos/:id/events', (c) => events(c.req.raw, c.req.param()));
-    const listening = await listenTracked(
+    const listening = await listenHandler(
+      cleanups,
+      bus,
+      events,
       createAdaptorServer({ fetch: app.fetch }) as import('node:http').Server,
-    );
-    cleanups.push(
-      () => bus.close(),
-      () => listening.close(),
-      () => events.close(),
     );
     return { bus, events, origin: listening.origin, port: listening.port };
   }

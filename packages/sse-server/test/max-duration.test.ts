@@ -4,12 +4,13 @@
 import { createServer } from 'node:http';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { createEventStream } from '@repopulse/client';
-import { listenTracked, sleep, waitFor } from '@repopulse/test-support';
+import { sleep, waitFor } from '@repopulse/test-support';
 import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { EventSource } from 'eventsource';
 import { describe, expect, it } from 'vitest';
 import { createNodeHandler } from '../src/node/index';
 import { logEvent, numberOf, uniqueTopic } from './helpers/events';
+import { listenHandler } from './helpers/listen-handler';
 import { getJson, openRaw } from './helpers/raw-stream';
 
 const MAX_DURATION_MS = 400;
@@ -20,12 +21,7 @@ describe('maxDurationMs', () => {
   async function start(topic: string) {
     const bus = createMemoryBus();
     const events = createNodeHandler({ bus, topic, maxDurationMs: MAX_DURATION_MS, retryMs: 50 });
-    const listening = await listenTracked(createServer(events));
-    cleanups.push(
-      () => bus.close(),
-      () => listening.close(),
-      () => events.close(),
-    );
+    const listening = await listenHandler(cleanups, bus, events, createServer(events));
     return { bus, events, url: `${listening.origin}/events` };
   }
 

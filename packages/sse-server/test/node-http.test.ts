@@ -2,11 +2,12 @@
 // stops reading is evicted, a client that leaves is counted, close() ends streams.
 import { createServer } from 'node:http';
 import { createMemoryBus } from '@repopulse/bus-memory';
-import { listenTracked, waitFor } from '@repopulse/test-support';
+import { waitFor } from '@repopulse/test-support';
 import { cleanupAfterEach } from '@repopulse/test-support/vitest';
 import { describe, expect, it } from 'vitest';
 import { createNodeHandler } from '../src/node/index';
 import { logEvent, publishUntilEvicted, uniqueTopic } from './helpers/events';
+import { listenHandler } from './helpers/listen-handler';
 import { getJson, openNonReading, openRaw } from './helpers/raw-stream';
 
 describe('createNodeHandler on node:http', () => {
@@ -20,16 +21,14 @@ describe('createNodeHandler on node:http', () => {
       topic: (req) => decodeURIComponent((req.url ?? '').split('?')[0]?.slice('/events/'.length) ?? ''),
       ...options,
     });
-    const listening = await listenTracked(
+    const listening = await listenHandler(
+      cleanups,
+      bus,
+      events,
       createServer((req, res) => {
         if (req.url?.startsWith('/events/')) events(req, res);
         else res.writeHead(404).end();
       }),
-    );
-    cleanups.push(
-      () => bus.close(),
-      () => listening.close(),
-      () => events.close(),
     );
     return { bus, events, origin: listening.origin, port: listening.port };
   }

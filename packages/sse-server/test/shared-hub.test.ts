@@ -3,7 +3,8 @@
 import { createServer } from 'node:http';
 import { createMemoryBus } from '@repopulse/bus-memory';
 import { listenTracked, type TrackedServer, waitFor } from '@repopulse/test-support';
-import { afterEach, describe, expect, it } from 'vitest';
+import { cleanupAfterEach } from '@repopulse/test-support/vitest';
+import { describe, expect, it } from 'vitest';
 import { createFetchHandler, type FetchHandler } from '../src/fetch/index';
 import { createNodeHandler, type NodeHandler } from '../src/node/index';
 import { countingBus, logEvent, uniqueTopic } from './helpers/events';
@@ -24,10 +25,7 @@ async function readUntil(response: Response, until: (text: string) => boolean): 
 }
 
 describe('one topic hub per topic per process', () => {
-  const cleanups: (() => Promise<void>)[] = [];
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-  });
+  const cleanups = cleanupAfterEach();
 
   async function nodeServer(events: NodeHandler): Promise<TrackedServer> {
     const listening = await listenTracked(createServer(events));

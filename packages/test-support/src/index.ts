@@ -1,5 +1,6 @@
 export { createTestCertificate, type TestCertificate } from './certificate';
 export { CHROMIUM_ARGS, findChromium, launchChromium } from './chromium';
+export { type Deferred, deferred } from './deferred';
 export { type ExampleServer, failedStart, startExampleServer } from './example-server';
 export { listenTracked, type TrackedServer } from './listen';
 export { createTestOpenTelemetry, metricValue, type TestOpenTelemetry } from './open-telemetry';
@@ -19,6 +20,7 @@ export {
   startPostgres,
 } from './postgres-process';
 export { prng } from './prng';
+export { publishSeries, type SeriesBus } from './publish-series';
 export { DEFAULT_REDIS_URL, deleteKeys, hasRedisServer, reachableRedis, redisUrl, withRedis } from './redis';
 export {
   type ClusterNode,

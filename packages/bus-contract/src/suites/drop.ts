@@ -9,8 +9,7 @@ export function dropSuite(ctx: ContractContext): void {
 
   describe('dropTopic', () => {
     it('subscribers get one history_lost reset at the new head, then continue live', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const old: StreamPosition[] = [];
       for (let i = 0; i < 3; i++) old.push((await bus.publish(topic, numbered(i))).position);
       const live = await collect(bus, topic);
@@ -35,8 +34,7 @@ export function dropSuite(ctx: ContractContext): void {
     });
 
     it('a resume point from before the drop is a reset, also the old head; events after it follow', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const old: StreamPosition[] = [];
       for (let i = 0; i < 3; i++) old.push((await bus.publish(topic, numbered(i))).position);
       await bus.dropTopic(topic);
@@ -64,8 +62,7 @@ export function dropSuite(ctx: ContractContext): void {
     });
 
     it('forgets the ids of the dropped events: republishing one stores it again, later', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const event = numbered(1);
       const first = await bus.publish(topic, event);
       await bus.dropTopic(topic);

@@ -9,8 +9,7 @@ export function idempotenceSuite(ctx: ContractContext): void {
 
   describe('idempotent publish', () => {
     it('the same id twice: the same position, the stored envelope, duplicate: true, one delivery', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const sub = await collect(bus, topic);
       const event = numbered(1);
       const first = await bus.publish(topic, event);
@@ -31,8 +30,7 @@ export function idempotenceSuite(ctx: ContractContext): void {
     });
 
     it('a duplicate moves nothing: the head stays, later events follow the last stored one', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const event = numbered(1);
       await bus.publish(topic, event);
       const last = await bus.publish(topic, numbered(2));
@@ -43,8 +41,7 @@ export function idempotenceSuite(ctx: ContractContext): void {
     });
 
     it('publishes of one id racing each other store it once', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const sub = await collect(bus, topic);
       const events = Array.from({ length: 20 }, (_, i) => numbered(i));
       // Every event three times, all in flight at once, interleaved.
@@ -89,8 +86,7 @@ export function idempotenceSuite(ctx: ContractContext): void {
 
     it('remembers an id as long as its event is retained', async () => {
       const historyLimit = 5;
-      const bus = await ctx.create({ historyLimit });
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh({ historyLimit });
       const oldest = numbered(0);
       const first = await bus.publish(topic, oldest);
       for (let i = 1; i < historyLimit; i++) await bus.publish(topic, numbered(i));

@@ -36,8 +36,7 @@ export function isolationSuite(ctx: ContractContext): void {
     });
 
     it('a handler that never settles does not hold up others', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       let stuckCalls = 0;
       await bus.subscribe(topic, () => {
         stuckCalls++;

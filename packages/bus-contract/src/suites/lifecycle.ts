@@ -10,8 +10,7 @@ export function lifecycleSuite(ctx: ContractContext): void {
 
   describe('lifecycle', () => {
     it('unsubscribe stops delivery and releases every listener', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const sub = await collect(bus, topic);
       expect(bus.stats()).toEqual({ topics: 1, subscriptions: 1 });
       await bus.publish(topic, numbered(1));
@@ -38,8 +37,7 @@ export function lifecycleSuite(ctx: ContractContext): void {
     });
 
     it('an aborted signal unsubscribes; an already aborted one never subscribes', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const controller = new AbortController();
       const sub = await collect(bus, topic, { signal: controller.signal });
       await bus.publish(topic, numbered(1));
@@ -55,8 +53,7 @@ export function lifecycleSuite(ctx: ContractContext): void {
     });
 
     it('close ends every subscription; publish and subscribe afterwards reject with bus_closed', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const sub = await collect(bus, topic);
       await bus.close();
       expect(bus.stats()).toEqual({ topics: 0, subscriptions: 0 });

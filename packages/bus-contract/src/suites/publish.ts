@@ -16,8 +16,7 @@ export function publishSuite(ctx: ContractContext): void {
     });
 
     it('gives strictly increasing positions, also for a burst within one millisecond', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const results = await Promise.all(
         Array.from({ length: 200 }, (_, i) => bus.publish(topic, numbered(i))),
       );
@@ -28,8 +27,7 @@ export function publishSuite(ctx: ContractContext): void {
     });
 
     it('rejects an invalid event with EventValidationError and stores nothing', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       await bus.publish(topic, numbered(1));
       const head = await bus.head(topic);
       const bad = { ...numbered(2), payload: { level: 'loud', message: 'x' } };
@@ -60,8 +58,7 @@ export function publishSuite(ctx: ContractContext): void {
     });
 
     it('stores a copy: changing the published object later changes nothing delivered', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       // A hand-made envelope: one from createEvent is frozen (see the next case).
       const event = structuredClone(numbered(1));
       await bus.publish(topic, event);
@@ -72,8 +69,7 @@ export function publishSuite(ctx: ContractContext): void {
     });
 
     it('stores a createEvent envelope as made: it is frozen, so it cannot change after publish', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const event = numbered(1);
       await bus.publish(topic, event);
       expect(() => {

@@ -9,6 +9,9 @@ import { type ContractContext, collect, numbered, settle } from '../harness';
  */
 const KEPT_TTL_MS = 600;
 
+/** The count limit of the count-trimming tests. */
+const HISTORY_LIMIT = 10;
+
 /** Retention: historyLimit and historyTtlMs. */
 export function retentionSuite(ctx: ContractContext): void {
   const timeout = () => ctx.options.deliveryTimeoutMs;
@@ -30,14 +33,18 @@ export function retentionSuite(ctx: ContractContext): void {
     expect(sub.resets()).toEqual([]);
   }
 
+  /** A bus keeping `HISTORY_LIMIT` events, and a topic it published three times as many to (plus the slack). */
+  async function publishPastLimit() {
+    const { bus, topic } = await ctx.fresh({ historyLimit: HISTORY_LIMIT });
+    const total = HISTORY_LIMIT * 3 + ctx.options.trimSlack;
+    const published = [];
+    for (let i = 0; i < total; i++) published.push(await bus.publish(topic, numbered(i)));
+    return { bus, topic, total, published };
+  }
+
   describe('retention', () => {
     it('keeps at least historyLimit events; an evicted point gets a reset (expired)', async () => {
-      const historyLimit = 10;
-      const bus = await ctx.create({ historyLimit });
-      const topic = ctx.topic();
-      const total = historyLimit * 3 + ctx.options.trimSlack;
-      const published = [];
-      for (let i = 0; i < total; i++) published.push(await bus.publish(topic, numbered(i)));
+      const { bus, topic, total, published } = await publishPastLimit();
 
       const evicted = await collect(bus, topic, { after: published[0]!.position });
       await evicted.waitForReset(timeout());
@@ -51,19 +58,18 @@ export function retentionSuite(ctx: ContractContext): void {
       await fromZero.waitForReset(timeout());
       expect(fromZero.deliveries[0]).toMatchObject({ reset: true, reason: 'expired' });
 
-      const keptFrom = total - historyLimit;
+      const keptFrom = total - HISTORY_LIMIT;
       const retained = await collect(bus, topic, { after: published[keptFrom]!.position });
-      await retained.waitForEvents(historyLimit - 1, timeout());
+      await retained.waitForEvents(HISTORY_LIMIT - 1, timeout());
       await settle();
       expect(retained.numbers()).toEqual(
-        Array.from({ length: historyLimit - 1 }, (_, i) => keptFrom + 1 + i),
+        Array.from({ length: HISTORY_LIMIT - 1 }, (_, i) => keptFrom + 1 + i),
       );
       expect(retained.resets()).toEqual([]);
     });
 
     it('drops events older than historyTtlMs', async () => {
-      const bus = await ctx.create({ historyTtlMs: KEPT_TTL_MS });
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh({ historyTtlMs: KEPT_TTL_MS });
       const old = await bus.publish(topic, numbered(0));
       await bus.publish(topic, numbered(1));
       await new Promise((r) => setTimeout(r, KEPT_TTL_MS + 200));
@@ -81,12 +87,7 @@ export function retentionSuite(ctx: ContractContext): void {
     });
 
     it('an expired reset after count trimming carries retainedAfter; after it the tail replays, then live', async () => {
-      const historyLimit = 10;
-      const bus = await ctx.create({ historyLimit });
-      const topic = ctx.topic();
-      const total = historyLimit * 3 + ctx.options.trimSlack;
-      const published = [];
-      for (let i = 0; i < total; i++) published.push(await bus.publish(topic, numbered(i)));
+      const { bus, topic, total, published } = await publishPastLimit();
 
       const fromZero = await collect(bus, topic, { after: '0-0' });
       const evicted = await collect(bus, topic, { after: published[0]!.position });
@@ -101,15 +102,14 @@ export function retentionSuite(ctx: ContractContext): void {
       const expected = published.flatMap((p, i) =>
         comparePositions(p.position, retainedAfter) > 0 ? [i] : [],
       );
-      expect(expected.length).toBeGreaterThanOrEqual(historyLimit);
+      expect(expected.length).toBeGreaterThanOrEqual(HISTORY_LIMIT);
       expect(expected.length).toBeLessThan(total);
 
       await expectReplayThenLive(bus, topic, retainedAfter, expected, total);
     });
 
     it('an expired reset after age trimming carries retainedAfter, between the expired and the kept', async () => {
-      const bus = await ctx.create({ historyTtlMs: KEPT_TTL_MS });
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh({ historyTtlMs: KEPT_TTL_MS });
       const old = await bus.publish(topic, numbered(0));
       const newestExpired = await bus.publish(topic, numbered(1));
       await new Promise((r) => setTimeout(r, KEPT_TTL_MS + 200));
@@ -132,8 +132,7 @@ export function retentionSuite(ctx: ContractContext): void {
     });
 
     it('a topic whose every event expired gives an expired reset without retainedAfter', async () => {
-      const bus = await ctx.create({ historyTtlMs: 100 });
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh({ historyTtlMs: 100 });
       const old = await bus.publish(topic, numbered(0));
       const last = await bus.publish(topic, numbered(1));
       await new Promise((r) => setTimeout(r, 250));

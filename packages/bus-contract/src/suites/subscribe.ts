@@ -7,8 +7,7 @@ export function subscribeSuite(ctx: ContractContext): void {
 
   describe('subscribe', () => {
     it('without after delivers live events only, in order', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       await bus.publish(topic, numbered(0));
       const sub = await collect(bus, topic);
       for (let i = 1; i <= 20; i++) await bus.publish(topic, numbered(i));
@@ -18,8 +17,7 @@ export function subscribeSuite(ctx: ContractContext): void {
     });
 
     it('with after replays what followed, then continues live, with each event once', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const published = [];
       for (let i = 0; i < 10; i++) published.push(await bus.publish(topic, numbered(i)));
       const sub = await collect(bus, topic, { after: published[3]!.position });
@@ -31,8 +29,7 @@ export function subscribeSuite(ctx: ContractContext): void {
     });
 
     it('has no gap and no duplicate while publishes race the subscribe', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       let resumeAt = '';
       for (let i = 0; i < 50; i++) resumeAt = (await bus.publish(topic, numbered(i))).position;
       const racing = (async () => {
@@ -57,8 +54,7 @@ export function subscribeSuite(ctx: ContractContext): void {
     });
 
     it('replays nothing and sends no reset when after is the current head', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       let head = '';
       for (let i = 0; i < 3; i++) head = (await bus.publish(topic, numbered(i))).position;
       const sub = await collect(bus, topic, { after: head });
@@ -70,8 +66,7 @@ export function subscribeSuite(ctx: ContractContext): void {
     });
 
     it('replays everything after 0-0 while nothing was trimmed', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       for (let i = 0; i < 5; i++) await bus.publish(topic, numbered(i));
       const sub = await collect(bus, topic, { after: '0-0' });
       await sub.waitForEvents(5, timeout());
@@ -84,8 +79,7 @@ export function subscribeSuite(ctx: ContractContext): void {
       ['leading zero', '01-1', 'malformed'],
       ['from the future', `${Date.now() + 10 ** 9}-0`, 'unknown_position'],
     ])('sends one reset first for a %s point, then continues live', async (_label, after, reason) => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       await bus.publish(topic, numbered(0));
       const head = await bus.head(topic);
       const sub = await collect(bus, topic, { after });
@@ -99,8 +93,7 @@ export function subscribeSuite(ctx: ContractContext): void {
     });
 
     it('sends a reset for a position this topic never issued', async () => {
-      const bus = await ctx.create();
-      const topic = ctx.topic();
+      const { bus, topic } = await ctx.fresh();
       const first = await bus.publish(topic, numbered(0));
       await new Promise((r) => setTimeout(r, 5));
       await bus.publish(topic, numbered(1));

@@ -1,8 +1,8 @@
 import { testBus } from '@repopulse/bus-contract';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll } from 'vitest';
 import { createRedisBus } from '../../src/index';
-import { describeWithRedis, type RedisServer, startRedisServer } from '../redis-server';
+import { describeWithRedis, redisServerPerSuite } from '../redis-server';
 
 // MAXLEN ~ trims whole stream nodes (stream-node-max-entries, default 100), so the retention
 // test publishes this many extra events before it expects the oldest to be gone.
@@ -11,14 +11,8 @@ const trimSlack = 250;
 /** The shared contract suite on a private redis-server (and on `REDIS_URL` when set), for one ioredis major. */
 export function contractSuite(client: string): void {
   describeWithRedis(`bus-redis contract (${client}, own redis-server)`, () => {
-    let server: RedisServer;
-    beforeAll(async () => {
-      server = await startRedisServer();
-    });
-    afterAll(async () => {
-      await server?.destroy();
-    });
-    testBus(`redis, ${client}`, (options) => createRedisBus({ url: server.url, ...options }), {
+    const server = redisServerPerSuite();
+    testBus(`redis, ${client}`, (options) => createRedisBus({ url: server().url, ...options }), {
       sharedHistory: true,
       trimSlack,
     });

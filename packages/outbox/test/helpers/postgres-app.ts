@@ -9,17 +9,16 @@ export async function createTasks(pool: pg.Pool): Promise<void> {
 }
 
 /**
- * One task update as an app writes it: the row and its event in one transaction. `beforeCommit`
- * runs between the enqueue and the COMMIT (to hold the transaction open); `rollback` ends it with
- * ROLLBACK instead.
+ * One task update as an app writes it, in one transaction: the task row, then `enqueue` (its events)
+ * on the transaction's client. `beforeCommit` runs between the enqueue and the COMMIT (to hold the
+ * transaction open); `rollback` ends it with ROLLBACK instead. Resolves with what `enqueue` gave.
  */
-export async function updateTask(
+export async function inTaskTransaction<T>(
   pool: pg.Pool,
-  outbox: Outbox<PgQueryable, Promise<void>>,
-  topic: string,
   id: number,
+  enqueue: (client: pg.PoolClient) => Promise<T>,
   options: { beforeCommit?: () => Promise<void>; rollback?: boolean } = {},
-): Promise<string> {
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -27,20 +26,38 @@ export async function updateTask(
       'INSERT INTO tasks (id, status) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET status = $2',
       [id, 'running'],
     );
-    const event = await outbox.enqueue(
-      client,
-      topic,
-      createEvent('task.status_changed', { from: 'queued', to: 'running' }, { task_id: id }),
-    );
+    const enqueued = await enqueue(client);
     await options.beforeCommit?.();
     await client.query(options.rollback ? 'ROLLBACK' : 'COMMIT');
-    return event.id;
+    return enqueued;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
     client.release();
   }
+}
+
+/** {@link inTaskTransaction} with one `task.status_changed` event on `topic`; resolves with its id. */
+export async function updateTask(
+  pool: pg.Pool,
+  outbox: Outbox<PgQueryable, Promise<void>>,
+  topic: string,
+  id: number,
+  options: { beforeCommit?: () => Promise<void>; rollback?: boolean } = {},
+): Promise<string> {
+  const event = await inTaskTransaction(
+    pool,
+    id,
+    (client) =>
+      outbox.enqueue(
+        client,
+        topic,
+        createEvent('task.status_changed', { from: 'queued', to: 'running' }, { task_id: id }),
+      ),
+    options,
+  );
+  return event.id;
 }
 
 /** A transaction's place in time: `begin` and `end` are ticks of one counter shared by all writers. */

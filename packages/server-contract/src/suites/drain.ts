@@ -1,14 +1,13 @@
 import { waitFor } from '@repopulse/test-support';
 import { expect, it } from 'vitest';
-import type { ServerContext } from '../harness';
+import { openStream, type ServerContext } from '../harness';
 
 /** `close({ graceMs })`: open streams end cleanly, new streams are drained, new polls get 503. */
 export function drainSuite(ctx: ServerContext): void {
   it('close({ graceMs }) ends open streams cleanly, drains new streams (200, retry:, end) and answers polls 503', async () => {
     const { server } = await ctx.start({ retryMs: 700 });
     const id = ctx.id('drain');
-    const open = await Promise.all([1, 2, 3].map(() => ctx.transport.request(server.url(id))));
-    for (const res of open) ctx.defer(() => res.destroy());
+    const open = await Promise.all([1, 2, 3].map(() => openStream(ctx, server, id)));
     await Promise.all(open.map((res) => res.waitFor((text) => text.includes(': ok\n\n'))));
     const poll = ctx.transport.request(server.url(id, '?wait=20'), {
       headers: { Accept: 'application/json' },

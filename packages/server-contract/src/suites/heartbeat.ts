@@ -1,13 +1,12 @@
 import { expect, it } from 'vitest';
-import { publishNumbered, type ServerContext } from '../harness';
+import { openStream, publishNumbered, type ServerContext } from '../harness';
 
 /** Heartbeat comments on an idle stream. */
 export function heartbeatSuite(ctx: ServerContext): void {
   it('writes a heartbeat comment to a stream idle for heartbeatMs', async () => {
     const { server, bus } = await ctx.start({ heartbeatMs: 100 });
     const id = ctx.id('heartbeat');
-    const res = await ctx.transport.request(server.url(id));
-    ctx.defer(() => res.destroy());
+    const res = await openStream(ctx, server, id);
     const heartbeats = (text: string) =>
       text.split('\n:\n\n').length - 1 + (text.startsWith(':\n\n') ? 1 : 0);
     await res.waitFor((text) => heartbeats(text) >= 2, 5_000, 'two heartbeats');

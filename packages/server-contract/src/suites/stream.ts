@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { numbered, publishNumbered, range, type ServerContext } from '../harness';
+import { numbered, openStream, publishNumbered, range, type ServerContext } from '../harness';
 import { topicOf } from '../mount';
 
 const preamble = (retryMs: number) => `retry: ${retryMs}\n\n: ok\n\n`;
@@ -9,8 +9,7 @@ export function streamSuite(ctx: ServerContext): void {
   it('answers SSE with the exact headers, first bytes and frame format', async () => {
     const { server, bus } = await ctx.start({ retryMs: 1500 });
     const id = ctx.id('headers');
-    const res = await ctx.transport.request(server.url(id));
-    ctx.defer(() => res.destroy());
+    const res = await openStream(ctx, server, id);
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toBe('text/event-stream');
     expect(res.headers['cache-control']).toBe('no-cache, no-transform');
@@ -31,8 +30,7 @@ export function streamSuite(ctx: ServerContext): void {
   it('sends every live event once, in order, with the same bytes to every stream of a topic', async () => {
     const { server, bus } = await ctx.start();
     const id = ctx.id('fanout');
-    const streams = await Promise.all([1, 2, 3].map(() => ctx.transport.request(server.url(id))));
-    for (const res of streams) ctx.defer(() => res.destroy());
+    const streams = await Promise.all([1, 2, 3].map(() => openStream(ctx, server, id)));
     await Promise.all(streams.map((res) => res.waitFor((text) => text.includes(': ok\n\n'))));
     const positions = await publishNumbered(bus, id, 0, 50);
     const last = `id: ${positions.at(-1)}\n`;

@@ -1,6 +1,6 @@
 import type { Grant } from './authenticate';
-import type { Flushable } from './flush-queue';
 import { LongPoll, type LongPollEnd, type LongPollHost } from './long-poll';
+import { ReaderHost } from './reader-host';
 import type { ResponseSink } from './response-sink';
 import { durationEnd, type ServerParts } from './server-parts';
 
@@ -18,25 +18,16 @@ export interface LongPollRequest {
 }
 
 /** One handler's long-polls: placed on their topic's hub, answered on events or at their deadline. */
-export class OpenLongPolls<Req> implements LongPollHost {
+export class OpenLongPolls<Req> extends ReaderHost<Req> implements LongPollHost {
   /** Every long-poll of the handler (subscribing or waiting). */
   readonly polls = new Set<LongPoll>();
   readonly maxEvents: number;
   readonly maxBytes: number;
 
-  constructor(private readonly parts: ServerParts<Req>) {
+  constructor(parts: ServerParts<Req>) {
+    super(parts);
     this.maxEvents = parts.options.longPollMaxEvents;
     this.maxBytes = parts.options.longPollMaxBytes;
-  }
-
-  /** {@link LongPollHost} */
-  schedule(item: Flushable): void {
-    this.parts.registry.flushQueue.add(item);
-  }
-
-  /** {@link LongPollHost} */
-  catchUpStarted(): void {
-    this.parts.counters.catchUpReads++;
   }
 
   /**
@@ -44,20 +35,13 @@ export class OpenLongPolls<Req> implements LongPollHost {
    * at `maxDurationMs`. Rejects with a 503 `StreamHttpError` when the hub could not subscribe.
    */
   async open(request: LongPollRequest, closing: () => boolean): Promise<void> {
-    const hub = this.parts.registry.acquire(request.topic, this.parts.options.onError);
+    const hub = this.hubOf(request.topic);
     const poll = new LongPoll(request.sink, hub, this);
     poll.connectionKey = request.key;
     this.polls.add(poll);
     const receivedAt = Date.now();
-    try {
-      await hub.attach(poll, request.after);
-    } catch (error) {
-      const stillWanted = !poll.done;
-      poll.abandon();
-      if (stillWanted) throw this.parts.unavailable(error);
-      return;
-    }
-    if (poll.done) return;
+    const ended = () => poll.done;
+    if (!(await this.place(hub, poll, request.after, ended, () => poll.abandon())) || ended()) return;
     if (closing()) {
       poll.answer('shutdown');
       return;

@@ -1,8 +1,8 @@
 import { encodeSseComment, encodeSseRetry } from '@repopulse/events-core/wire';
 import type { Grant } from './authenticate';
-import type { Flushable } from './flush-queue';
 import { closeSpread } from './graceful-close';
 import { HeartbeatTimer } from './heartbeat';
+import { ReaderHost } from './reader-host';
 import type { RequestView } from './request-view';
 import type { ResponseSink } from './response-sink';
 import { durationEnd, type ServerParts } from './server-parts';
@@ -41,7 +41,7 @@ export type StreamOpening = 'open' | 'gone' | 'closing' | 'headers_sent';
  * ones on one shared timer, ends them on their deadline (credentials, `maxDurationMs`), and counts
  * why they closed.
  */
-export class OpenStreams<Req> implements StreamHost {
+export class OpenStreams<Req> extends ReaderHost<Req> implements StreamHost {
   /** Every stream of the handler (opening or open). */
   readonly connections = new Set<SseConnection>();
   /** Open streams (headers sent). */
@@ -54,7 +54,8 @@ export class OpenStreams<Req> implements StreamHost {
   /** One timer: heartbeats to idle streams, and closing streams whose socket stalled. */
   private readonly heartbeat: HeartbeatTimer;
 
-  constructor(private readonly parts: ServerParts<Req>) {
+  constructor(parts: ServerParts<Req>) {
+    super(parts);
     const { options } = parts;
     this.maxBufferedBytes = options.maxBufferedBytes;
     this.writeTimeoutMs = options.writeTimeoutMs;
@@ -65,34 +66,21 @@ export class OpenStreams<Req> implements StreamHost {
     );
   }
 
-  /** {@link StreamHost} */
-  schedule(item: Flushable): void {
-    this.parts.registry.flushQueue.add(item);
-  }
-
-  /** {@link StreamHost} */
-  catchUpStarted(): void {
-    this.parts.counters.catchUpReads++;
-  }
-
   /**
    * Places a stream on its topic's hub, then sends headers and the preamble. Rejects with a 503
    * `StreamHttpError` when the hub could not subscribe (the stream is closed by then).
    */
   async open(request: StreamRequest, closing: () => boolean): Promise<StreamOpening> {
-    const hub = this.parts.registry.acquire(request.topic, this.parts.options.onError);
+    const hub = this.hubOf(request.topic);
     const connection = new SseConnection(request.sink, hub, this);
     connection.connectionKey = request.key;
     this.connections.add(connection);
-    try {
-      await hub.attach(connection, request.after);
-    } catch (error) {
-      const stillWanted = !connection.closed;
-      connection.close('error');
-      if (stillWanted) throw this.parts.unavailable(error);
+    const ended = () => connection.closed;
+    if (
+      !(await this.place(hub, connection, request.after, ended, () => connection.close('error'))) ||
+      ended()
+    )
       return 'gone';
-    }
-    if (connection.closed) return 'gone';
     if (closing()) {
       connection.close('shutdown');
       return 'closing';

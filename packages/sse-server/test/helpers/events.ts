@@ -1,5 +1,5 @@
 import { type AnyEnvelope, createEvent, type EventBus } from '@repopulse/events-core';
-import { waitFor } from '@repopulse/test-support';
+import { publishSeries, waitFor } from '@repopulse/test-support';
 
 let counter = 0;
 
@@ -20,9 +20,7 @@ export async function publishNumbered(
   from: number,
   count: number,
 ): Promise<string[]> {
-  const positions: string[] = [];
-  for (let i = from; i < from + count; i++) positions.push((await bus.publish(topic, logEvent(i))).position);
-  return positions;
+  return publishSeries(bus, topic, from, count, (n) => logEvent(n));
 }
 
 /** A unique topic name for one test. */
