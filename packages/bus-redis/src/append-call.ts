@@ -17,17 +17,22 @@ export interface AppendBatch {
 
 /** Reused by every batch to write its events into; the argument itself is a copy of its start. */
 let scratch = Buffer.allocUnsafeSlow(1 << 16);
+/** Reused by every batch: where each event's JSON starts and ends in the argument. */
+let jsonBounds = new Uint32Array(2 * 256);
 
 /**
  * The append script's ARGV for `batch` (or only its events at `only`, in that order): MAXLEN,
  * TTL, and every event in one argument, three lines each (its stream's index into KEYS, its id,
  * its envelope JSON), written as UTF-8 bytes straight from the strings (no joined string on the
  * heap). Neither an event id (no CR/LF, checked by validation) nor envelope JSON (made by
- * `JSON.stringify`, which escapes every control character) holds a raw newline.
+ * `JSON.stringify`, which escapes every control character) holds a raw newline. Each item hears
+ * where its JSON is in the argument (`written`), so its line in the live message is compared
+ * with those bytes.
  */
 export function appendArguments(batch: AppendBatch, only?: readonly number[]): [string, string, Buffer] {
   const { streams, items } = batch;
   const count = only ? only.length : items.length;
+  if (jsonBounds.length < 2 * count) jsonBounds = new Uint32Array(2 * count);
   let at = 0;
   for (let n = 0; n < count; n++) {
     const i = only ? only[n]! : n;
@@ -44,9 +49,15 @@ export function appendArguments(batch: AppendBatch, only?: readonly number[]): [
     scratch[at++] = NEWLINE;
     at += writeUtf8(scratch, at, id);
     scratch[at++] = NEWLINE;
+    jsonBounds[2 * n] = at;
     at += writeUtf8(scratch, at, json);
+    jsonBounds[2 * n + 1] = at;
   }
-  return [String(batch.maxLength), String(batch.ttlMs), Buffer.from(scratch.subarray(0, at))];
+  const events = Buffer.from(scratch.subarray(0, at));
+  for (let n = 0; n < count; n++) {
+    items[only ? only[n]! : n]!.written?.(events, jsonBounds[2 * n]!, jsonBounds[2 * n + 1]!);
+  }
+  return [String(batch.maxLength), String(batch.ttlMs), events];
 }
 
 const NEWLINE = 0x0a;

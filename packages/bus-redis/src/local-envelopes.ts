@@ -15,12 +15,29 @@ export class ExpectedEnvelope {
     readonly envelope: AnyEnvelope,
   ) {}
 
-  /** Bytes of {@link ExpectedEnvelope.json} in UTF-8, once a line was compared with it; -1 before. */
+  /**
+   * Bytes of {@link ExpectedEnvelope.json} in UTF-8, once they were written to Redis (see
+   * {@link ExpectedEnvelope.written}) or a line was compared with it; -1 before.
+   */
   byteLength = -1;
+  /** Where the JSON's UTF-8 bytes were written for Redis (from {@link ExpectedEnvelope.start}), once they were. */
+  bytes: Buffer | undefined;
+  start = 0;
+
+  /**
+   * Its JSON went to Redis as `bytes` from `start` to `end`: a line is compared with those
+   * bytes, instead of encoding the JSON again.
+   */
+  written(bytes: Buffer, start: number, end: number): void {
+    this.bytes = bytes;
+    this.start = start;
+    this.byteLength = end - start;
+  }
 
   /** Its publish stored nothing new (refused, failed, or a duplicate): no line will carry it. */
   notAnnounced(): void {
     this.json = '';
+    this.bytes = undefined;
   }
 }
 
@@ -39,8 +56,9 @@ interface TopicQueue {
  * Redis announces a topic's events in the order they were stored, which is the order this process
  * sent them: a line is compared (in full, as bytes, without decoding it) with the oldest expected
  * envelope of its topic first, and with the next few when that one never came (its publish stored
- * nothing, or its message was lost). No hashing; for a line of another process, no more than a few
- * length comparisons once each expected envelope was encoded for a first comparison.
+ * nothing, or its message was lost). It is compared with the UTF-8 bytes the envelope's JSON was
+ * sent to Redis as (see {@link ExpectedEnvelope.written}), so the JSON is not encoded a second time.
+ * No hashing; for a line of another process, no more than a few length comparisons.
  */
 export class LocalEnvelopes {
   private readonly topics = new Map<string, TopicQueue>();
@@ -101,12 +119,15 @@ export class LocalEnvelopes {
   }
 }
 
-/** Where an expected envelope's JSON is encoded to be compared with a line; grown as needed. */
+/**
+ * Where an expected envelope's JSON is encoded to be compared with a line when its bytes as sent are
+ * not known; grown as needed.
+ */
 let encoded = Buffer.allocUnsafeSlow(1 << 12);
 
 /** True when `line` from `start` to `end` is `expected`'s JSON in UTF-8. */
 function sameText(expected: ExpectedEnvelope, line: Buffer, start: number, end: number): boolean {
-  const { json } = expected;
+  const { json, bytes } = expected;
   const length = end - start;
   if (expected.byteLength >= 0) {
     if (expected.byteLength !== length) return false;
@@ -115,6 +136,8 @@ function sameText(expected: ExpectedEnvelope, line: Buffer, start: number, end: 
     return false;
   }
   if (json === '') return false;
+  if (bytes !== undefined)
+    return bytes.compare(line, start, end, expected.start, expected.start + length) === 0;
   if (encoded.length < 3 * json.length) encoded = Buffer.allocUnsafeSlow(3 * json.length);
   const written = writeUtf8(encoded, 0, json);
   expected.byteLength = written;

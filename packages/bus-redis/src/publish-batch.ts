@@ -41,6 +41,8 @@ export interface BatchItem {
   stored(result: AppendResult): void;
   /** Called once when Redis refused the event or the script call failed. */
   failed(error: unknown): void;
+  /** Called with the bytes the envelope JSON is sent as (UTF-8, `bytes` from `start` to `end`). */
+  written?(bytes: Buffer, start: number, end: number): void;
 }
 
 /** Most events in one script call: bounds how long one call holds Redis. */

@@ -176,10 +176,17 @@ export function redisTransport(settings: RedisTransportSettings, sink: Transport
     );
   };
 
+  // Publishes come in runs on one topic: its key is made once per run, not once per publish.
+  let lastTopic: Topic | undefined;
+  let lastKey = '';
   const transport = {
     system: 'redis',
     append(topic, event, json) {
-      const key = topicKey(keyPrefix, topic);
+      if (topic !== lastTopic) {
+        lastKey = topicKey(keyPrefix, topic);
+        lastTopic = topic;
+      }
+      const key = lastKey;
       gate.poke();
       // Told when the publish announces nothing, so the envelope is not expected any longer.
       const expected = sink.wants(topic) ? local.add(topic, json, event) : undefined;

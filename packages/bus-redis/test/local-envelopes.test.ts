@@ -35,6 +35,22 @@ describe('LocalEnvelopes', () => {
     expect(local.take(T, ...line(json))).toBe(event);
   });
 
+  it('compares a line with the bytes the JSON was written as, once it was written', () => {
+    const local = new LocalEnvelopes();
+    const event = createEvent('log.append', { level: 'info', message: 'é € 💡 ü' });
+    const json = JSON.stringify(event);
+    const sent = Buffer.from(`1\n${event.id}\n${json}`);
+    local.add(T, json, event).written(sent, sent.length - Buffer.byteLength(json), sent.length);
+    local.add(T, json, event).written(sent, sent.length - Buffer.byteLength(json), sent.length);
+    expect(local.take(T, ...line(json.replace('ü', 'ö')))).toBeUndefined();
+    expect(local.take(T, ...line(json))).toBe(event);
+    // Bytes written for another event: the line does not match them.
+    const other = createEvent('log.append', { level: 'info', message: 'è € 💡 ü' });
+    const otherJson = JSON.stringify(other);
+    local.add(T, otherJson, other).written(sent, sent.length - Buffer.byteLength(json), sent.length);
+    expect(local.take(T, ...line(otherJson))).toBeUndefined();
+  });
+
   it('tells apart envelopes with one id and different JSON', () => {
     const local = new LocalEnvelopes();
     const first = numbered(1);
