@@ -79,8 +79,9 @@ export async function outbox({ quick, redisUrl, log }: BenchContext): Promise<Be
     'outbox adds its table’s last page (it has no index on pending rows) to the two or three the update',
     'changes (3.5 pages per transaction instead of 2.2). With `FULL`, where each commit waits for the disk,',
     'it costs little in proportion. On Postgres the cost is a round trip per `enqueue` or `enqueueMany`',
-    '(one or two per transaction), a row and one index entry per event, the relay’s read and delete',
-    'after each commit, and the per-topic lock, held to the commit, that keeps a topic in commit order',
+    '(one or two per transaction), a row and one index entry per event, the relay’s statements (each',
+    'marks what the previous one read and reads every waiting topic, at most one per 5 ms: a fraction of',
+    'one per transaction), and the per-topic lock, held to the commit, that keeps a topic in commit order',
     '(the list topics are shared by every repository).',
     '',
   );

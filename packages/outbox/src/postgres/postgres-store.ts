@@ -1,9 +1,11 @@
 import { checkOptions, requireOption } from '@repopulse/events-core/bus-kit';
-import type { OutboxBatchWriter, OutboxStore, PendingRow } from '../store';
+import type { OutboxBatchWriter, OutboxStore } from '../store';
 import { DEFAULT_OUTBOX_TABLE, quotedTable } from '../table-name';
+import { CoalescedRuns } from './coalesced-runs';
 import { watchTransactionEnd } from './commit-watch';
 import { takeLease } from './postgres-lease';
 import type { PgPool, PgQueryable, PgResult } from './postgres-types';
+import { RELAY_STATEMENT_INTERVAL_MS, relayStatements } from './relay-statements';
 
 /** Options of {@link createPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -43,9 +45,15 @@ const PENDING = 'delivered_at IS NULL AND failed_at IS NULL';
  *
  * **Wake-up at commit.** `enqueue` watches the client's connection for the end of the transaction:
  * in the relaying process it wakes the relay at once; elsewhere it sends `NOTIFY` (outside the
- * transaction) to the relaying process, which `LISTEN`s. A handle whose connection cannot be watched
- * (a query builder's wrapper) has `NOTIFY` sent inside the transaction instead, which Postgres
- * delivers at commit but which serializes the commits of the transactions doing it.
+ * transaction) to the relaying process, which `LISTEN`s: one statement for every topic committed
+ * since the last one, at most one per 5 ms. A handle whose connection cannot be watched (a query
+ * builder's wrapper) has `NOTIFY` sent inside the transaction instead, which Postgres delivers at
+ * commit but which serializes the commits of the transactions doing it.
+ *
+ * **Few relay statements.** The relay's reads and marks share statements: each one marks the ranges
+ * delivered since the previous one and reads every waiting topic, at most one in flight and one per
+ * 5 ms (a commit after a quiet spell is read at once). A delivered row is deleted by the next one;
+ * the marks still queued are written before the lease is given up.
  *
  * @example
  * ```ts
@@ -133,22 +141,29 @@ export async function createPostgresStore(
     ORDER BY r.n`;
   const statementPrefix = `repopulse_outbox_${oid}`;
   const insertStatement = `${statementPrefix}_insert`;
-  const pendingSql = `SELECT id, event FROM ${table} WHERE topic = $1 AND ${PENDING} ORDER BY id LIMIT $2`;
-  const removeSql = `DELETE FROM ${table} WHERE topic = $1 AND id BETWEEN $2 AND $3 AND ${PENDING}`;
+  const relay = relayStatements(pool, table, PENDING, `${statementPrefix}_relay`);
   // For a transaction handle whose end cannot be watched: the server announces the commit itself.
   const insertAndNotify = `${insert} RETURNING pg_notify($6, $2)`;
   const insertManyAndNotify = `${insertMany} RETURNING pg_notify($6, topic)`;
   let watcher: ((topic?: string) => void) | undefined;
   let leading = false;
+  // Topics committed here for the relay of another process: one NOTIFY per interval carries them all.
+  let toNotify = new Set<string>();
+  const notifications = new CoalescedRuns(RELAY_STATEMENT_INTERVAL_MS, async () => {
+    const topics = [...toNotify];
+    toNotify = new Set();
+    await pool.query('SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t', [channel, topics]).catch(() => {
+      // The relay's sweep finds the rows.
+    });
+  });
   /** After a watched transaction ended: wake this process's relay, or the one that leads. */
   const announce = (topics: string[]) => {
     if (leading && watcher) {
       for (const topic of topics) watcher(topic);
       return;
     }
-    pool.query('SELECT pg_notify($1, t) FROM unnest($2::text[]) AS t', [channel, topics]).catch(() => {
-      // The relay's sweep finds the rows.
-    });
+    for (const topic of topics) toNotify.add(topic);
+    notifications.request();
   };
 
   const store: OutboxStore<PgQueryable, Promise<void>> = {
@@ -166,19 +181,9 @@ export async function createPostgresStore(
       const result = await pool.query(`SELECT DISTINCT topic FROM ${table} WHERE ${PENDING}`);
       return result.rows.map((r) => r.topic as string);
     },
-    async pending(topic, limit) {
-      const result = await prepared(pool, `${statementPrefix}_pending`, pendingSql, [topic, limit]);
-      return result.rows.map((r): PendingRow => ({ id: Number(r.id), event: r.event as string }));
-    },
+    pending: (topic, limit) => relay.pending(topic, limit),
     async markDelivered(topic, firstId, lastId, prune) {
-      if (prune) {
-        await prepared(pool, `${statementPrefix}_remove`, removeSql, [topic, firstId, lastId]);
-      } else {
-        await pool.query(
-          `UPDATE ${table} SET delivered_at = $4 WHERE topic = $1 AND id BETWEEN $2 AND $3 AND ${PENDING}`,
-          [topic, firstId, lastId, Date.now()],
-        );
-      }
+      relay.markDelivered(topic, firstId, lastId, prune);
     },
     async markFailed(topic, id, reason) {
       await pool.query(
@@ -226,6 +231,8 @@ export async function createPostgresStore(
         },
         async release() {
           leading = false;
+          // The marks still queued are written before another process may lead.
+          await relay.flush().catch(() => {});
           await lease.release();
         },
       };
